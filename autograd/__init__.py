@@ -1,0 +1,84 @@
+"""tapegrad's autograd: tensors, a dynamic tape, reverse-mode gradients (PyTorch's `torch`)."""
+from __future__ import annotations
+
+from backends import dtypes as _dt
+from backends.dtypes import DType as dtype, device  # noqa: F401
+
+from . import cuda  # noqa: F401
+from .anomaly import detect_anomaly, is_anomaly_enabled
+from .engine import backward, grad
+from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        get_default_device, get_default_dtype, linspace, ones, ones_like, rand, rand_like,
+                        randint, randint_like, randn, randn_like, randperm, set_default_device,
+                        set_default_dtype, tensor, zeros, zeros_like)
+from .function import Function, FunctionCtx
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import RemovableHandle, SavedTensorError
+from .ops import (abs, add, amax, amin, argmax, argmin, broadcast_shapes, broadcast_tensors, broadcast_to, cat,
+                  chunk, clamp, clip, concat, cos, div, elu, erf, exp, expand, expm1, flatten, gelu, getitem,
+                  isfinite, isinf, isnan, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
+                  mean, min, minimum, mish, mul, narrow, neg, norm, pad, permute, pow, relu, reshape, select,
+                  sigmoid, sign, silu, sin, softmax, softplus, split, sqrt, squeeze, stack, std, sub, sum, tanh,
+                  transpose, unbind, unflatten, unsqueeze, var, where)
+from .random import initial_seed, manual_seed, seed
+from .tensor import Size, Tensor
+
+float16, float32, float64 = _dt.float16, _dt.float32, _dt.float64
+half, float, double = float16, float32, float64
+uint8, int8, int16, int32, int64 = _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64
+long, int = int64, int32
+bool = _dt.bool_
+promote_types = _dt.promote_types
+
+mm = bmm = matmul
+true_divide = divide = div
+subtract, multiply = sub, mul
+concatenate = cat
+
+
+def numel(x):
+    return x.numel()
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def clone(x):
+    return x.clone()
+
+
+def detach(x):
+    return x.detach()
+
+
+def square(x):
+    return x * x
+
+
+def rsqrt(x):
+    return 1 / sqrt(x)
+
+
+def sigmoid_(x):
+    return x.sigmoid_()
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8):
+    return a.allclose(b, rtol, atol)
+
+
+def equal(a, b):
+    return a.equal(b)
+
+
+def eq(a, b): return a == b
+def ne(a, b): return a != b
+def lt(a, b): return a < b
+def le(a, b): return a <= b
+def gt(a, b): return a > b
+def ge(a, b): return a >= b
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,391 @@
+"""The tape: nodes recorded during forward, and the iterative reverse walk over them.
+
+Every differentiable op whose inputs require grad leaves a `Node`: the op, edges to where its
+inputs' gradients go (the producing node, or the leaf tensor itself), what it saved for
+backward, and a sequence number. Sequence numbers are creation order, so the tape is already
+topologically sorted: backward pops nodes from a heap by descending sequence number, never
+recursing, and drops each node's saved tensors as soon as its rule has run.
+
+Nodes point only backwards (to inputs), and an op's own output is saved as its bare array and
+re-wrapped on use, so a graph has no reference cycles: dropping the last output frees it all
+by reference counting.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import sys
+
+from .grad_mode import state
+
+_seq = itertools.count()
+_LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), d) + os.sep
+                  for d in ("autograd", "nn"))
+#: capture the user's file:line for every node (used by the ledger, anomaly and in-place errors)
+RECORD_SOURCE = True
+
+
+def user_source():
+    """(filename, lineno) of the first frame outside the library."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_LIB_DIRS):
+        f = f.f_back
+    return (f.f_code.co_filename, f.f_lineno) if f is not None else ("?", 0)
+
+
+class Op:
+    """A primitive: forward on backend arrays, backward with differentiable Tensor ops.
+
+    `save` lists what backward reads through `ctx.saved`, in order: input positions and/or
+    "out" (the op's result). Saving only what the rule needs is what keeps the tape small.
+    """
+    __slots__ = ("name", "forward", "backward", "save", "view", "save_out", "save_inputs")
+
+    def __init__(self, name, forward, backward, save=(), view=False):
+        self.name, self.forward, self.backward, self.view = name, forward, backward, view
+        self.save = tuple(save)
+        self.save_out = "out" in self.save
+        self.save_inputs = tuple(s for s in self.save if s != "out")
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def primitive(save=(), view=False, name=None):
+    """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`."""
+    def deco(cls):
+        snake = name or "".join("_" + c.lower() if c.isupper() and i else c.lower()
+                                for i, c in enumerate(cls.__name__))
+        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view)
+    return deco
+
+
+class SavedTensorError(RuntimeError):
+    pass
+
+
+class Node:
+    """One recorded op application: what backward needs and where gradients go."""
+    __slots__ = ("op", "next", "saved", "versions", "params", "seq", "out_meta", "hooks", "source",
+                 "__weakref__")
+
+    @property
+    def name(self):
+        return self.op.name
+
+    def __repr__(self):
+        return f"<{''.join(p[:1].upper() + p[1:] for p in self.name.split('_'))}Backward>"
+
+    @property
+    def needs_input_grad(self):
+        return tuple(e is not None for e in self.next)
+
+    @property
+    def next_functions(self):
+        return tuple(None if e is None else (e if type(e) is tuple else (e, 0)) for e in self.next)
+
+    def unpack(self):
+        """The saved tensors, checked against in-place modification since they were saved."""
+        s = self.saved
+        if s is None:
+            raise SavedTensorError(
+                f"Trying to backward through the graph a second time (or to read saved tensors after "
+                f"they were freed) at op '{self.name}'. Saved tensors are freed after backward; "
+                f"pass retain_graph=True to backward() or autograd.grad() the first time.")
+        from .tensor import _wrap
+        out = []
+        for item, ver in zip(s, self.versions):
+            if item is None:
+                out.append(None)
+                continue
+            if type(item) is tuple:          # this node's own output: (array, version counter, backend, index)
+                arr, vc, be, idx = item
+                t = _wrap(arr, be, True, self, idx)
+                t._vc = vc
+                cur = vc[0]
+            else:
+                t = item
+                cur = t._vc[0]
+            if cur != ver:
+                _raise_modified(self, t, ver, cur)
+            out.append(t)
+        return tuple(out)
+
+
+def _raise_modified(node, t, saved_ver, cur_ver):
+    src = f" (created at {node.source[0]}:{node.source[1]})" if node.source else ""
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: a tensor of shape {tuple(t._data.shape)} and dtype {t.dtype.name} saved by op "
+        f"'{node.name}'{src} is at version {cur_ver}; expected version {saved_ver}. "
+        f"Clone it before modifying it in place, or modify it before it is used.")
+
+
+def record(op, inputs, out, params, be):
+    """Wrap `out` as the result of `op` on `inputs`, recording a node if any input requires grad."""
+    from .tensor import _wrap
+    node = Node()
+    node.op = op
+    node.params = params
+    node.seq = next(_seq)
+    node.hooks = None
+    node.source = user_source() if RECORD_SOURCE else None
+    # an edge is (producing node, output index), or the leaf tensor itself, or None (no grad)
+    node.next = tuple(((t.grad_fn, t._idx) if t.grad_fn is not None else t) if t._rg else None
+                      for t in inputs)
+    node.out_meta = ((out.shape, out.dtype),)
+    res = _wrap(out, be, True, node, 0)
+    if op.view:
+        res._vc = inputs[0]._vc
+    if op.save:
+        saved = []
+        vers = []
+        for s in op.save:
+            if s == "out":
+                saved.append((out, res._vc, be, 0))
+                vers.append(res._vc[0])
+            else:
+                t = inputs[s]
+                saved.append(t)
+                vers.append(t._vc[0])
+        node.saved = tuple(saved)
+        node.versions = tuple(vers)
+    else:
+        node.saved = ()
+        node.versions = ()
+    return res
+
+
+# ----------------------------------------------------------------------------------------
+# the reverse walk
+
+def _check_grad(node, i, g, meta):
+    """Reduce a rule's gradient to its input's shape (the one unbroadcast) and dtype."""
+    shape, dtype = meta
+    d = g._data
+    if d.shape != shape:
+        g = sum_to(g, shape, node)
+    if d.dtype != dtype:
+        be = g._backend
+        if not (g.dtype.is_floating_point and be.dtype_from_native(dtype).is_floating_point):
+            raise RuntimeError(f"backward of op '{node.name}' returned a {g.dtype.name} gradient "
+                               f"for input {i} of dtype {be.dtype_from_native(dtype).name}")
+        g = g.to(be.dtype_from_native(dtype))
+    return g
+
+
+def sum_to(g, shape, node=None):
+    """Sum a broadcast gradient back down to `shape` (differentiable)."""
+    gs = g._data.shape
+    lead = len(gs) - len(shape)
+    if lead < 0 or any(s != 1 and s != gs[lead + i] for i, s in enumerate(shape)):
+        where = f"backward of op '{node.name}'" if node is not None else "sum_to"
+        raise RuntimeError(f"{where} returned a gradient of shape {tuple(gs)} for an input of shape "
+                           f"{tuple(shape)}, which it cannot be reduced to")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _meta_of(edge):
+    if type(edge) is tuple:
+        n, i = edge
+        return n.out_meta[i]
+    return edge._data.shape, edge._data.dtype
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):
+    """Propagate gradients from `roots`. Without `inputs`, accumulate into leaves' `.grad`;
+    with `inputs`, return their gradients and touch no `.grad`."""
+    from .tensor import _wrap
+    heap = []
+    buffers = {}             # node -> [grad per output]
+    leaves = {}              # id(leaf) -> [leaf, grad]
+    capture = None
+    needed = None
+    if inputs is not None:
+        capture = {}
+        targets = set()
+        for t in inputs:
+            key = (t.grad_fn, t._idx) if t.grad_fn is not None else id(t)
+            capture[key] = None
+            if t.grad_fn is not None:
+                targets.add(t.grad_fn)
+        needed = _prune(roots, capture, targets)
+
+    def send(edge, g):
+        if type(edge) is tuple:
+            n, i = edge
+            buf = buffers.get(n)
+            if buf is None:
+                buf = buffers[n] = [None] * len(n.out_meta)
+                heapq.heappush(heap, (-n.seq, n))
+            buf[i] = g if buf[i] is None else buf[i] + g
+        else:
+            k = id(edge)
+            ent = leaves.get(k)
+            if ent is None:
+                leaves[k] = [edge, g]
+            else:
+                ent[1] = ent[1] + g
+
+    for t, g in zip(roots, root_grads):
+        send((t.grad_fn, t._idx) if t.grad_fn is not None else t, g)
+
+    prev_mode = state.enabled
+    anomaly = state.anomaly
+    state.enabled = create_graph
+    try:
+        while heap:
+            _, node = heapq.heappop(heap)
+            grads = buffers.pop(node)
+            if node.hooks:
+                for i, hooks in node.hooks.items():
+                    if grads[i] is not None:
+                        for h in list(hooks.values()):
+                            r = h(grads[i])
+                            if r is not None:
+                                grads[i] = r
+            if capture is not None:
+                for i, g in enumerate(grads):
+                    if (node, i) in capture:
+                        capture[(node, i)] = g
+                if node not in needed:
+                    continue
+            if node.saved is None:
+                node.unpack()                      # raises the retain_graph error
+            for i, g in enumerate(grads):
+                if g is None:                      # an output nobody used: zero gradient
+                    shape, dt = node.out_meta[i]
+                    be = next(x for x in grads if x is not None)._backend
+                    grads[i] = _wrap(be.xp.zeros(shape, dtype=dt), be)
+            in_grads = node.op.backward(node, *grads)
+            if type(in_grads) is not tuple:
+                in_grads = tuple(in_grads) if isinstance(in_grads, list) else (in_grads,)
+            if len(in_grads) != len(node.next):
+                raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
+                                   f"the op has {len(node.next)} inputs")
+            for i, (edge, g) in enumerate(zip(node.next, in_grads)):
+                if edge is None or g is None:
+                    continue
+                g = _check_grad(node, i, g, _meta_of(edge))
+                if anomaly:
+                    from .anomaly import check_backward
+                    check_backward(node, i, g)
+                send(edge, g)
+                if anomaly:
+                    check_backward(node, i, _summed(edge, buffers, leaves), summed=True)
+            if not retain_graph:
+                node.saved = None
+    finally:
+        state.enabled = prev_mode
+
+    if capture is not None:
+        for ent in leaves.values():
+            leaf, g = ent
+            if id(leaf) in capture:
+                capture[id(leaf)] = _leaf_hooks(leaf, g)
+        out = []
+        for t in inputs:
+            g = capture[(t.grad_fn, t._idx) if t.grad_fn is not None else id(t)]
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
+                                   "the graph. Set allow_unused=True if this is the desired behavior.")
+            out.append(g)
+        return tuple(out)
+
+    handed = {id(g._data) for g in root_grads}
+    for leaf, g in leaves.values():
+        accumulate_grad(leaf, _leaf_hooks(leaf, g), create_graph, handed)
+    return None
+
+
+def accumulate_grad(leaf, g, create_graph, handed=None):
+    """Add g into leaf.grad. Without create_graph a fresh .grad never aliases another tensor's
+    storage (two leaves of `a + b` would otherwise share one array, and clip_grad_norm_ would
+    scale it twice)."""
+    from .tensor import _wrap
+    if leaf.grad is None:
+        if not create_graph:
+            d = g._data
+            if handed is not None and (id(d) in handed or not g._backend.owns_memory(d)):
+                d = g._backend.asarray(d, copy=True)
+            if handed is not None:
+                handed.add(id(d))
+            g = _wrap(d, g._backend)
+        leaf.grad = g
+    else:
+        leaf.grad = leaf.grad + g if create_graph else _wrap(leaf.grad._data + g._data, g._backend)
+
+
+def _summed(edge, buffers, leaves):
+    if type(edge) is tuple:
+        return buffers[edge[0]][edge[1]]
+    return leaves[id(edge)][1]
+
+
+def _leaf_hooks(leaf, g):
+    if leaf._hooks:
+        for h in list(leaf._hooks.values()):
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _prune(roots, capture, targets):
+    """Nodes from which some requested input can be reached (only those run in autograd.grad)."""
+    seen = {}
+    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen[n] = False
+        for e in n.next:
+            if type(e) is tuple and e[0] not in seen:
+                stack.append(e[0])
+    needed = set()
+    for n in sorted(seen, key=lambda n: n.seq):
+        for e in n.next:
+            if e is None:
+                continue
+            if type(e) is tuple:
+                if e[0] in needed or e in capture:
+                    needed.add(n)
+                    break
+            elif id(e) in capture:
+                needed.add(n)
+                break
+    return needed
+
+
+_hook_ids = itertools.count()
+
+
+def add_hook(hooks: dict, fn):
+    """Store fn in an ordered hooks dict; return a handle whose .remove() takes it off."""
+    hid = next(_hook_ids)
+    hooks[hid] = fn
+    return RemovableHandle(hooks, hid)
+
+
+class RemovableHandle:
+    """Returned by every register_*hook: `.remove()` takes the hook off again."""
+    __slots__ = ("_hooks", "id")
+
+    def __init__(self, hooks, hid):
+        self._hooks, self.id = hooks, hid
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.remove()

@@ -1,0 +1,167 @@
+"""In-place ops and the version counters that keep them honest.
+
+Every tensor carries a version counter, shared with its views; each in-place write bumps it.
+A node records the versions of what it saved, and unpacking during backward compares them,
+so a tensor modified after it was saved is caught and named instead of giving a silently
+wrong gradient. When the write itself must be recorded (the tensor, or the value written,
+requires grad), the op runs out of place on a copy of the old value, the result is written
+back into the same storage, and the tensor takes the new node as its history.
+"""
+from __future__ import annotations
+
+from backends import dtypes as _dt
+
+from .grad_mode import no_grad, state
+from .tensor import Tensor, _wrap
+
+
+def _check_leaf(self, name):
+    if self._rg and self.grad_fn is None and state.enabled:
+        raise RuntimeError(f"{name}: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
+                           f"used in an in-place operation. Wrap it in `with autograd.no_grad():` "
+                           f"(as optimizers do) or operate on a clone.")
+
+
+def _recording(self, others):
+    return state.enabled and (self._rg or any(isinstance(o, Tensor) and o._rg for o in others))
+
+
+def _write(self, res, name):
+    """Write tensor `res` into self's storage (same shape; cast within a category)."""
+    if tuple(res.shape) != tuple(self.shape):
+        raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                           f"shape {tuple(res.shape)}")
+    if res.dtype is not self.dtype:
+        if res.dtype.category > self.dtype.category:
+            raise RuntimeError(f"{name}: result type {res.dtype.name} can't be cast to the desired output "
+                               f"type {self.dtype.name}")
+        res = res.to(self.dtype)
+    self._data[...] = res._data
+    self._vc[0] += 1
+
+
+def apply_(self, fn, name, *others):
+    """self <- fn(self), recorded when needed."""
+    _check_leaf(self, name)
+    if not _recording(self, others):
+        with no_grad():
+            res = fn(self)
+        _write(self, res, name)
+        return self
+    be = self._backend
+    old = _wrap(be.asarray(self._data, copy=True), be, self._rg, self.grad_fn, self._idx)
+    res = fn(old)
+    with no_grad():
+        _write(self, res, name)
+    self.grad_fn, self._idx, self._rg = res.grad_fn, res._idx, res._rg
+    return self
+
+
+_FAST = {"add": "__iadd__", "sub": "__isub__", "mul": "__imul__", "div": "__itruediv__"}
+
+
+def binary_(self, o, kind, alpha=1):
+    name = kind + "_"
+    if _recording(self, (o,)):
+        from . import ops
+        f = getattr(ops, kind)
+        if kind in ("add", "sub"):
+            return apply_(self, lambda t: f(t, o, alpha=alpha), name, o)
+        return apply_(self, lambda t: f(t, o), name, o)
+    _check_leaf(self, name)
+    # the optimizer's path: a true in-place array op, no temporary for the result
+    if isinstance(o, Tensor):
+        if o._backend is not self._backend:
+            raise RuntimeError(f"{name}: expected all tensors on the same device, but found {self.device} "
+                               f"and {o.device}")
+        od = o._data
+        if od.dtype != self._data.dtype:
+            if o.dtype.category > self.dtype.category:
+                raise RuntimeError(f"{name}: result type {o.dtype.name} can't be cast to the desired "
+                                   f"output type {self.dtype.name}")
+            od = self._backend.xp.astype(od, self._data.dtype)
+    else:
+        od = o
+        if isinstance(o, float) and not self.dtype.is_floating_point:
+            raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type "
+                               f"{self.dtype.name}")
+    if alpha != 1:
+        od = od * alpha
+    if kind == "div" and not self.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type {self.dtype.name}")
+    try:
+        arr = getattr(self._data, _FAST[kind])(od)
+    except (ValueError, TypeError) as e:
+        raise RuntimeError(f"{name}: cannot apply to shapes {tuple(self.shape)} and "
+                           f"{tuple(getattr(od, 'shape', ()))}: {e}") from None
+    if arr is NotImplemented or arr.shape != self._data.shape:
+        raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape")
+    self._data = arr            # the same array object for NumPy/CuPy; rebinding keeps strict backends right
+    self._vc[0] += 1
+    return self
+
+
+def fill_(self, value):
+    from . import ops
+    if isinstance(value, Tensor) and value.numel() != 1:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions")
+    if not _recording(self, (value,)):
+        _check_leaf(self, "fill_")
+        v = value.item() if isinstance(value, Tensor) else value
+        self._data[...] = v
+        self._vc[0] += 1
+        return self
+    return apply_(self, lambda t: ops.where(_true_like(t), value, t), "fill_", value)
+
+
+def copy_(self, src):
+    from . import ops
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
+    if src._backend is not self._backend:
+        src = src.to(self.device)
+    if not _recording(self, (src,)):
+        _check_leaf(self, "copy_")
+        sd = src._data
+        try:
+            b = self._backend.xp.broadcast_to(sd, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
+                               f"{tuple(self.shape)}") from None
+        self._data[...] = self._backend.xp.astype(b, self._data.dtype)
+        self._vc[0] += 1
+        return self
+    return apply_(self, lambda t: ops.where(_true_like(t), src.to(t.dtype), t), "copy_", src)
+
+
+def random_(self, kind, a, b):
+    _check_leaf(self, f"{kind}_")
+    be = self._backend
+    native = self._data.dtype
+    arr = be.uniform(self._data.shape, a, b, native) if kind == "uniform" else be.normal(self._data.shape, a, b, native)
+    self._data[...] = arr
+    self._vc[0] += 1
+    return self
+
+
+def setitem(self, index, value):
+    from . import ops
+    if not _recording(self, (value,)):
+        _check_leaf(self, "setitem")
+        idx, _ = ops._convert_index(self, index)
+        v = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and value._backend is not self._backend:
+            raise RuntimeError(f"setitem: expected the value on {self.device}, got {value.device}")
+        try:
+            self._data[idx] = v
+        except (ValueError, IndexError, TypeError) as e:
+            raise type(e)(f"setitem: cannot assign a value of shape {tuple(getattr(v, 'shape', ()))} to index "
+                          f"{index!r} of a tensor of shape {tuple(self.shape)}: {e}") from None
+        self._vc[0] += 1
+        return
+    apply_(self, lambda t: ops.index_put(t, index, value), "setitem", value)
+
+
+def _true_like(t):
+    return _wrap(t._backend.xp.ones(t._data.shape, dtype=t._backend.native_dtype(_dt.bool_)), t._backend)

@@ -1,0 +1,558 @@
+"""The Tensor: an array of some backend, plus what autograd needs to know about it.
+
+A tensor that requires grad and came out of an op carries `grad_fn`, the tape node that made
+it; leaves carry none. Its methods and operators are defined here, on the class, and call the
+op functions in `ops`.
+"""
+from __future__ import annotations
+
+import os
+
+import backends as _backends
+from backends import dtypes as _dt
+from backends.base import format_array as _format_array
+
+from .grad_mode import state
+
+_new = object.__new__
+
+
+class _Config:
+    dtype = _dt.float32
+    device = _dt.device(os.environ.get("TAPEGRAD_DEVICE", "cpu"))
+
+
+_config = _Config()
+
+
+def _default_dtype():
+    return _config.dtype
+
+
+def _backend_for(device):
+    if device is None:
+        device = _config.device
+    be = _backends.get(device)
+    if not be.is_available():
+        raise RuntimeError(f"device '{device}' is not available: {be.unavailable_reason()}")
+    from . import random as _random
+    _random._ensure_seeded(be)
+    return be
+
+
+def _wrap(data, be, requires_grad=False, grad_fn=None, idx=0):
+    """A Tensor around a backend array: the engine's fast constructor (no checks, no copies)."""
+    t = _new(Tensor)
+    t._data = data
+    t._backend = be
+    t._rg = requires_grad
+    t.grad_fn = grad_fn
+    t._idx = idx
+    t.grad = None
+    t._vc = [0]
+    t._hooks = None
+    return t
+
+
+class Tensor:
+    __slots__ = ("_data", "_backend", "_rg", "grad_fn", "_idx", "grad", "_vc", "_hooks", "__weakref__")
+    __array_ufunc__ = None        # ndarray + Tensor reaches Tensor.__radd__
+    __array_priority__ = 1000
+
+    def __init__(self, data=(), *, dtype=None, device=None, requires_grad=False):
+        t = tensor(data, dtype=dtype if dtype is not None else (None if isinstance(data, Tensor) else _config.dtype),
+                   device=device, requires_grad=requires_grad)
+        for s in Tensor.__slots__[:-1]:
+            setattr(self, s, getattr(t, s))
+
+    # --- metadata --------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self):
+        return self._backend.dtype_of(self._data)
+
+    @property
+    def device(self):
+        return _dt.device(self._backend.device_type, getattr(self._backend, "index", None))
+
+    @property
+    def is_cuda(self):
+        return self._backend.device_type == "cuda"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_contiguous(self):
+        return True
+
+    def contiguous(self):
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
+                               "a computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(this one is {self.dtype.name})")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def data(self):
+        """The same storage, detached and unseen by version counting (PyTorch's `.data`)."""
+        return _wrap(self._data, self._backend)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._backend = value._backend
+
+    @property
+    def version(self):
+        """How many times this tensor (or a view sharing its storage) was modified in place."""
+        return self._vc[0]
+
+    _version = version
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: tensor must have at least 2 dims, got {self.ndim}")
+        return _ops.transpose(self, -2, -1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.T
+
+    # --- conversion ------------------------------------------------------------
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._backend.to_numpy(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self._backend.to_numpy(self._data).tolist()
+
+    def numpy(self, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        if self._backend.device_type != "cpu" and not force:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                            f"copy the tensor to host memory first.")
+        return self._backend.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._backend.to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)})")
+        return bool(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_ops.unbind(self, 0))
+
+    __hash__ = object.__hash__
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, _dt.DType):
+                dtype = a
+            elif a is not None:
+                device = a
+        out = self
+        if device is not None:
+            dev = _dt.device(device)
+            be = _backend_for(dev)
+            if be is not self._backend:
+                from .function import move_to_backend
+                out = move_to_backend(out, be)
+        if dtype is not None:
+            if isinstance(dtype, str):
+                dtype = _dt.BY_NAME[dtype]
+            if dtype is not out.dtype:
+                out = _ops.apply(_ops.Cast, (out,), out._backend.native_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"autograd.{self.dtype.name}"
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self): return self.to(_dt.float32)
+    def double(self): return self.to(_dt.float64)
+    def half(self): return self.to(_dt.float16)
+    def long(self): return self.to(_dt.int64)
+    def int(self): return self.to(_dt.int32)
+    def bool(self): return self.to(_dt.bool_)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def detach(self):
+        """Same storage and version counter, cut from the graph."""
+        t = _wrap(self._data, self._backend)
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def clone(self):
+        return _ops.apply(_ops.Clone, (self,))
+
+    # --- autograd --------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+        node = self.grad_fn
+        if node.hooks is None:
+            node.hooks = {}
+        hooks = node.hooks.setdefault(self._idx, {})
+        if not any(getattr(h, "_retains", None) is ref for h in hooks.values()):
+            keep._retains = ref
+            from .graph import add_hook
+            add_hook(hooks, keep)
+
+    @property
+    def retains_grad(self):
+        n = self.grad_fn
+        return bool(n is not None and n.hooks and any(hasattr(h, "_retains") for h in n.hooks.get(self._idx, {}).values()))
+
+    def register_hook(self, hook):
+        """Call hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .graph import add_hook
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+            return add_hook(self._hooks, hook)
+        node = self.grad_fn
+        if node.hooks is None:
+            node.hooks = {}
+        return add_hook(node.hooks.setdefault(self._idx, {}), hook)
+
+    # --- printing --------------------------------------------------------------
+    def __repr__(self):
+        arr = self._backend.to_numpy(self._data)
+        body = _format_array(arr, "tensor(")
+        extras = []
+        if self._backend.device_type != "cpu":
+            extras.append(f"device='{self.device}'")
+        dt = self.dtype
+        if dt not in (_config.dtype, _dt.int64, _dt.bool_) or arr.size == 0 and dt is not _config.dtype:
+            extras.append(f"dtype={dt!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # --- operators ---------------------------------------------------------------
+    def __add__(self, o): return _ops.add(self, o)
+    def __radd__(self, o): return _ops.add(o, self)
+    def __sub__(self, o): return _ops.sub(self, o)
+    def __rsub__(self, o): return _ops.sub(o, self)
+    def __mul__(self, o): return _ops.mul(self, o)
+    def __rmul__(self, o): return _ops.mul(o, self)
+    def __truediv__(self, o): return _ops.div(self, o)
+    def __rtruediv__(self, o): return _ops.div(o, self)
+    def __floordiv__(self, o): return _ops.div(self, o, rounding_mode="floor")
+    def __rfloordiv__(self, o): return _ops.div(o, self, rounding_mode="floor")
+    def __mod__(self, o): return self - _ops.div(self, o, rounding_mode="floor") * o
+    def __pow__(self, o): return _ops.pow(self, o)
+    def __rpow__(self, o): return _ops.pow(o, self)
+    def __matmul__(self, o): return _ops.matmul(self, o)
+    def __rmatmul__(self, o): return _ops.matmul(o, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __invert__(self): return _ops._nondiff(self, lambda B, a: B.xp.logical_not(a) if a.dtype == B.native_dtype(_dt.bool_) else B.xp.bitwise_invert(a))
+    def __and__(self, o): return _ops.logical(self, o, "and")
+    def __or__(self, o): return _ops.logical(self, o, "or")
+    def __xor__(self, o): return _ops.logical(self, o, "xor")
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __eq__(self, o): return _ops.compare(self, o, "eq")
+    def __ne__(self, o): return _ops.compare(self, o, "ne")
+    def __lt__(self, o): return _ops.compare(self, o, "lt")
+    def __le__(self, o): return _ops.compare(self, o, "le")
+    def __gt__(self, o): return _ops.compare(self, o, "gt")
+    def __ge__(self, o): return _ops.compare(self, o, "ge")
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        from .inplace import setitem
+        setitem(self, index, value)
+
+    def __iadd__(self, o): return self.add_(o)
+    def __isub__(self, o): return self.sub_(o)
+    def __imul__(self, o): return self.mul_(o)
+    def __itruediv__(self, o): return self.div_(o)
+
+    # --- methods -----------------------------------------------------------------
+    def add(self, o, alpha=1): return _ops.add(self, o, alpha=alpha)
+    def sub(self, o, alpha=1): return _ops.sub(self, o, alpha=alpha)
+    def mul(self, o): return _ops.mul(self, o)
+    def div(self, o, rounding_mode=None): return _ops.div(self, o, rounding_mode=rounding_mode)
+    def pow(self, o): return _ops.pow(self, o)
+    def matmul(self, o): return _ops.matmul(self, o)
+    mm = bmm = matmul
+    def neg(self): return _ops.neg(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def log1p(self): return _ops.log1p(self)
+    def expm1(self): return _ops.expm1(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def rsqrt(self): return 1 / _ops.sqrt(self)
+    def square(self): return self * self
+    def abs(self): return _ops.abs(self)
+    def sign(self): return _ops.sign(self)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def erf(self): return _ops.erf(self)
+    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)
+    clip = clamp
+    def maximum(self, o): return _ops.maximum(self, o)
+    def minimum(self, o): return _ops.minimum(self, o)
+    def where(self, condition, other): return _ops.where(condition, self, other)
+    def softmax(self, dim): return _ops.softmax(self, dim)
+    def log_softmax(self, dim): return _ops.log_softmax(self, dim)
+    def isnan(self): return _ops.isnan(self)
+    def isinf(self): return _ops.isinf(self)
+    def isfinite(self): return _ops.isfinite(self)
+    def eq(self, o): return self == o
+    def ne(self, o): return self != o
+    def lt(self, o): return self < o
+    def le(self, o): return self <= o
+    def gt(self, o): return self > o
+    def ge(self, o): return self >= o
+    def logical_not(self): return _ops._nondiff(self, lambda B, a: B.xp.logical_not(a))
+    def any(self, dim=None, keepdim=False):
+        return _ops._nondiff(self, lambda B, a: B.xp.any(a, axis=_ops.norm_dims(dim, a.ndim, "any") if dim is not None else None, keepdims=keepdim))
+    def all(self, dim=None, keepdim=False):
+        return _ops._nondiff(self, lambda B, a: B.xp.all(a, axis=_ops.norm_dims(dim, a.ndim, "all") if dim is not None else None, keepdims=keepdim))
+    def equal(self, o): return self.shape == o.shape and bool((self == o).all())
+    def allclose(self, o, rtol=1e-5, atol=1e-8): return bool((abs(self - o) <= atol + rtol * abs(o)).all())
+
+    def sum(self, dim=None, keepdim=False, dtype=None): return _ops.sum(self, dim, keepdim, dtype)
+    def mean(self, dim=None, keepdim=False, dtype=None): return _ops.mean(self, dim, keepdim, dtype)
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None): return _ops.var(self, dim, unbiased, keepdim, correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None): return _ops.std(self, dim, unbiased, keepdim, correction)
+    def max(self, dim=None, keepdim=False): return _ops.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return _ops.min(self, dim, keepdim)
+    def amax(self, dim=None, keepdim=False): return _ops.amax(self, dim, keepdim)
+    def amin(self, dim=None, keepdim=False): return _ops.amin(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False): return _ops.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return _ops.argmin(self, dim, keepdim)
+    def logsumexp(self, dim, keepdim=False): return _ops.logsumexp(self, dim, keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False): return _ops.norm(self, p, dim, keepdim)
+    def prod(self, dim=None, keepdim=False):
+        # product through exp-sum-log loses signs and zeros; a plain fold keeps both
+        if dim is None:
+            out = self.reshape(-1)
+            r = out[0] if out.numel() else _ops.as_tensor_like(1.0, self)
+            for i in range(1, out.shape[0]):
+                r = r * out[i]
+            return r
+        return _prod_dim(self, dim, keepdim)
+
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    view = reshape
+    def view_as(self, o): return _ops.reshape(self, o.shape)
+    reshape_as = view_as
+    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def unflatten(self, dim, sizes): return _ops.unflatten(self, dim, sizes)
+    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
+    swapaxes = transpose
+    def permute(self, *dims): return _ops.permute(self, *dims)
+    def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
+    def expand(self, *shape): return _ops.expand(self, *shape)
+    def expand_as(self, o): return _ops.expand(self, o.shape)
+    def broadcast_to(self, shape): return _ops.expand(self, tuple(shape))
+    def repeat(self, *sizes):
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
+                               f"tensor's ({self.ndim})")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        # tile = expand over interleaved unit dims, then merge: differentiable with no rule of its own
+        inter = [v for s in shape for v in (1, s)]
+        target = [v for s, r in zip(shape, sizes) for v in (r, s)]
+        return self.reshape(inter).expand(target).reshape([s * r for s, r in zip(shape, sizes)])
+
+    def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return _ops.unbind(self, dim)
+    def narrow(self, dim, start, length): return _ops.narrow(self, dim, start, length)
+    def select(self, dim, index): return _ops.select(self, dim, index)
+
+    def new_zeros(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+    def new_ones(self, *size, dtype=None): return _fac.ones(*size, dtype=dtype or self.dtype, device=self.device)
+    def new_full(self, size, fill_value, dtype=None): return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+    def new_empty(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+    def new_tensor(self, data, dtype=None): return _fac.tensor(data, dtype=dtype or self.dtype, device=self.device)
+    def zeros_like(self): return _fac.zeros_like(self)
+
+    # --- in place (see inplace.py for the version-counter rules) -------------------
+    def add_(self, o, alpha=1): return _inplace.binary_(self, o, "add", alpha)
+    def sub_(self, o, alpha=1): return _inplace.binary_(self, o, "sub", alpha)
+    def mul_(self, o): return _inplace.binary_(self, o, "mul")
+    def div_(self, o): return _inplace.binary_(self, o, "div")
+    def pow_(self, o): return _inplace.apply_(self, lambda t: t ** o, "pow_", o)
+    def clamp_(self, min=None, max=None): return _inplace.apply_(self, lambda t: _ops.clamp(t, min, max), "clamp_", min, max)
+    clip_ = clamp_
+    def relu_(self): return _inplace.apply_(self, _ops.relu, "relu_")
+    def sigmoid_(self): return _inplace.apply_(self, _ops.sigmoid, "sigmoid_")
+    def tanh_(self): return _inplace.apply_(self, _ops.tanh, "tanh_")
+    def exp_(self): return _inplace.apply_(self, _ops.exp, "exp_")
+    def sqrt_(self): return _inplace.apply_(self, _ops.sqrt, "sqrt_")
+    def neg_(self): return _inplace.apply_(self, _ops.neg, "neg_")
+    def abs_(self): return _inplace.apply_(self, _ops.abs, "abs_")
+    def zero_(self): return _inplace.fill_(self, 0)
+    def fill_(self, value): return _inplace.fill_(self, value)
+    def copy_(self, src): return _inplace.copy_(self, src)
+    def uniform_(self, a=0.0, b=1.0): return _inplace.random_(self, "uniform", a, b)
+    def normal_(self, mean=0.0, std=1.0): return _inplace.random_(self, "normal", mean, std)
+    def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
+    def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
+    def lerp_(self, end, weight): return self.add_((end - self) * weight)
+
+
+def _prod_dim(x, dim, keepdim):
+    d = _ops.norm_dim(dim, x.ndim, "prod")
+    parts = _ops.unbind(x, d)
+    r = parts[0]
+    for p in parts[1:]:
+        r = r * p
+    return r.unsqueeze(d) if keepdim else r
+
+
+class Size(tuple):
+    """Tensor shape, a tuple (as torch.Size)."""
+    __slots__ = ()
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"autograd.Size({list(self)})"
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor copied from data (nested lists, scalars, NumPy arrays, Tensors)."""
+    from .factories import tensor as _t
+    return _t(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+from . import factories as _fac  # noqa: E402
+from . import inplace as _inplace  # noqa: E402
+from . import ops as _ops  # noqa: E402

@@ -1,0 +1,114 @@
+"""The Backend interface: what an array library must provide for the engine to run on it.
+
+A backend is its array namespace (`xp`, spoken in the Python array API standard: `xp.exp`,
+`xp.sum(x, axis=, keepdims=)`, `xp.permute_dims`, `xp.concat`, ...) plus the handful of
+operations that array libraries spell differently. Op code reaches arrays only through this
+object, so adding a backend never touches `autograd/` or `nn/`.
+"""
+from __future__ import annotations
+
+from . import dtypes as _dt
+
+
+class Backend:
+    #: registry name and the device type it serves ("cpu", "cuda", ...)
+    name = "abstract"
+    device_type = "abstract"
+    #: the array namespace (array-API spelling)
+    xp = None
+
+    # --- dtypes -----------------------------------------------------------------
+    def native_dtype(self, dtype: _dt.DType):
+        """The library's dtype object for a DType."""
+        return getattr(self.xp, "bool" if dtype is _dt.bool_ else dtype.name)
+
+    def dtype_from_native(self, native) -> _dt.DType:
+        """The DType for one of the library's dtype objects."""
+        for d in _dt.ALL:
+            if self.native_dtype(d) == native:
+                return d
+        raise TypeError(f"{self.name} backend: unsupported dtype {native}")
+
+    def dtype_of(self, arr) -> _dt.DType:
+        """The DType of an array of this backend."""
+        return self.dtype_from_native(arr.dtype)
+
+    # --- conversion -------------------------------------------------------------
+    def asarray(self, obj, dtype=None, copy=None):
+        """An array of this backend from nested lists, scalars, NumPy arrays (dtype native)."""
+        return self.xp.asarray(obj, dtype=dtype, copy=copy)
+
+    def to_numpy(self, arr):
+        """A NumPy array with the same values (host copy where needed)."""
+        raise NotImplementedError
+
+    def is_array(self, obj) -> bool:
+        raise NotImplementedError
+
+    # --- the operations libraries spell differently -------------------------------
+    def scatter_add(self, target, index, values):
+        """target[index] += values, in place, with repeated indices accumulating."""
+        raise NotImplementedError
+
+    def erf(self, x):
+        raise NotImplementedError
+
+    def sliding_windows(self, x, window, axes, strides=None, dilation=None):
+        """Read-only view of x with extra trailing dims over `window`-sized windows along `axes`
+        (used by convolution and pooling to avoid Python loops over pixels)."""
+        raise NotImplementedError
+
+    # --- random numbers ---------------------------------------------------------
+    def manual_seed(self, seed: int):
+        raise NotImplementedError
+
+    def uniform(self, shape, low, high, dtype):
+        raise NotImplementedError
+
+    def normal(self, shape, mean, std, dtype):
+        raise NotImplementedError
+
+    def integers(self, low, high, shape, dtype):
+        raise NotImplementedError
+
+    def permutation(self, n):
+        raise NotImplementedError
+
+    # --- memory and device ------------------------------------------------------
+    def nbytes(self, arr) -> int:
+        return int(arr.size) * self.dtype_of(arr).itemsize
+
+    def owns_memory(self, arr) -> bool:
+        """True when arr is not a view of another array (safe to hand to a user as .grad)."""
+        return False
+
+    def memory_allocated(self) -> int:
+        """Bytes this backend's arrays hold now (as its allocator sees them)."""
+        raise NotImplementedError
+
+    def is_available(self) -> bool:
+        return True
+
+    def unavailable_reason(self) -> str:
+        return ""
+
+    def synchronize(self):
+        pass
+
+    def __repr__(self):
+        return f"<backend {self.name} ({self.device_type})>"
+
+
+def format_array(arr_np, prefix: str) -> str:
+    """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend)."""
+    import numpy as np
+    if arr_np.size == 0:
+        return f"[]" if arr_np.ndim == 1 else f"[] (shape {tuple(arr_np.shape)})"
+    kw = {}
+    if arr_np.dtype.kind == "f":
+        finite = arr_np[np.isfinite(arr_np)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            kw["formatter"] = {"float_kind": lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v))}
+        else:
+            kw["precision"] = 4
+    return np.array2string(arr_np, separator=", ", prefix=prefix, threshold=1000, edgeitems=3, **kw)

@@ -1,0 +1,66 @@
+"""Test configuration: every test runs against the backend chosen by --backend (default numpy)."""
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", default=os.environ.get("TAPEGRAD_TEST_BACKEND", "numpy"),
+                     help="backend to run the suite on: numpy, cupy, array_api_strict")
+
+
+_DEVICE = {"numpy": "cpu", "cpu": "cpu", "cupy": "cuda", "cuda": "cuda", "array_api_strict": "array_api_strict"}
+
+
+def pytest_configure(config):
+    name = config.getoption("--backend")
+    if name not in _DEVICE:
+        raise pytest.UsageError(f"--backend must be one of {sorted(_DEVICE)}, got {name!r}")
+    config._tapegrad_device = _DEVICE[name]
+
+
+def pytest_collection_modifyitems(config, items):
+    dev = config._tapegrad_device
+    if dev == "cpu":
+        return
+    import backends
+    try:
+        be = backends.get(dev)
+        ok, why = be.is_available(), be.unavailable_reason()
+    except Exception as e:  # noqa: BLE001
+        ok, why = False, f"{type(e).__name__}: {e}"
+    if not ok:
+        skip = pytest.mark.skip(reason=f"backend {config.getoption('--backend')!r} unavailable here: {why}")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _default_device(request):
+    import autograd as ag
+    dev = request.config._tapegrad_device
+    prev = ag.get_default_device()
+    ag.set_default_device(dev) if dev == "cpu" or _available(dev) else None
+    ag.manual_seed(0)
+    yield
+    ag.set_default_device(prev)
+
+
+def _available(dev):
+    import backends
+    try:
+        return backends.get(dev).is_available()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def device(request):
+    return request.config._tapegrad_device
+
+
+try:
+    import torch  # noqa: F401
+    HAS_TORCH = True
+except Exception:  # noqa: BLE001
+    HAS_TORCH = False
