@@ -31,6 +31,8 @@ def apply(op, inputs, *params):
         out = op.forward(be, *[t._data for t in inputs], *params)
     except (ValueError, TypeError, IndexError) as e:
         raise _op_error(op.name, inputs, e) from None
+    if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
+        out = be.asarray(out)
     if state.anomaly:
         from .anomaly import check_forward
         check_forward(op.name, out, be)
@@ -230,13 +232,12 @@ class Matmul:
         return a @ b
 
     def backward(ctx, g):
+        # 1-D operands are promoted to matrices (a: 1 x k, b: k x 1) and the unit dim dropped after
         a, b = ctx.unpack()
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if ctx.next[0] is not None:
             ga = g @ b2.mT
@@ -657,7 +658,8 @@ def zeros_like_scalar(t):
 
 def _nondiff(x, f):
     """An op with zero gradient: computed on arrays, never recorded."""
-    return _wrap(f(x._backend, x._data), x._backend)
+    be = x._backend
+    return _wrap(be.asarray(f(be, x._data)), be)
 
 
 # --- reductions
@@ -840,7 +842,10 @@ def isfinite(x): return _nondiff(x, lambda B, a: B.xp.isfinite(a))
 
 def compare(a, b, name):
     a, b = pair(a, b, name)
-    return _wrap(_CMP[name](a._data, b._data), a._backend)
+    be = a._backend
+    if be is not b._backend:
+        _device_error(name, (a, b))
+    return _wrap(be.asarray(_CMP[name](a._data, b._data)), be)
 
 
 _CMP = {"eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y: x < y,
@@ -851,10 +856,9 @@ def logical(a, b, name):
     a, b = pair(a, b, name)
     xp = a._backend.xp
     f = {"and": xp.logical_and, "or": xp.logical_or, "xor": xp.logical_xor}[name]
-    if a.dtype is _dt.bool_:
-        return _wrap(f(a._data, b._data), a._backend)
-    f = {"and": xp.bitwise_and, "or": xp.bitwise_or, "xor": xp.bitwise_xor}[name]
-    return _wrap(f(a._data, b._data), a._backend)
+    if a.dtype is not _dt.bool_:
+        f = {"and": xp.bitwise_and, "or": xp.bitwise_or, "xor": xp.bitwise_xor}[name]
+    return _wrap(a._backend.asarray(f(a._data, b._data)), a._backend)
 
 
 # --- shape

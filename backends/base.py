@@ -16,6 +16,8 @@ class Backend:
     device_type = "abstract"
     #: the array namespace (array-API spelling)
     xp = None
+    #: the library's array class (results of any other type are converted with asarray)
+    array_type = None
 
     # --- dtypes -----------------------------------------------------------------
     def native_dtype(self, dtype: _dt.DType):

@@ -17,6 +17,7 @@ class NumpyBackend(Backend):
     name = "numpy"
     device_type = "cpu"
     xp = np
+    array_type = np.ndarray
 
     def __init__(self):
         self._rng = np.random.default_rng()
@@ -96,4 +97,6 @@ _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 
 def _erf(x):
     x = np.asarray(x)
-    return _erf_ufunc(x).astype(x.dtype, copy=False)
+    if x.size == 0:
+        return x.copy()
+    return np.asarray(_erf_ufunc(x), dtype=x.dtype)
