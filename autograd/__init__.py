@@ -17,7 +17,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import RemovableHandle, SavedTensorError
 from .ops import (abs, add, amax, amin, argmax, argmin, broadcast_shapes, broadcast_tensors, broadcast_to, cat,
                   chunk, clamp, clip, concat, cos, div, elu, erf, exp, expand, expm1, flatten, gelu, getitem,
-                  isfinite, isinf, isnan, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
+                  ceil, floor, isfinite, isinf, round, trunc, isnan, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
                   mean, min, minimum, mish, mul, narrow, neg, norm, pad, permute, pow, relu, reshape, select,
                   sigmoid, sign, silu, sin, softmax, softplus, split, sqrt, squeeze, stack, std, sub, sum, tanh,
                   transpose, unbind, unflatten, unsqueeze, var, where)

@@ -392,6 +392,13 @@ class Where:
 
 
 @primitive()
+class Round:
+    """round / floor / ceil / trunc: piecewise constant, so the gradient is zero (as PyTorch)."""
+    def forward(B, x, mode): return getattr(B.xp, mode)(x)
+    def backward(ctx, g): return g * 0
+
+
+@primitive()
 class Cast:
     def forward(B, x, native): return B.xp.astype(x, native)
     def backward(ctx, g): return g                   # the engine casts back to the input dtype
@@ -646,6 +653,17 @@ def where(cond, a, b):
     if cond.dtype is not _dt.bool_:
         cond = cond != 0
     return apply(Where, (cond, a, b))
+
+
+def round(x, decimals=0):
+    if decimals:
+        return round(x * 10.0 ** decimals) / 10.0 ** decimals
+    return apply(Round, (x,), "round")
+
+
+def floor(x): return apply(Round, (x,), "floor")
+def ceil(x): return apply(Round, (x,), "ceil")
+def trunc(x): return apply(Round, (x,), "trunc")
 
 
 def sign(x):

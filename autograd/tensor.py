@@ -228,6 +228,9 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __round__(self, ndigits=None):
+        return round(self.item(), ndigits) if ndigits is not None else round(self.item())
+
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         for a in args:
             if isinstance(a, Tensor):
@@ -408,6 +411,10 @@ class Tensor:
     def square(self): return self * self
     def abs(self): return _ops.abs(self)
     def sign(self): return _ops.sign(self)
+    def round(self, decimals=0): return _ops.round(self, decimals)
+    def floor(self): return _ops.floor(self)
+    def ceil(self): return _ops.ceil(self)
+    def trunc(self): return _ops.trunc(self)
     def sin(self): return _ops.sin(self)
     def cos(self): return _ops.cos(self)
     def tanh(self): return _ops.tanh(self)

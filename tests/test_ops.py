@@ -341,3 +341,12 @@ def test_ops_keep_dtype_and_grads_match_input_dtype(dtype):
     y.backward()
     assert x.grad.dtype == dtype and b.grad.dtype == dtype
     assert tuple(b.grad.shape) == (2,)
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil", "trunc"])
+def test_rounding_has_zero_gradient(name):
+    x = ag.tensor([-1.5, -0.4, 0.6, 2.5], dtype=ag.float64, requires_grad=True)
+    y = getattr(x, name)()
+    np.testing.assert_array_equal(npy(y), getattr(np, name)(npy(x)))
+    y.sum().backward()
+    np.testing.assert_array_equal(npy(x.grad), np.zeros(4))
