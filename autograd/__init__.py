@@ -4,6 +4,7 @@ from __future__ import annotations
 from backends import dtypes as _dt
 from backends.dtypes import DType as dtype, device  # noqa: F401
 
+from .tensor import Size, Tensor  # noqa: I001 - first: the other modules build on it
 from . import cuda  # noqa: F401
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .engine import backward, grad
@@ -22,7 +23,6 @@ from .ops import (abs, add, amax, amin, argmax, argmin, broadcast_shapes, broadc
                   sigmoid, sign, silu, sin, softmax, softplus, split, sqrt, squeeze, stack, std, sub, sum, tanh,
                   transpose, unbind, unflatten, unsqueeze, var, where)
 from .random import initial_seed, manual_seed, seed
-from .tensor import Size, Tensor
 
 float16, float32, float64 = _dt.float16, _dt.float32, _dt.float64
 half, float, double = float16, float32, float64

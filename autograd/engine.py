@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .graph import accumulate_grad, run_backward
-from .tensor import Tensor
+from .tensor import Tensor, _wrap
 
 
 def _as_list(x):
@@ -14,7 +14,6 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
-    from .factories import ones_like
     grads = []
     for i, o in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
@@ -22,7 +21,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             if o.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (output {i} has "
                                    f"shape {tuple(o.shape)}); pass gradient= (or grad_outputs=) of that shape")
-            g = ones_like(o)
+            be = o._backend
+            g = _wrap(be.xp.ones(o._data.shape, dtype=o._data.dtype), be)
         elif not isinstance(g, Tensor):
             from .factories import tensor
             g = tensor(g, dtype=o.dtype, device=o.device)

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from heapq import heappush
 import os
 import sys
 
 from .grad_mode import state
+from .tensor import _wrap
 
 _seq = itertools.count()
 _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), d) + os.sep
                   for d in ("autograd", "nn"))
-#: capture the user's file:line for every node (used by the ledger, anomaly and in-place errors)
-RECORD_SOURCE = True
+#: capture the user's file:line for every node (shown by the ledger, anomaly and in-place errors).
+#: It walks the stack on every recorded op, so it is off by default and switched on by
+#: detect_anomaly(), by record_source(), or for a whole run by TAPEGRAD_RECORD_SOURCE=1.
+RECORD_SOURCE = os.environ.get("TAPEGRAD_RECORD_SOURCE", "") not in ("", "0")
 
 
 def user_source():
@@ -93,7 +97,6 @@ class Node:
                 f"Trying to backward through the graph a second time (or to read saved tensors after "
                 f"they were freed) at op '{self.name}'. Saved tensors are freed after backward; "
                 f"pass retain_graph=True to backward() or autograd.grad() the first time.")
-        from .tensor import _wrap
         out = []
         for item, ver in zip(s, self.versions):
             if item is None:
@@ -124,7 +127,6 @@ def _raise_modified(node, t, saved_ver, cur_ver):
 
 def record(op, inputs, out, params, be):
     """Wrap `out` as the result of `op` on `inputs`, recording a node if any input requires grad."""
-    from .tensor import _wrap
     node = Node()
     node.op = op
     node.params = params
@@ -132,8 +134,14 @@ def record(op, inputs, out, params, be):
     node.hooks = None
     node.source = user_source() if RECORD_SOURCE else None
     # an edge is (producing node, output index), or the leaf tensor itself, or None (no grad)
-    node.next = tuple(((t.grad_fn, t._idx) if t.grad_fn is not None else t) if t._rg else None
-                      for t in inputs)
+    edges = []
+    for t in inputs:
+        if t._rg:
+            f = t.grad_fn
+            edges.append(t if f is None else (f, t._idx))
+        else:
+            edges.append(None)
+    node.next = tuple(edges)
     node.out_meta = ((out.shape, out.dtype),)
     res = _wrap(out, be, True, node, 0)
     if op.view:
@@ -184,11 +192,8 @@ def sum_to(g, shape, node=None):
         raise RuntimeError(f"{where} returned a gradient of shape {tuple(gs)} for an input of shape "
                            f"{tuple(shape)}, which it cannot be reduced to")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
-    if axes:
-        g = g.sum(dim=axes, keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    from . import ops
+    return ops.apply(ops.SumTo, (g,), axes, tuple(shape), gs)
 
 
 def _meta_of(edge):
@@ -223,7 +228,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             buf = buffers.get(n)
             if buf is None:
                 buf = buffers[n] = [None] * len(n.out_meta)
-                heapq.heappush(heap, (-n.seq, n))
+                heappush(heap, (-n.seq, n))
             buf[i] = g if buf[i] is None else buf[i] + g
         else:
             k = id(edge)
@@ -239,17 +244,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     prev_mode = state.enabled
     anomaly = state.anomaly
     state.enabled = create_graph
+    heappop = heapq.heappop
     try:
         while heap:
-            _, node = heapq.heappop(heap)
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if node.hooks:
-                for i, hooks in node.hooks.items():
-                    if grads[i] is not None:
-                        for h in list(hooks.values()):
-                            r = h(grads[i])
-                            if r is not None:
-                                grads[i] = r
+                _run_node_hooks(node, grads)
             if capture is not None:
                 for i, g in enumerate(grads):
                     if (node, i) in capture:
@@ -258,21 +259,27 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     continue
             if node.saved is None:
                 node.unpack()                      # raises the retain_graph error
-            for i, g in enumerate(grads):
-                if g is None:                      # an output nobody used: zero gradient
-                    shape, dt = node.out_meta[i]
-                    be = next(x for x in grads if x is not None)._backend
-                    grads[i] = _wrap(be.xp.zeros(shape, dtype=dt), be)
+            if len(grads) > 1:
+                _fill_unused(node, grads)
             in_grads = node.op.backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = tuple(in_grads) if isinstance(in_grads, list) else (in_grads,)
-            if len(in_grads) != len(node.next):
+            nxt = node.next
+            if len(in_grads) != len(nxt):
                 raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
-                                   f"the op has {len(node.next)} inputs")
-            for i, (edge, g) in enumerate(zip(node.next, in_grads)):
+                                   f"the op has {len(nxt)} inputs")
+            for i in range(len(nxt)):
+                edge = nxt[i]
+                g = in_grads[i]
                 if edge is None or g is None:
                     continue
-                g = _check_grad(node, i, g, _meta_of(edge))
+                if type(edge) is tuple:
+                    shape, dt = edge[0].out_meta[edge[1]]
+                else:
+                    shape, dt = edge._data.shape, edge._data.dtype
+                d = g._data
+                if d.shape != shape or d.dtype != dt:
+                    g = _check_grad(node, i, g, (shape, dt))
                 if anomaly:
                     from .anomaly import check_backward
                     check_backward(node, i, g)
@@ -320,6 +327,24 @@ def accumulate_grad(leaf, g, create_graph, handed=None):
         leaf.grad = g
     else:
         leaf.grad = leaf.grad + g if create_graph else _wrap(leaf.grad._data + g._data, g._backend)
+
+
+def _run_node_hooks(node, grads):
+    for i, hooks in node.hooks.items():
+        if grads[i] is not None:
+            for h in list(hooks.values()):
+                r = h(grads[i])
+                if r is not None:
+                    grads[i] = r
+
+
+def _fill_unused(node, grads):
+    """Outputs of a multi-output node that nobody used get a zero gradient."""
+    be = next(x for x in grads if x is not None)._backend
+    for i, g in enumerate(grads):
+        if g is None:
+            shape, dt = node.out_meta[i]
+            grads[i] = _wrap(be.xp.zeros(shape, dtype=dt), be)
 
 
 def _summed(edge, buffers, leaves):

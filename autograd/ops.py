@@ -22,13 +22,31 @@ from .tensor import Tensor, _wrap, _default_dtype
 
 
 def apply(op, inputs, *params):
-    """Run `op` on `inputs` (Tensors on one backend); record it if any input requires grad."""
-    be = inputs[0]._backend
-    for t in inputs:
-        if t._backend is not be:
+    """Run `op` on `inputs` (Tensors on one backend); record it if any input requires grad.
+
+    This is the hot path of every op: one- and two-input calls avoid building lists."""
+    n = len(inputs)
+    if n == 2:
+        a, b = inputs
+        be = a._backend
+        if b._backend is not be:
             _device_error(op.name, inputs)
+        args = (a._data, b._data)
+        rg = a._rg or b._rg
+    elif n == 1:
+        a = inputs[0]
+        be = a._backend
+        args = (a._data,)
+        rg = a._rg
+    else:
+        be = inputs[0]._backend
+        for t in inputs:
+            if t._backend is not be:
+                _device_error(op.name, inputs)
+        args = tuple(t._data for t in inputs)
+        rg = any(t._rg for t in inputs)
     try:
-        out = op.forward(be, *[t._data for t in inputs], *params)
+        out = op.forward(be, *args, *params)
     except (ValueError, TypeError, IndexError) as e:
         raise _op_error(op.name, inputs, e) from None
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
@@ -36,10 +54,8 @@ def apply(op, inputs, *params):
     if state.anomaly:
         from .anomaly import check_forward
         check_forward(op.name, out, be)
-    if state.enabled:
-        for t in inputs:
-            if t._rg:
-                return record(op, inputs, out, params, be)
+    if rg and state.enabled:
+        return record(op, inputs, out, params, be)
     return _wrap(out, be)
 
 
@@ -76,6 +92,10 @@ def as_tensor_like(x, ref: Tensor, name="op"):
     if isinstance(x, Tensor):
         return x
     be = ref._backend
+    if type(x) is float or type(x) is int:   # the common case: a Python number with a float tensor
+        dt = ref._data.dtype
+        if be.dtype_from_native(dt).is_floating_point:
+            return _wrap(be.asarray(x, dtype=dt), be)
     if _is_scalar(x):
         sd = _scalar_dtype(x)
         rd = ref.dtype
@@ -234,6 +254,9 @@ class Matmul:
     def backward(ctx, g):
         # 1-D operands are promoted to matrices (a: 1 x k, b: k x 1) and the unit dim dropped after
         a, b = ctx.unpack()
+        if a._data.ndim == 2 and b._data.ndim == 2:            # the common case, without reshapes
+            return (g @ _mT(b) if ctx.next[0] is not None else None,
+                    _mT(a) @ g if ctx.next[1] is not None else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
@@ -323,10 +346,21 @@ class Sigmoid:
         return g * (y * (1 - y))
 
 
+@primitive()
+class Masked:
+    """g where mask else 0, for a constant boolean mask: the gradient of every piecewise-linear op."""
+    def forward(B, g, mask): return B.xp.where(mask, g, B.xp.zeros((), dtype=g.dtype))
+    def backward(ctx, gg): return apply(Masked, (gg,), ctx.params[0])
+
+
+def masked(g, mask):
+    return apply(Masked, (g,), mask._data if isinstance(mask, Tensor) else mask)
+
+
 @primitive(save=("out",))
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
-    def backward(ctx, g): return g * (ctx.unpack()[0] > 0)          # relu'(0) = 0, as PyTorch
+    def backward(ctx, g): return masked(g, ctx.unpack()[0]._data > 0)   # relu'(0) = 0, as PyTorch
 
 
 @primitive(save=(0,))
@@ -351,12 +385,13 @@ class Clamp:
     def backward(ctx, g):
         x = ctx.unpack()[0]
         lo, hi = ctx.params
+        x = x._data
         mask = None
         if lo is not None:
             mask = x >= lo                                         # bounds are inclusive
         if hi is not None:
             mask = (x <= hi) if mask is None else mask & (x <= hi)
-        return g if mask is None else g * mask
+        return g if mask is None else masked(g, mask)
 
 
 @primitive(save=(0, 1))
@@ -420,8 +455,25 @@ class Sum:
     def backward(ctx, g):
         axes, keepdim, in_shape = ctx.params
         if not keepdim:
-            g = g.reshape(_keep_shape(in_shape, axes))
-        return g.expand(in_shape)
+            ks = _keep_shape(in_shape, axes)
+            g = apply(Reshape, (g,), ks, g._data.shape)
+        return apply(Expand, (g,), in_shape)
+
+
+@primitive()
+class SumTo:
+    """Sum a broadcast gradient down to `shape`: the engine's one unbroadcast."""
+    def forward(B, g, axes, shape, in_shape):
+        xp = B.xp
+        lead = len(in_shape) - len(shape)
+        inner = tuple(a for a in axes if a >= lead)
+        if inner:
+            g = xp.sum(g, axis=inner, keepdims=True)
+        if lead:
+            g = xp.sum(g, axis=tuple(range(lead)))    # no reshape: the result owns its memory
+        return g
+
+    def backward(ctx, gg): return apply(Expand, (gg,), ctx.params[2])
 
 
 @primitive(save=(0, "out"))
@@ -470,6 +522,66 @@ class Norm2:
             out, g = out.reshape(ks), g.reshape(ks)
         zero = out == 0
         return g * x / where(zero, 1.0, out) * ~zero
+
+
+@primitive(save=("out",))
+class LogSoftmax:
+    """Fused for stability and speed: x - max - log(sum(exp(x - max)))."""
+    def forward(B, x, dim):
+        xp = B.xp
+        m = xp.max(x, axis=dim, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, xp.zeros((), dtype=x.dtype))
+        z = x - m
+        return z - xp.log(xp.sum(xp.exp(z), axis=dim, keepdims=True))
+
+    def backward(ctx, g):
+        out = ctx.unpack()[0]
+        dim = ctx.params[0]
+        return g - exp(out) * sum(g, dim, keepdim=True)
+
+
+@primitive(save=("out",))
+class Softmax:
+    def forward(B, x, dim):
+        xp = B.xp
+        m = xp.max(x, axis=dim, keepdims=True)
+        e = xp.exp(x - xp.where(xp.isfinite(m), m, xp.zeros((), dtype=x.dtype)))
+        return e / xp.sum(e, axis=dim, keepdims=True)
+
+    def backward(ctx, g):
+        out = ctx.unpack()[0]
+        gy = g * out
+        return gy - out * sum(gy, ctx.params[0], keepdim=True)
+
+
+@primitive(save=(0, "out"))
+class Logsumexp:
+    def forward(B, x, axes, keepdim):
+        xp = B.xp
+        m = xp.max(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, xp.zeros((), dtype=x.dtype))   # all -inf must not give nan
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        return out if keepdim else xp.reshape(out, tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+    def backward(ctx, g):
+        x, out = ctx.unpack()
+        axes, keepdim = ctx.params
+        if not keepdim:
+            ks = _keep_shape(x.shape, axes)
+            out, g = out.reshape(ks), g.reshape(ks)
+        return g * exp(x - out)
+
+
+_MT = {}
+
+
+def _mT(t):
+    """Swap the last two dims (internal fast path of Tensor.mT)."""
+    n = t._data.ndim
+    dims = _MT.get(n)
+    if dims is None:
+        dims = _MT[n] = tuple(range(n - 2)) + (n - 1, n - 2)
+    return apply(Permute, (t,), dims)
 
 
 def _keep_shape(shape, axes):
@@ -786,11 +898,11 @@ def _arg(x, dim, keepdim, name):
 
 
 def logsumexp(x, dim, keepdim=False):
-    axes = norm_dims(dim, x.ndim, "logsumexp")
-    m = amax(x, axes, keepdim=True).detach()
-    m = where(isinf(m), 0.0, m)                 # all -inf (or an inf) must not give nan
-    out = log(sum(exp(x - m), axes, keepdim=True)) + m
-    return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+    return apply(Logsumexp, (_floating(x),), norm_dims(dim, x.ndim, "logsumexp"), keepdim)
+
+
+def _floating(x):
+    return x if x.dtype.is_floating_point else x.to(_default_dtype())
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
@@ -809,13 +921,14 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 # --- activations (composites; PyTorch's formulas and defaults)
 
-def softmax(x, dim=-1):
-    e = exp(x - amax(x, dim, keepdim=True).detach())
-    return e / sum(e, dim, keepdim=True)
+def softmax(x, dim=-1, dtype=None):
+    x = x.to(dtype) if dtype is not None else _floating(x)
+    return apply(Softmax, (x,), norm_dim(dim, x.ndim, "softmax"))
 
 
-def log_softmax(x, dim=-1):
-    return x - logsumexp(x, dim, keepdim=True)
+def log_softmax(x, dim=-1, dtype=None):
+    x = x.to(dtype) if dtype is not None else _floating(x)
+    return apply(LogSoftmax, (x,), norm_dim(dim, x.ndim, "log_softmax"))
 
 
 def leaky_relu(x, negative_slope=0.01):
