@@ -254,9 +254,9 @@ class Matmul:
     def backward(ctx, g):
         # 1-D operands are promoted to matrices (a: 1 x k, b: k x 1) and the unit dim dropped after
         a, b = ctx.unpack()
-        if a._data.ndim == 2 and b._data.ndim == 2:            # the common case, without reshapes
-            return (g @ _mT(b) if ctx.next[0] is not None else None,
-                    _mT(a) @ g if ctx.next[1] is not None else None)
+        if a._data.ndim >= 2 and b._data.ndim >= 2:            # no 1-D promotion: one op per gradient
+            return (apply(MatmulT, (g, b), False, True) if ctx.next[0] is not None else None,
+                    apply(MatmulT, (a, g), True, False) if ctx.next[1] is not None else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
@@ -270,6 +270,25 @@ class Matmul:
             gb = a2.mT @ g
             if b.ndim == 1:
                 gb = gb.squeeze(-1)
+        return ga, gb
+
+
+@primitive(save=(0, 1))
+class MatmulT:
+    """op(a) @ op(b), op transposing the last two dims where flagged: matmul's gradients in one op."""
+    def forward(B, a, b, ta, tb):
+        xp = B.xp
+        return xp.matmul(xp.matrix_transpose(a) if ta else a, xp.matrix_transpose(b) if tb else b)
+
+    def backward(ctx, g):
+        # C = A'B' with A' = op(a), B' = op(b): dA' = g B'^T, dB' = A'^T g, transposed back where flagged
+        a, b = ctx.unpack()
+        ta, tb = ctx.params
+        ga = gb = None
+        if ctx.next[0] is not None:
+            ga = apply(MatmulT, (b, g), tb, True) if ta else apply(MatmulT, (g, b), False, not tb)
+        if ctx.next[1] is not None:
+            gb = apply(MatmulT, (g, a), True, ta) if tb else apply(MatmulT, (a, g), not ta, False)
         return ga, gb
 
 
@@ -454,10 +473,21 @@ class Sum:
 
     def backward(ctx, g):
         axes, keepdim, in_shape = ctx.params
+        return apply(Unsum, (g,), axes, keepdim, in_shape)
+
+
+@primitive()
+class Unsum:
+    """Broadcast a reduced gradient back over the summed axes: the adjoint of Sum."""
+    def forward(B, g, axes, keepdim, shape):
+        xp = B.xp
         if not keepdim:
-            ks = _keep_shape(in_shape, axes)
-            g = apply(Reshape, (g,), ks, g._data.shape)
-        return apply(Expand, (g,), in_shape)
+            g = xp.reshape(g, _keep_shape(shape, axes))
+        return xp.broadcast_to(g, shape)
+
+    def backward(ctx, gg):
+        axes, keepdim, shape = ctx.params
+        return apply(Sum, (gg,), axes, keepdim, shape)
 
 
 @primitive()
