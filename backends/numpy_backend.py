@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import math
-import tracemalloc
 
 import numpy as np
 
 from . import dtypes as _dt
-from .base import Backend
+from .base import Backend, HostMemoryMixin
 
 _NATIVE = {d: np.dtype("bool" if d is _dt.bool_ else d.name) for d in _dt.ALL}
 _FROM_NATIVE = {v: k for k, v in _NATIVE.items()}
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(HostMemoryMixin, Backend):
     name = "numpy"
     device_type = "cpu"
     xp = np
@@ -50,17 +49,7 @@ class NumpyBackend(Backend):
         return _erf(x)
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
-        v = np.lib.stride_tricks.sliding_window_view(
-            x, tuple((w - 1) * (d or 1) + 1 for w, d in zip(window, dilation or [1] * len(window))), axis=axes)
-        if dilation and any(d != 1 for d in dilation):
-            sl = [slice(None)] * (v.ndim - len(axes)) + [slice(None, None, d) for d in dilation]
-            v = v[tuple(sl)]
-        if strides and any(s != 1 for s in strides):
-            sl = [slice(None)] * x.ndim
-            for ax, s in zip(axes, strides):
-                sl[ax] = slice(None, None, s)
-            v = v[tuple(sl)]
-        return v
+        return sliding_windows(x, window, axes, strides, dilation)
 
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
@@ -83,10 +72,6 @@ class NumpyBackend(Backend):
     def owns_memory(self, arr):
         return arr.base is None
 
-    def memory_allocated(self):
-        if not tracemalloc.is_tracing():
-            raise RuntimeError("NumPy memory is measured through tracemalloc: call tracemalloc.start() first")
-        return tracemalloc.get_traced_memory()[0]
 
 
 # NumPy ships no erf and scipy is not a dependency: math.erf through a ufunc is exact
@@ -97,3 +82,18 @@ _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 def _erf(x):
     x = np.asarray(x)
     return _erf_ufunc(x).astype(x.dtype, copy=False)
+
+
+def sliding_windows(x, window, axes, strides=None, dilation=None, stride_tricks=np.lib.stride_tricks):
+    """Strided read-only windows of an array; `stride_tricks` is the library's (CuPy mirrors NumPy's)."""
+    v = stride_tricks.sliding_window_view(
+        x, tuple((w - 1) * (d or 1) + 1 for w, d in zip(window, dilation or [1] * len(window))), axis=axes)
+    if dilation and any(d != 1 for d in dilation):
+        sl = [slice(None)] * (v.ndim - len(axes)) + [slice(None, None, d) for d in dilation]
+        v = v[tuple(sl)]
+    if strides and any(s != 1 for s in strides):
+        sl = [slice(None)] * x.ndim
+        for ax, s in zip(axes, strides):
+            sl[ax] = slice(None, None, s)
+        v = v[tuple(sl)]
+    return v
