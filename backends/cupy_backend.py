@@ -98,7 +98,7 @@ class CupyBackend(Backend):
         return cp.asarray(obj, dtype=dtype)            # host data is always copied to the device
 
     def to_numpy(self, arr):
-        return arr.get()
+        return self._cp.asnumpy(arr)                    # device -> host copy (synchronizes)
 
     def is_array(self, obj):
         return self._cp is not None and isinstance(obj, self._cp.ndarray)

@@ -37,7 +37,8 @@ class NumpyBackend(HostMemoryMixin, Backend):
         return np.asarray(obj, dtype=dtype) if copy is None else np.array(obj, dtype=dtype, copy=copy)
 
     def to_numpy(self, arr):
-        return arr
+        # full reductions give NumPy scalars (np.float64), which are not arrays
+        return arr if type(arr) is np.ndarray else np.asarray(arr)
 
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)

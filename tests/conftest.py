@@ -19,16 +19,29 @@ def pytest_configure(config):
     config._tapegrad_device = _DEVICE[name]
 
 
+def pytest_report_header(config):
+    dev = config._tapegrad_device
+    if dev == "cpu":
+        return f"tapegrad backend: {config.getoption('--backend')} (device 'cpu')"
+    ok, why = _probe(dev)
+    state = f"device '{dev}'" if ok else f"UNAVAILABLE, every test will be skipped: {why}"
+    return f"tapegrad backend: {config.getoption('--backend')} ({state})"
+
+
+def _probe(dev):
+    import backends
+    try:
+        be = backends.get(dev)
+        return be.is_available(), be.unavailable_reason()
+    except Exception as e:  # noqa: BLE001
+        return False, f"{type(e).__name__}: {e}"
+
+
 def pytest_collection_modifyitems(config, items):
     dev = config._tapegrad_device
     if dev == "cpu":
         return
-    import backends
-    try:
-        be = backends.get(dev)
-        ok, why = be.is_available(), be.unavailable_reason()
-    except Exception as e:  # noqa: BLE001
-        ok, why = False, f"{type(e).__name__}: {e}"
+    ok, why = _probe(dev)
     if not ok:
         skip = pytest.mark.skip(reason=f"backend {config.getoption('--backend')!r} unavailable here: {why}")
         for item in items:
