@@ -19,13 +19,14 @@ def pytest_configure(config):
     config._tapegrad_device = _DEVICE[name]
 
 
-def pytest_report_header(config):
+def pytest_terminal_summary(terminalreporter, config):
+    # printed even under -q, so a skipped backend run says why in its last lines
     dev = config._tapegrad_device
-    if dev == "cpu":
-        return f"tapegrad backend: {config.getoption('--backend')} (device 'cpu')"
-    ok, why = _probe(dev)
-    state = f"device '{dev}'" if ok else f"UNAVAILABLE, every test will be skipped: {why}"
-    return f"tapegrad backend: {config.getoption('--backend')} ({state})"
+    if dev != "cpu":
+        ok, why = _probe(dev)
+        name = config.getoption("--backend")
+        terminalreporter.write_line(f"tapegrad backend {name!r}: " + (f"ran on device '{dev}'" if ok else
+                                    f"UNAVAILABLE, every test was skipped: {why}"))
 
 
 def _probe(dev):
