@@ -217,6 +217,8 @@ def test_grad_of_grad_on_device(dev):
     (g,) = ag.grad((x ** 3).sum(), [x], create_graph=True)
     (gg,) = ag.grad(g.sum(), [x])
     np.testing.assert_allclose(np.asarray(gg.cpu()), 6 * np.array([0.3, -1.2, 2.0]))
+    y = ag.tensor([[0.5, -0.2], [1.5, 0.7]], dtype=ag.float64, device=dev, requires_grad=True)
+    assert ag.gradcheck(lambda a, b: (ag.softmax(a @ b, 1) * a[:, :1]).sum(), (x[:2].unsqueeze(0), y))
 
 
 def test_sliding_windows_match_numpy(dev):
