@@ -154,7 +154,7 @@ def setitem(self, index, value):
         if isinstance(value, Tensor) and value._backend is not self._backend:
             raise RuntimeError(f"setitem: expected the value on {self.device}, got {value.device}")
         try:
-            self._data[idx] = v
+            self._backend.setitem(self._data, idx, v)
         except (ValueError, IndexError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign a value of shape {tuple(getattr(v, 'shape', ()))} to index "
                           f"{index!r} of a tensor of shape {tuple(self.shape)}: {e}") from None

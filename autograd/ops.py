@@ -647,7 +647,7 @@ class Expand:
 
 @primitive(view=True)
 class Getitem:
-    def forward(B, x, index, in_shape, basic): return x[index]
+    def forward(B, x, index, in_shape, basic): return B.getitem(x, index)
     def backward(ctx, g): return index_add_zeros(g, *ctx.params)
 
 
@@ -657,7 +657,7 @@ class IndexAddZeros:
     def forward(B, g, index, shape, basic):
         out = B.xp.zeros(shape, dtype=g.dtype)
         if basic:
-            out[index] = g
+            B.setitem(out, index, g)
         else:
             B.scatter_add(out, index, g)
         return out
@@ -717,10 +717,19 @@ def mul(a, b): return _binary(Mul, a, b)
 def div(a, b, rounding_mode=None):
     a, b = pair(a, b, "div")
     if rounding_mode is not None:
+        if not a.dtype.is_floating_point:         # integer // stays integer (x / y is float, and refused by
+            return _nondiff(a, lambda B, x: _int_div(B, x, b._data, rounding_mode))   # array-API libraries)
         return _nondiff(a, lambda B, x: (B.xp.floor if rounding_mode == "floor" else B.xp.trunc)(x / b._data))
     if not a.dtype.is_floating_point:     # true division of integers gives the default float
         a, b = a.to(_default_dtype()), b.to(_default_dtype())
     return apply(Div, (a, b))
+
+
+def _int_div(B, x, y, rounding_mode):
+    q = B.xp.floor_divide(x, y)
+    if rounding_mode == "trunc":                  # floor rounds down; trunc rounds toward zero
+        q = q + B.xp.astype((q * y != x) & ((x < 0) != (y < 0)), q.dtype)
+    return q
 
 
 def neg(x): return apply(Neg, (x,))
@@ -1286,7 +1295,7 @@ class IndexPut:
     """x with x[index] = v (out of place): the recorded form of `x[index] = v`."""
     def forward(B, x, v, index, basic):
         out = B.xp.asarray(x, copy=True)
-        out[index] = v
+        B.setitem(out, index, v)
         return out
 
     def backward(ctx, g):

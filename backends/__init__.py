@@ -1,7 +1,8 @@
 """Backends: the array libraries the engine runs on, found by device type.
 
 `register(name, backend)` adds one; `get(name)` returns it. The built-ins are NumPy
-("cpu") and CuPy ("cuda", loaded lazily). This package never imports `autograd`.
+("cpu"), CuPy ("cuda") and array_api_strict ("array_api_strict"), the last two loaded
+lazily. docs/backends.md lists what a backend must provide. This package never imports `autograd`.
 """
 from __future__ import annotations
 
@@ -27,18 +28,19 @@ def register(name: str, backend: Backend) -> None:
 
 def get(name) -> Backend:
     """The backend for a device type or device string ('cpu', 'cuda:0', ...)."""
-    if isinstance(name, device):
-        name = name.type
-    name = str(name).partition(":")[0]
-    be = _registry.get(name)
+    dev = name if isinstance(name, device) else device(name)
+    be = _registry.get(dev.type)
     if be is None:
-        if name in _lazy:
+        if dev.type in _lazy:
             import importlib
-            mod, cls = _lazy[name]
+            mod, cls = _lazy[dev.type]
             be = getattr(importlib.import_module(mod), cls)()
-            _registry[name] = be
+            _registry[dev.type] = be
         else:
-            raise RuntimeError(f"unknown device type {name!r}; registered: {sorted(set(_registry) | set(_lazy))}")
+            raise RuntimeError(f"unknown device type {dev.type!r}; registered: {available()}")
+    # a backend serving several units (cuda:0, cuda:1) picks the one for the index
+    if dev.index is not None and hasattr(be, "for_index"):
+        be = be.for_index(dev.index)
     return be
 
 

@@ -55,6 +55,15 @@ class Backend:
     def erf(self, x):
         raise NotImplementedError
 
+    def getitem(self, arr, index):
+        """arr[index] for an engine-normalized index (ints, slices, None, Ellipsis, arrays of this
+        backend). Libraries differ on advanced indexing, so the engine never indexes arrays itself."""
+        return arr[index]
+
+    def setitem(self, arr, index, value):
+        """arr[index] = value, in place (value an array of this backend or a Python scalar)."""
+        arr[index] = value
+
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         """Read-only view of x with extra trailing dims over `window`-sized windows along `axes`
         (used by convolution and pooling to avoid Python loops over pixels)."""
@@ -88,6 +97,19 @@ class Backend:
         """Bytes this backend's arrays hold now (as its allocator sees them)."""
         raise NotImplementedError
 
+    def memory_stats(self) -> dict:
+        """{"allocated": bytes held now, "peak": most bytes held since the last reset_peak()}.
+        The same keys on every backend, so one benchmark measures every device the same way."""
+        raise NotImplementedError
+
+    def reset_peak(self) -> None:
+        """Start a new peak window: afterwards "peak" counts from what is allocated now."""
+        raise NotImplementedError
+
+    def device_count(self) -> int:
+        """How many devices of this type there are (1 for host backends)."""
+        return 1 if self.is_available() else 0
+
     def is_available(self) -> bool:
         return True
 
@@ -99,6 +121,28 @@ class Backend:
 
     def __repr__(self):
         return f"<backend {self.name} ({self.device_type})>"
+
+
+class HostMemoryMixin:
+    """Memory accounting for backends whose arrays live in host memory allocated through
+    Python's allocator hooks (NumPy registers its data buffers with tracemalloc)."""
+
+    def _traced(self):
+        import tracemalloc
+        if not tracemalloc.is_tracing():
+            raise RuntimeError(f"{self.name} memory is measured through tracemalloc: call "
+                               f"tracemalloc.start() first")
+        return tracemalloc
+
+    def memory_allocated(self):
+        return self._traced().get_traced_memory()[0]
+
+    def memory_stats(self):
+        current, peak = self._traced().get_traced_memory()
+        return {"allocated": current, "peak": peak}
+
+    def reset_peak(self):
+        self._traced().reset_peak()
 
 
 def format_array(arr_np, prefix: str) -> str:

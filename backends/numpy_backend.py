@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import math
-import tracemalloc
 
 import numpy as np
 
 from . import dtypes as _dt
-from .base import Backend
+from .base import Backend, HostMemoryMixin
 
 _NATIVE = {d: np.dtype("bool" if d is _dt.bool_ else d.name) for d in _dt.ALL}
 _FROM_NATIVE = {v: k for k, v in _NATIVE.items()}
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(HostMemoryMixin, Backend):
     name = "numpy"
     device_type = "cpu"
     xp = np
@@ -39,7 +38,8 @@ class NumpyBackend(Backend):
         return np.asarray(obj, dtype=dtype) if copy is None else np.array(obj, dtype=dtype, copy=copy)
 
     def to_numpy(self, arr):
-        return arr
+        # full reductions give NumPy scalars (np.float64), which are not arrays
+        return arr if type(arr) is np.ndarray else np.asarray(arr)
 
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)
@@ -51,17 +51,7 @@ class NumpyBackend(Backend):
         return _erf(x)
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
-        v = np.lib.stride_tricks.sliding_window_view(
-            x, tuple((w - 1) * (d or 1) + 1 for w, d in zip(window, dilation or [1] * len(window))), axis=axes)
-        if dilation and any(d != 1 for d in dilation):
-            sl = [slice(None)] * (v.ndim - len(axes)) + [slice(None, None, d) for d in dilation]
-            v = v[tuple(sl)]
-        if strides and any(s != 1 for s in strides):
-            sl = [slice(None)] * x.ndim
-            for ax, s in zip(axes, strides):
-                sl[ax] = slice(None, None, s)
-            v = v[tuple(sl)]
-        return v
+        return sliding_windows(x, window, axes, strides, dilation)
 
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
@@ -84,10 +74,6 @@ class NumpyBackend(Backend):
     def owns_memory(self, arr):
         return arr.base is None
 
-    def memory_allocated(self):
-        if not tracemalloc.is_tracing():
-            raise RuntimeError("NumPy memory is measured through tracemalloc: call tracemalloc.start() first")
-        return tracemalloc.get_traced_memory()[0]
 
 
 # NumPy ships no erf and scipy is not a dependency: math.erf through a ufunc is exact
@@ -100,3 +86,18 @@ def _erf(x):
     if x.size == 0:
         return x.copy()
     return np.asarray(_erf_ufunc(x), dtype=x.dtype)
+
+
+def sliding_windows(x, window, axes, strides=None, dilation=None, stride_tricks=np.lib.stride_tricks):
+    """Strided read-only windows of an array; `stride_tricks` is the library's (CuPy mirrors NumPy's)."""
+    v = stride_tricks.sliding_window_view(
+        x, tuple((w - 1) * (d or 1) + 1 for w, d in zip(window, dilation or [1] * len(window))), axis=axes)
+    if dilation and any(d != 1 for d in dilation):
+        sl = [slice(None)] * (v.ndim - len(axes)) + [slice(None, None, d) for d in dilation]
+        v = v[tuple(sl)]
+    if strides and any(s != 1 for s in strides):
+        sl = [slice(None)] * x.ndim
+        for ax, s in zip(axes, strides):
+            sl[ax] = slice(None, None, s)
+        v = v[tuple(sl)]
+    return v

@@ -19,16 +19,30 @@ def pytest_configure(config):
     config._tapegrad_device = _DEVICE[name]
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    # printed even under -q, so a skipped backend run says why in its last lines
+    dev = config._tapegrad_device
+    if dev != "cpu":
+        ok, why = _probe(dev)
+        name = config.getoption("--backend")
+        terminalreporter.write_line(f"tapegrad backend {name!r}: " + (f"ran on device '{dev}'" if ok else
+                                    f"UNAVAILABLE, every test was skipped: {why}"))
+
+
+def _probe(dev):
+    import backends
+    try:
+        be = backends.get(dev)
+        return be.is_available(), be.unavailable_reason()
+    except Exception as e:  # noqa: BLE001
+        return False, f"{type(e).__name__}: {e}"
+
+
 def pytest_collection_modifyitems(config, items):
     dev = config._tapegrad_device
     if dev == "cpu":
         return
-    import backends
-    try:
-        be = backends.get(dev)
-        ok, why = be.is_available(), be.unavailable_reason()
-    except Exception as e:  # noqa: BLE001
-        ok, why = False, f"{type(e).__name__}: {e}"
+    ok, why = _probe(dev)
     if not ok:
         skip = pytest.mark.skip(reason=f"backend {config.getoption('--backend')!r} unavailable here: {why}")
         for item in items:

@@ -333,7 +333,9 @@ def test_edge_conventions_match_pytorch():
 
 
 @pytest.mark.parametrize("dtype", [ag.float16, ag.float32, ag.float64])
-def test_ops_keep_dtype_and_grads_match_input_dtype(dtype):
+def test_ops_keep_dtype_and_grads_match_input_dtype(dtype, device):
+    if dtype == ag.float16 and device == "array_api_strict":
+        pytest.skip("the array API standard (and so array_api_strict) has no float16")
     x = ag.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=dtype, requires_grad=True)
     b = ag.tensor([0.1, 0.2], dtype=dtype, requires_grad=True)
     y = (ag.tanh(x @ x + b) * 2.0 + 1).softmax(-1).sum()

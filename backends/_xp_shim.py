@@ -1,0 +1,57 @@
+"""An array-API face for a library that still uses NumPy 1.x names (CuPy before its array-API
+main namespace).
+
+The engine speaks the array API (`concat`, `permute_dims`, `astype`, `pow`, `bitwise_invert`,
+`asarray(copy=)`). Where `array_api_compat` is installed its wrapper is the better-tested
+choice and is used instead; this is the fallback, kept to the names the engine uses. A name
+the library already has is forwarded untouched, so a newer library passes straight through.
+"""
+from __future__ import annotations
+
+
+class ArrayAPIShim:
+    def __init__(self, lib):
+        self._lib = lib
+        self.__name__ = f"array_api_shim({getattr(lib, '__name__', lib)})"
+
+    def __getattr__(self, name):
+        # only reached for names not defined on the shim: forward to the library
+        return getattr(self._lib, name)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+    # --- the renames -----------------------------------------------------------
+    def concat(self, arrays, axis=0):
+        f = getattr(self._lib, "concat", None) or self._lib.concatenate
+        return f(tuple(arrays), axis=axis)
+
+    def permute_dims(self, x, axes):
+        f = getattr(self._lib, "permute_dims", None) or self._lib.transpose
+        return f(x, tuple(axes))
+
+    def pow(self, x1, x2):
+        f = getattr(self._lib, "pow", None) or self._lib.power
+        return f(x1, x2)
+
+    def bitwise_invert(self, x):
+        f = getattr(self._lib, "bitwise_invert", None) or self._lib.invert
+        return f(x)
+
+    def astype(self, x, dtype, /, *, copy=True):
+        return x.astype(dtype, copy=copy)
+
+    def asarray(self, obj, /, *, dtype=None, device=None, copy=None):
+        # NumPy-1-era asarray has no `copy=`: copy=True means a fresh array; False/None may share
+        if copy:
+            return self._lib.array(obj, dtype=dtype, copy=True)
+        return self._lib.asarray(obj, dtype=dtype)
+
+
+def array_api_namespace(lib, compat_name):
+    """`array_api_compat.<compat_name>` if installed, else the shim over `lib`."""
+    try:
+        import importlib
+        return importlib.import_module(f"array_api_compat.{compat_name}")
+    except ImportError:
+        return ArrayAPIShim(lib)

@@ -1,0 +1,198 @@
+"""CuPy backend: the GPU ("cuda", "cuda:0").
+
+CuPy is imported on first use, never at module import, so this module loads everywhere and
+`is_available()` / `unavailable_reason()` say why a machine has no GPU backend. CuPy mirrors
+NumPy's 1.x names; `xp` is `array_api_compat.cupy` when installed, else the small shim in
+`_xp_shim` that adds the array-API names the engine uses.
+
+One GPU per process: this backend serves cuda:0 (the current CUDA device). `cuda:N` for N > 0
+is refused with a clear error rather than half-supported (CuPy launches kernels on the current
+device, and every op would need a device context); pick a GPU with CUDA_VISIBLE_DEVICES.
+
+Written from CuPy's documented API; no GPU was available to run it when it was written.
+Every method is exercised by the suite with `pytest --backend cupy` on a machine with one.
+"""
+from __future__ import annotations
+
+from . import dtypes as _dt
+from .base import Backend
+from .numpy_backend import _FROM_NATIVE, _NATIVE
+
+INSTALL_HINT = "cupy is not installed (pip install tapegrad[cuda])"
+
+
+class CupyBackend(Backend):
+    name = "cupy"
+    device_type = "cuda"
+    index = 0
+
+    def __init__(self):
+        self._cp = None
+        self._reason = None           # None: not probed yet; "": available
+        self.xp = None
+        self._peak_hook = None
+        self._rs = None
+        self._seed = None
+
+    # --- lazy import and availability -------------------------------------------------
+    def _probe(self):
+        if self._reason is not None:
+            return
+        try:
+            import cupy
+        except ImportError as e:
+            self._reason = f"{INSTALL_HINT}; import failed: {e}"
+            return
+        except Exception as e:                              # noqa: BLE001 - e.g. a broken CUDA install
+            self._reason = f"cupy could not be imported: {type(e).__name__}: {e}"
+            return
+        try:
+            n = cupy.cuda.runtime.getDeviceCount()
+        except Exception as e:                              # noqa: BLE001 - CUDARuntimeError and kin
+            self._reason = f"no CUDA device found: {type(e).__name__}: {e}"
+            return
+        if n < 1:
+            self._reason = "no CUDA device found: cupy reports 0 devices"
+            return
+        from ._xp_shim import array_api_namespace
+        self._cp = cupy
+        self.xp = array_api_namespace(cupy, "cupy")
+        self._reason = ""
+
+    def is_available(self):
+        self._probe()
+        return self._reason == ""
+
+    def unavailable_reason(self):
+        self._probe()
+        return self._reason
+
+    def _lib(self):
+        if not self.is_available():
+            raise RuntimeError(f"device 'cuda' is not available: {self._reason}")
+        return self._cp
+
+    def for_index(self, index):
+        """The backend serving cuda:index (see the module docstring on multi-GPU)."""
+        if index in (None, 0):
+            return self
+        raise RuntimeError(f"cuda:{index}: tapegrad runs on one GPU per process (cuda:0); select GPU "
+                           f"{index} with CUDA_VISIBLE_DEVICES={index} and use 'cuda'")
+
+    # --- dtypes: CuPy uses NumPy's dtype objects ----------------------------------------
+    def native_dtype(self, dtype):
+        return _NATIVE[dtype]
+
+    def dtype_from_native(self, native):
+        try:
+            return _FROM_NATIVE[native]
+        except KeyError:
+            raise TypeError(f"unsupported dtype {native} (supported: "
+                            f"{', '.join(d.name for d in _dt.ALL)})") from None
+
+    # --- conversion -------------------------------------------------------------------
+    def asarray(self, obj, dtype=None, copy=None):
+        cp = self._lib()
+        if copy:
+            return cp.array(obj, dtype=dtype, copy=True)
+        return cp.asarray(obj, dtype=dtype)            # host data is always copied to the device
+
+    def to_numpy(self, arr):
+        return self._cp.asnumpy(arr)                    # device -> host copy (synchronizes)
+
+    def is_array(self, obj):
+        return self._cp is not None and isinstance(obj, self._cp.ndarray)
+
+    # --- the operations libraries spell differently ---------------------------------------
+    def scatter_add(self, target, index, values):
+        cp = self._cp
+        at = getattr(cp.add, "at", None)               # CuPy >= 13; older versions: cupyx.scatter_add
+        if at is not None:
+            at(target, index, values)
+        else:
+            import cupyx
+            cupyx.scatter_add(target, index, values)
+
+    def erf(self, x):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+
+    def sliding_windows(self, x, window, axes, strides=None, dilation=None):
+        from .numpy_backend import sliding_windows
+        return sliding_windows(x, window, axes, strides, dilation, self._cp.lib.stride_tricks)
+
+    # --- random numbers -------------------------------------------------------------------
+    # RandomState rather than Generator: CuPy's Generator lacks `permutation` and `normal` in some
+    # versions, and RandomState has every method below in all of them.
+    def _rng(self):
+        if self._rs is None:
+            self._rs = self._lib().random.RandomState(self._seed)
+        return self._rs
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rs = self._lib().random.RandomState(self._seed)
+
+    def uniform(self, shape, low, high, dtype):
+        return self._rng().uniform(low, high, size=shape).astype(dtype, copy=False)
+
+    def normal(self, shape, mean, std, dtype):
+        return self._rng().normal(mean, std, size=shape).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        return self._rng().randint(low, high, size=shape, dtype="int64").astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self._rng().permutation(n)
+
+    # --- memory and device ------------------------------------------------------------------
+    def nbytes(self, arr):
+        return int(arr.nbytes)
+
+    def owns_memory(self, arr):
+        return arr.base is None
+
+    def memory_allocated(self):
+        """Bytes held by live arrays in CuPy's default pool (what PyTorch calls allocated; the
+        pool's cached free blocks are not counted)."""
+        return int(self._lib().get_default_memory_pool().used_bytes())
+
+    def memory_stats(self):
+        """The peak is tracked by a memory hook installed at the first reset_peak() or
+        memory_stats() call, in the calling thread (CuPy's hooks are thread-local); before that
+        the pool keeps no peak, so the first window starts at that call."""
+        hook = self._ensure_hook()
+        now = self.memory_allocated()
+        hook.peak = max(hook.peak, now)
+        return {"allocated": now, "peak": hook.peak}
+
+    def reset_peak(self):
+        hook = self._ensure_hook()
+        hook.peak = self.memory_allocated()
+
+    def _ensure_hook(self):
+        if self._peak_hook is None:
+            cp = self._lib()
+            pool = cp.get_default_memory_pool()
+
+            class _PeakHook(cp.cuda.MemoryHook):
+                name = "tapegrad_peak"
+
+                def __init__(self):
+                    self.peak = 0
+
+                def malloc_postprocess(self, *args, **kwargs):   # the signature varies by version
+                    used = pool.used_bytes()
+                    if used > self.peak:
+                        self.peak = used
+
+            self._peak_hook = _PeakHook()
+            self._peak_hook.peak = int(pool.used_bytes())
+            self._peak_hook.__enter__()                 # stays installed for the process (this thread)
+        return self._peak_hook
+
+    def synchronize(self):
+        self._lib().cuda.Device(self.index).synchronize()
+
+    def device_count(self):
+        return int(self._cp.cuda.runtime.getDeviceCount()) if self.is_available() else 0

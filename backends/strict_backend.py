@@ -1,0 +1,155 @@
+"""array_api_strict backend: the reference implementation of the Python array API standard.
+
+It exists to keep the engine honest. `array_api_strict` rejects anything the standard does not
+specify (NumPy-only functions, mixed-kind promotion, partial multi-axis indexing, NumPy
+scalars), so a suite that passes here uses the array API and nothing else, and a fourth
+library (JAX, PyTorch, Dask) needs only a backend object, not engine changes.
+
+What the standard lacks is done on the host, by a NumPy round trip through DLPack (the
+standard's interchange path). That is slow and fine: this backend is for correctness.
+- scatter_add: the standard has no in-place scatter-add. A one-hot matmul would stay in the
+  standard but costs O(len(index) * target.size) memory; `numpy.add.at` on a host copy is exact,
+  handles any advanced index, and is what every GPU library does natively anyway.
+- advanced indexing: the standard allows integer-array indices only when every index is an
+  integer or an integer array, and no fancy `__setitem__` at all; such indices go to the host.
+- erf (not in the standard) and sliding windows (no strides in the standard): host round trip.
+- random numbers: a host `numpy.random.Generator`, then `asarray`.
+Memory lives in NumPy buffers, so it is accounted by tracemalloc, like the NumPy backend.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+from .base import Backend, HostMemoryMixin
+
+try:
+    import array_api_strict as _xp
+    from array_api_strict._array_object import Array as _Array   # the package exports no Array name
+    _IMPORT_ERROR = None
+except ImportError as e:                                   # optional dependency
+    _xp = _Array = None
+    _IMPORT_ERROR = e
+
+
+class StrictBackend(HostMemoryMixin, Backend):
+    name = "array_api_strict"
+    device_type = "array_api_strict"
+
+    def __init__(self):
+        self.xp = _xp
+        self._rng = np.random.default_rng()
+        if _xp is not None:
+            self._native = {d: getattr(_xp, "bool" if d is _dt.bool_ else d.name)
+                            for d in _dt.ALL if hasattr(_xp, "bool" if d is _dt.bool_ else d.name)}
+            self._from_native = {v: k for k, v in self._native.items()}
+
+    def is_available(self):
+        return _xp is not None
+
+    def unavailable_reason(self):
+        return "" if _xp is not None else f"array_api_strict is not installed ({_IMPORT_ERROR})"
+
+    # --- dtypes -----------------------------------------------------------------
+    def native_dtype(self, dtype):
+        try:
+            return self._native[dtype]
+        except KeyError:
+            # the standard has no float16
+            raise TypeError(f"dtype {dtype.name} is not supported by the array_api_strict backend "
+                            f"(supported: {', '.join(d.name for d in self._native)})") from None
+
+    def dtype_from_native(self, native):
+        try:
+            return self._from_native[native]
+        except KeyError:
+            raise TypeError(f"array_api_strict backend: unsupported dtype {native}") from None
+
+    # --- conversion -------------------------------------------------------------
+    def asarray(self, obj, dtype=None, copy=None):
+        if isinstance(obj, np.generic):
+            obj = obj.item()                          # the standard rejects NumPy scalars
+        elif isinstance(obj, np.ndarray) and copy is None:
+            copy = True                               # never alias a host array (a device move must copy)
+        return _xp.asarray(obj, dtype=dtype, copy=copy)
+
+    def to_numpy(self, arr):
+        # DLPack is the standard's way out; the copy makes the result writable and independent
+        return np.array(np.from_dlpack(arr), copy=True)
+
+    def is_array(self, obj):
+        return _Array is not None and isinstance(obj, _Array)
+
+    def _from_host(self, a, dtype=None):
+        return _xp.asarray(np.ascontiguousarray(a), dtype=dtype)
+
+    # --- indexing ---------------------------------------------------------------
+    def getitem(self, arr, index):
+        index = _full_index(index, arr.ndim)
+        if _is_basic(index):
+            return arr[index]
+        return self._from_host(self.to_numpy(arr)[self._host_index(index)])
+
+    def setitem(self, arr, index, value):
+        index = _full_index(index, arr.ndim)
+        if _is_basic(index) and not any(i is None for i in index):     # no newaxis in __setitem__
+            arr[index] = value
+            return
+        host = self.to_numpy(arr)
+        host[self._host_index(index)] = self.to_numpy(value) if self.is_array(value) else value
+        arr[...] = self._from_host(host, arr.dtype)
+
+    def _host_index(self, index):
+        return tuple(self.to_numpy(i) if self.is_array(i) else i for i in index)
+
+    # --- the operations the standard lacks ----------------------------------------
+    def scatter_add(self, target, index, values):
+        host = self.to_numpy(target)
+        np.add.at(host, self._host_index(_full_index(index, target.ndim)), self.to_numpy(values))
+        target[...] = self._from_host(host, target.dtype)
+
+    def erf(self, x):
+        from .numpy_backend import _erf
+        return self._from_host(_erf(self.to_numpy(x)), x.dtype)
+
+    def sliding_windows(self, x, window, axes, strides=None, dilation=None):
+        from .numpy_backend import sliding_windows
+        return self._from_host(sliding_windows(self.to_numpy(x), window, axes, strides, dilation))
+
+    # --- random numbers (host generator) ------------------------------------------
+    def manual_seed(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def uniform(self, shape, low, high, dtype):
+        return _xp.astype(self._from_host(self._rng.uniform(low, high, size=shape)), dtype)
+
+    def normal(self, shape, mean, std, dtype):
+        return _xp.astype(self._from_host(self._rng.normal(mean, std, size=shape)), dtype)
+
+    def integers(self, low, high, shape, dtype):
+        return _xp.astype(self._from_host(self._rng.integers(low, high, size=shape)), dtype)
+
+    def permutation(self, n):
+        return self._from_host(self._rng.permutation(n))
+
+    # --- memory -------------------------------------------------------------------
+    def nbytes(self, arr):
+        return int(arr.size) * self.dtype_of(arr).itemsize
+
+    def owns_memory(self, arr):
+        return False        # the standard cannot tell views from owners: always copy when it matters
+
+
+def _full_index(index, ndim):
+    """The standard wants a multi-axis index to cover every axis; a trailing Ellipsis says so
+    (NumPy reads a short index the same way)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    if not any(i is Ellipsis for i in index):
+        index = index + (Ellipsis,)
+    return index
+
+
+def _is_basic(index):
+    """Ints, slices, None and Ellipsis only: what every array-API library indexes natively."""
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)

@@ -1,0 +1,445 @@
+"""Backends and devices: the registry, device moves and errors, memory accounting, and one op
+table run on every backend against PyTorch (the independent oracle).
+
+Each backend-parametrized test runs on "cpu", "array_api_strict", "cuda" (skipped with the
+reason when CuPy or a GPU is missing) and "fake_cupy": the real CupyBackend class driven by a
+stand-in `cupy` module made of NumPy with the array-API names removed, which exercises the
+backend's own code and its namespace shim on machines without a GPU.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tracemalloc
+import types
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import backends
+from backends.numpy_backend import NumpyBackend
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _has_real_cupy():
+    try:
+        import cupy  # noqa: F401
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# ----------------------------------------------------------------------------------------
+# a stand-in cupy: NumPy without the array-API names CuPy 13 lacks
+
+_NOT_IN_OLD_CUPY = {"concat", "permute_dims", "astype", "pow", "bitwise_invert"}
+
+
+def _fake_cupy_modules():
+    import scipy.special
+    cp = types.ModuleType("cupy")
+    for n in dir(np):
+        if not n.startswith("__") and n not in _NOT_IN_OLD_CUPY:
+            setattr(cp, n, getattr(np, n))
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+    cp.random = types.SimpleNamespace(RandomState=np.random.RandomState)
+    cp.asnumpy = lambda a: np.array(a, copy=True)
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scipy = types.ModuleType("cupyx.scipy")
+    cupyx.scipy.special = types.ModuleType("cupyx.scipy.special")
+    cupyx.scipy.special.erf = scipy.special.erf
+    return {"cupy": cp, "cupyx": cupyx, "cupyx.scipy": cupyx.scipy, "cupyx.scipy.special": cupyx.scipy.special,
+            "array_api_compat": None}     # None in sys.modules makes `import array_api_compat` fail: the shim
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    if _has_real_cupy():
+        pytest.skip("real CuPy installed: the 'cuda' parametrization covers it")
+    mods = _fake_cupy_modules()
+    for name, mod in mods.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    from backends.cupy_backend import CupyBackend
+    be = CupyBackend()
+    assert be.is_available(), be.unavailable_reason()
+    monkeypatch.setitem(backends._registry, "cuda", be)
+    return be
+
+
+BACKENDS = ["cpu", "array_api_strict", "cuda", "fake_cupy"]
+
+
+@pytest.fixture(params=BACKENDS)
+def dev(request):
+    name = request.param
+    if name == "fake_cupy":
+        request.getfixturevalue("fake_cupy")
+        return "cuda"
+    be = backends.get(name)
+    if not be.is_available():
+        pytest.skip(f"backend {name!r} unavailable here: {be.unavailable_reason()}")
+    return name
+
+
+# ----------------------------------------------------------------------------------------
+# one op table, every backend, against PyTorch
+
+def _data(shape, domain, seed):
+    rng = np.random.default_rng(seed)
+    if domain == "pos":
+        return rng.uniform(0.5, 2.0, shape)
+    if domain == "distinct":
+        n = int(np.prod(shape))
+        return (rng.permutation(n) * 0.37 - n * 0.15).reshape(shape)
+    return rng.standard_normal(shape)
+
+
+# name, f(m, F, T, *inputs), input shapes, domain. m is `autograd` or `torch`, F their functional
+# namespace, T builds an (index) tensor on the device under test.
+OPS = [
+    ("add_broadcast", lambda m, F, T, a, b: a + b, [(2, 3), (3,)], "any"),
+    ("sub_mul_scalar", lambda m, F, T, a: 2 - a * 3.5, [(2, 3)], "any"),
+    ("div", lambda m, F, T, a, b: a / b, [(2, 3), (2, 1)], "pos"),
+    ("pow_tensor", lambda m, F, T, a, b: a ** b, [(3,), (3,)], "pos"),
+    ("pow_scalar", lambda m, F, T, a: a ** 2.5, [(4,)], "pos"),
+    ("rpow", lambda m, F, T, a: 2.0 ** a, [(4,)], "any"),
+    ("matmul", lambda m, F, T, a, b: a @ b, [(2, 3), (3, 4)], "any"),
+    ("matvec", lambda m, F, T, a, b: a @ b, [(2, 3), (3,)], "any"),
+    ("bmm_broadcast", lambda m, F, T, a, b: a @ b, [(2, 3, 4), (4, 5)], "any"),
+    ("exp_log1p_expm1", lambda m, F, T, a: m.log1p(m.exp(a)) + m.expm1(a), [(5,)], "any"),
+    ("log_sqrt", lambda m, F, T, a: m.log(a) * m.sqrt(a), [(5,)], "pos"),
+    ("trig_tanh_sigmoid", lambda m, F, T, a: m.sin(a) * m.cos(a) + m.tanh(a) + m.sigmoid(a), [(5,)], "any"),
+    ("relu_abs", lambda m, F, T, a: m.relu(a) + m.abs(a), [(6,)], "distinct"),
+    ("gelu_erf", lambda m, F, T, a: F.gelu(a), [(6,)], "any"),
+    ("clamp", lambda m, F, T, a: m.clamp(a, -0.5, 0.7), [(6,)], "distinct"),
+    ("maximum_minimum", lambda m, F, T, a, b: m.maximum(a, b) * m.minimum(a, b), [(5,), (5,)], "distinct"),
+    ("where", lambda m, F, T, a, b: m.where(a > 0, a, b), [(5,), (5,)], "distinct"),
+    ("sum_mean_dims", lambda m, F, T, a: a.sum(1) + a.mean(1), [(2, 3)], "any"),
+    ("var_std", lambda m, F, T, a: a.var(0) + a.std(0), [(4, 3)], "any"),
+    ("amax_max_dim", lambda m, F, T, a: a.amax(1) + a.max(0).values.sum(), [(3, 4)], "distinct"),
+    ("norm", lambda m, F, T, a: a.norm(), [(3, 4)], "any"),
+    ("logsumexp", lambda m, F, T, a: m.logsumexp(a, 1), [(3, 4)], "any"),
+    ("softmax_logsoftmax", lambda m, F, T, a: F.softmax(a, 1) + F.log_softmax(a, 0), [(3, 4)], "any"),
+    ("activations", lambda m, F, T, a: F.elu(a) + F.softplus(a) + F.silu(a) + F.mish(a) + F.leaky_relu(a),
+     [(6,)], "distinct"),
+    ("reshape_permute", lambda m, F, T, a: a.reshape(3, 2, 2).permute(2, 0, 1).flatten(), [(2, 6)], "any"),
+    ("expand_squeeze", lambda m, F, T, a: a.unsqueeze(0).expand(2, 3).squeeze() * a, [(3,)], "any"),
+    ("cat_stack", lambda m, F, T, a, b: m.cat([a, b]).sum() + m.stack([a, a], 1), [(2,), (3,)], "any"),
+    ("split_unbind", lambda m, F, T, a: a.split(2)[1] * a.unbind(0)[0], [(6,)], "any"),
+    ("getitem_basic", lambda m, F, T, a: a[1, 1:] + a[None, ..., 2], [(3, 4)], "any"),
+    ("getitem_int_array", lambda m, F, T, a: a[T([0, 2, 0])], [(3, 4)], "any"),
+    ("getitem_mixed_advanced", lambda m, F, T, a: a[:, T([3, 0, 3])], [(3, 4)], "any"),
+    ("getitem_mask", lambda m, F, T, a: a[a > 0], [(3, 4)], "distinct"),
+    ("pad", lambda m, F, T, a: F.pad(a, (1, 2)), [(2, 3)], "any"),
+    ("prod_dim", lambda m, F, T, a: a.prod(1), [(2, 3)], "any"),
+    ("repeat", lambda m, F, T, a: a.repeat(2, 1), [(2, 3)], "any"),
+    ("index_put", lambda m, F, T, a, b: _index_put(a, b), [(3, 4), (3,)], "any"),
+    ("mT_transpose", lambda m, F, T, a: a.mT.transpose(0, 1), [(2, 3, 4)], "any"),
+]
+
+
+def _index_put(a, b):
+    c = a * 1
+    c[:, 1] = b
+    return c
+
+
+def _run(module, Fm, T, make, case):
+    name, f, shapes, domain = case
+    xs = [make(_data(s, domain, i)) for i, s in enumerate(shapes)]
+    out = f(module, Fm, T, *xs)
+    w = np.cos(np.arange(int(np.prod(tuple(out.shape))))).reshape(tuple(out.shape))
+    (out * make(w, grad=False)).sum().backward()
+    return out, [x.grad for x in xs]
+
+
+@pytest.mark.parametrize("case", OPS, ids=[c[0] for c in OPS])
+def test_op_matches_torch(dev, case):
+    want, wgrads = _run(torch, F, lambda d: torch.tensor(d),
+                        lambda d, grad=True: torch.tensor(d, dtype=torch.float64, requires_grad=grad), case)
+    got, ggrads = _run(ag, ag, lambda d: ag.tensor(d, device=dev),
+                       lambda d, grad=True: ag.tensor(d, dtype=ag.float64, device=dev, requires_grad=grad), case)
+    assert got.device == ag.device(dev)
+    np.testing.assert_allclose(np.asarray(got.detach().cpu()), want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for i, (g, w) in enumerate(zip(ggrads, wgrads)):
+        assert g is not None, f"input {i}: no gradient"
+        assert g.device == ag.device(dev), f"input {i}: gradient on {g.device}"
+        np.testing.assert_allclose(np.asarray(g.cpu()), w.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=f"gradient of input {i}")
+
+
+def test_integer_division_matches_torch(dev):
+    a, b = [7, -7, 6, -6, 5, 0], [2, 2, -4, 4, -5, 3]
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    ga, gb = ag.tensor(a, device=dev), ag.tensor(b, device=dev)
+    assert (ga // gb).dtype is ag.int64
+    assert (ga // gb).tolist() == (ta // tb).tolist()
+    assert ag.div(ga, gb, rounding_mode="trunc").tolist() == torch.div(ta, tb, rounding_mode="trunc").tolist()
+    assert (ga % gb).tolist() == (ta % tb).tolist()
+
+
+def test_factories_and_random_on_device(dev):
+    ag.manual_seed(3)
+    x = ag.rand(1000, device=dev, dtype=ag.float64)
+    y = ag.randn(1000, device=dev, dtype=ag.float64)
+    k = ag.randint(0, 5, (1000,), device=dev)
+    p = ag.randperm(7, device=dev)
+    for t in (x, y, k, p, ag.zeros(2, device=dev), ag.arange(0, 1, 0.25, device=dev), ag.eye(3, device=dev)):
+        assert t.device == ag.device(dev)
+    xs = np.asarray(x.cpu())
+    assert 0 <= xs.min() and xs.max() < 1 and 0.4 < xs.mean() < 0.6
+    assert abs(float(y.mean())) < 0.15 and 0.85 < float(y.std()) < 1.15
+    assert set(k.tolist()) == {0, 1, 2, 3, 4} and k.dtype is ag.int64
+    assert sorted(p.tolist()) == list(range(7))
+    ag.manual_seed(3)
+    assert np.array_equal(np.asarray(ag.rand(1000, device=dev, dtype=ag.float64).cpu()), xs)
+    assert ag.arange(0, 1, 0.25, device=dev).tolist() == [0.0, 0.25, 0.5, 0.75]
+
+
+def test_inplace_and_setitem_on_device(dev):
+    t = ag.zeros(3, 4, device=dev)
+    t[ag.tensor([0, 2], device=dev)] = 5.0           # advanced-index assignment
+    t[1, 1:3] = 2.0
+    t.add_(1).mul_(2)
+    want = np.zeros((3, 4), np.float32)
+    want[[0, 2]] = 5
+    want[1, 1:3] = 2
+    np.testing.assert_array_equal(np.asarray(t.cpu()), (want + 1) * 2)
+
+
+def test_grad_of_grad_on_device(dev):
+    x = ag.tensor([0.3, -1.2, 2.0], dtype=ag.float64, device=dev, requires_grad=True)
+    (g,) = ag.grad((x ** 3).sum(), [x], create_graph=True)
+    (gg,) = ag.grad(g.sum(), [x])
+    np.testing.assert_allclose(np.asarray(gg.cpu()), 6 * np.array([0.3, -1.2, 2.0]))
+    y = ag.tensor([[0.5, -0.2], [1.5, 0.7]], dtype=ag.float64, device=dev, requires_grad=True)
+    assert ag.gradcheck(lambda a, b: (ag.softmax(a @ b, 1) * a[:, :1]).sum(), (x[:2].unsqueeze(0), y))
+
+
+def test_sliding_windows_match_numpy(dev):
+    be = backends.get(dev)
+    a = np.arange(2 * 7 * 6, dtype=np.float64).reshape(2, 7, 6)
+    got = be.to_numpy(be.sliding_windows(be.asarray(a), (3, 2), (1, 2), strides=(2, 1), dilation=(2, 1)))
+    # windows by hand: out[b, i, j, p, q] = a[b, 2*i + 2*p, j + q]
+    oi, oj = (7 - 5) // 2 + 1, 6 - 2 + 1
+    want = np.empty((2, oi, oj, 3, 2))
+    for i in range(oi):
+        for j in range(oj):
+            for p in range(3):
+                for q in range(2):
+                    want[:, i, j, p, q] = a[:, 2 * i + 2 * p, j + q]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_scatter_add_accumulates_repeated_indices(dev):
+    be = backends.get(dev)
+    target = be.asarray(np.zeros((3, 2)))
+    be.scatter_add(target, (be.asarray(np.array([0, 2, 0, 0])),), be.asarray(np.ones((4, 2))))
+    np.testing.assert_array_equal(be.to_numpy(target), [[3, 3], [0, 0], [1, 1]])
+
+
+# ----------------------------------------------------------------------------------------
+# registry
+
+class ToyBackend(NumpyBackend):
+    name = "toy"
+    device_type = "toy"
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    be = ToyBackend()
+    monkeypatch.setattr(backends, "_registry", dict(backends._registry))
+    backends.register("toy", be)
+    return be
+
+
+def test_registered_backend_serves_its_device(toy):
+    t = ag.ones(2, 3, device="toy", requires_grad=True)
+    assert t.device == ag.device("toy") and t._backend is toy and backends.get("toy") is toy
+    (t * 2).sum().backward()
+    assert t.grad.device == ag.device("toy")
+    assert t.grad.tolist() == [[2.0] * 3] * 2
+    c = t.detach().cpu()
+    assert c.device == ag.device("cpu") and c.tolist() == [[1.0] * 3] * 2
+
+
+def test_register_rejects_non_backend():
+    with pytest.raises(TypeError, match="Backend instance"):
+        backends.register("nope", object())
+
+
+def test_unknown_device_names_it_and_the_registered_ones():
+    with pytest.raises(RuntimeError, match=r"unknown device type 'tpu'.*'cpu'"):
+        ag.zeros(2, device="tpu")
+
+
+def test_mixing_devices_names_both_devices_and_the_op(toy):
+    a = ag.ones(2, device="cpu")
+    b = ag.ones(2, device="toy")
+    for f, op in ((lambda: a + b, "Add"), (lambda: ag.matmul(a, b), "Matmul"), (lambda: ag.cat([a, b]), "Cat")):
+        with pytest.raises(RuntimeError) as e:
+            f()
+        msg = str(e.value)
+        assert op.lower() in msg.lower() and "cpu" in msg and "toy" in msg, msg
+    with pytest.raises(RuntimeError, match=r"add_.*cpu.*toy"):
+        a.add_(b)
+
+
+# ----------------------------------------------------------------------------------------
+# devices and moves
+
+def test_to_roundtrip_cpu_strict_carries_gradients_back():
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, device="cpu", requires_grad=True)
+    s = x.to("array_api_strict")
+    assert s.device == ag.device("array_api_strict") and x.device == ag.device("cpu")
+    y = (s * s).to("cpu")
+    (y * ag.tensor([1.0, 10.0, 100.0], dtype=ag.float64, device="cpu")).sum().backward()
+    assert x.grad.device == ag.device("cpu")
+    np.testing.assert_allclose(np.asarray(x.grad), [2.0, 40.0, 600.0])
+    # and the other way round: a strict leaf, computed on the CPU
+    z = ag.tensor([1.0, -2.0], device="array_api_strict", requires_grad=True)
+    (z.cpu() ** 3).sum().backward()
+    assert z.grad.device == ag.device("array_api_strict")
+    assert z.grad.tolist() == [3.0, 12.0]
+
+
+def test_move_copies_storage():
+    x = ag.tensor([1.0, 2.0], device="cpu")
+    s = x.to("array_api_strict")
+    x.add_(10)
+    assert s.tolist() == [1.0, 2.0]
+    s.add_(1)
+    assert x.tolist() == [11.0, 12.0]
+
+
+def test_strict_rejects_float16_clearly():
+    with pytest.raises(TypeError, match="float16 is not supported by the array_api_strict backend"):
+        ag.zeros(2, dtype=ag.float16, device="array_api_strict")
+
+
+@pytest.mark.skipif(_has_real_cupy(), reason="CuPy is installed")
+def test_cuda_unavailable_says_why():
+    be = backends.get("cuda")
+    assert not be.is_available()
+    assert "cupy is not installed (pip install tapegrad[cuda])" in be.unavailable_reason()
+    assert not ag.cuda.is_available() and ag.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match=r"device 'cuda' is not available: cupy is not installed"):
+        ag.ones(2, device="cpu").cuda()
+    with pytest.raises(RuntimeError, match="pip install tapegrad"):
+        ag.zeros(2, device="cuda:0")
+
+
+def test_cuda_without_gpu_says_no_device(monkeypatch):
+    cp = types.ModuleType("cupy")
+
+    def no_gpu():
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_gpu))
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    from backends.cupy_backend import CupyBackend
+    be = CupyBackend()
+    assert not be.is_available()
+    assert be.unavailable_reason().startswith("no CUDA device found: ")
+    assert "cudaErrorNoDevice" in be.unavailable_reason()
+
+
+def test_cuda_index_other_than_zero_is_refused(fake_cupy):
+    assert backends.get("cuda:0") is fake_cupy
+    assert ag.zeros(1, device="cuda:0").device == ag.device("cuda")
+    with pytest.raises(RuntimeError, match="CUDA_VISIBLE_DEVICES=1"):
+        ag.zeros(1, device="cuda:1")
+
+
+def test_fake_cupy_goes_through_the_shim(fake_cupy):
+    from backends._xp_shim import ArrayAPIShim
+    assert isinstance(fake_cupy.xp, ArrayAPIShim)
+    assert not hasattr(sys.modules["cupy"], "permute_dims")     # so the op table used the renames
+
+
+def _run_py(code, **env):
+    e = dict(os.environ, PYTHONPATH=str(ROOT), **env)
+    return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=120)
+
+
+def test_default_device_from_env_var():
+    r = _run_py("import autograd as ag; print(ag.get_default_device(), ag.zeros(1).device, ag.randn(2).device)",
+                TAPEGRAD_DEVICE="array_api_strict")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["array_api_strict"] * 3
+
+
+@pytest.mark.skipif(_has_real_cupy(), reason="CuPy is installed")
+def test_default_device_env_var_unavailable_says_why():
+    r = _run_py("import autograd as ag; ag.zeros(1)", TAPEGRAD_DEVICE="cuda")
+    assert r.returncode != 0
+    assert "device 'cuda' is not available: cupy is not installed" in r.stderr
+
+
+def test_set_default_device():
+    prev = ag.get_default_device()
+    try:
+        ag.set_default_device("array_api_strict")
+        assert ag.tensor([1.0]).device == ag.device("array_api_strict")
+        assert ag.ones(2).device == ag.device("array_api_strict")
+        with pytest.raises(RuntimeError, match="unknown device type 'nowhere'"):
+            ag.set_default_device("nowhere")
+        assert ag.get_default_device() == ag.device("array_api_strict")    # a failed set changes nothing
+    finally:
+        ag.set_default_device(prev)
+
+
+# ----------------------------------------------------------------------------------------
+# memory accounting: the same two methods on every backend
+
+@pytest.mark.parametrize("name", ["cpu", "array_api_strict", "cuda"])
+def test_memory_stats_see_an_allocation(name):
+    be = backends.get(name)
+    if not be.is_available():
+        pytest.skip(f"backend {name!r} unavailable here: {be.unavailable_reason()}")
+    host = name != "cuda"
+    if host:
+        tracemalloc.start()
+    try:
+        nbytes = 8 * 1_000_000
+        be.reset_peak()
+        before = be.memory_stats()
+        t = ag.ones(1_000_000, dtype=ag.float64, device=name)
+        be.synchronize()
+        during = be.memory_stats()
+        assert during["allocated"] - before["allocated"] >= nbytes
+        assert be.memory_allocated() - before["allocated"] >= nbytes
+        del t
+        after = be.memory_stats()
+        assert after["allocated"] - before["allocated"] < nbytes          # freed
+        assert after["peak"] - before["allocated"] >= nbytes              # the peak remembers
+        be.reset_peak()
+        assert be.memory_stats()["peak"] - before["allocated"] < nbytes   # a new window
+    finally:
+        if host:
+            tracemalloc.stop()
+
+
+def test_host_memory_stats_require_tracemalloc():
+    assert not tracemalloc.is_tracing()
+    for name in ("cpu", "array_api_strict"):
+        with pytest.raises(RuntimeError, match=r"tracemalloc.start\(\)"):
+            backends.get(name).memory_stats()
+
+
+# ----------------------------------------------------------------------------------------
+# layering
+
+def test_backends_never_import_autograd():
+    pat = re.compile(r"^\s*(from\s+autograd\b|import\s+autograd\b|from\s+\.\.)", re.M)
+    offenders = [p.name for p in (ROOT / "backends").glob("*.py") if pat.search(p.read_text())]
+    assert offenders == []
+    r = _run_py("import sys, backends; backends.get('array_api_strict'); backends.get('cuda').is_available(); "
+                "print(any(m == 'autograd' or m.startswith('autograd.') for m in sys.modules))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
