@@ -82,3 +82,6 @@ def ge(a, b): return a >= b
 
 
 __version__ = "0.1.0"
+
+# engine tools: memory ledger, checkpointing, graph export
+from .ledger import profile_memory, tape_report  # noqa: E402

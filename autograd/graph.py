@@ -24,6 +24,9 @@ _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
                   for d in ("autograd", "nn"))
 #: capture the user's file:line for every node (used by the ledger, anomaly and in-place errors)
 RECORD_SOURCE = True
+#: the active `autograd.profile_memory()`, told of every node's saving and freeing; None when off,
+#: so an unprofiled run pays one global lookup per node
+PROFILER = None
 
 
 def user_source():
@@ -154,6 +157,8 @@ def record(op, inputs, out, params, be):
     else:
         node.saved = ()
         node.versions = ()
+    if PROFILER is not None:
+        PROFILER.saved(node)
     return res
 
 
@@ -281,6 +286,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     check_backward(node, i, _summed(edge, buffers, leaves), summed=True)
             if not retain_graph:
                 node.saved = None
+                if PROFILER is not None:
+                    PROFILER.freed(node)
     finally:
         state.enabled = prev_mode
 

@@ -78,6 +78,14 @@ class Backend:
     def nbytes(self, arr) -> int:
         return int(arr.size) * self.dtype_of(arr).itemsize
 
+    def storage(self, arr):
+        """The array owning arr's memory: arr itself unless it is a view this library can trace
+        (through `.base`, as NumPy and CuPy do). The memory ledger counts a buffer once."""
+        base = getattr(arr, "base", None)
+        while base is not None and self.is_array(base):
+            arr, base = base, getattr(base, "base", None)
+        return arr
+
     def owns_memory(self, arr) -> bool:
         """True when arr is not a view of another array (safe to hand to a user as .grad)."""
         return False
