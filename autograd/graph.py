@@ -244,6 +244,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     prev_mode = state.enabled
     anomaly = state.anomaly
     state.enabled = create_graph
+    state.anomaly = False                  # ops inside rules are checked as the rule's result
     try:
         while heap:
             _, node = heapq.heappop(heap)
@@ -280,16 +281,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 g = _check_grad(node, i, g, _meta_of(edge))
                 if anomaly:
                     from .anomaly import check_backward
-                    check_backward(node, i, g)
+                    check_backward(node, i, g, anomaly)
                 send(edge, g)
                 if anomaly:
-                    check_backward(node, i, _summed(edge, buffers, leaves), summed=True)
+                    total = _summed(edge, buffers, leaves)
+                    if total is not g:             # a first contribution was checked just above
+                        from .anomaly import check_summed
+                        check_summed(node, edge, total, anomaly)
             if not retain_graph:
                 node.saved = None
                 if PROFILER is not None:
                     PROFILER.freed(node)
     finally:
         state.enabled = prev_mode
+        state.anomaly = anomaly
 
     if capture is not None:
         for ent in leaves.values():
