@@ -252,7 +252,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             if node.hooks:
                 for i, hooks in node.hooks.items():
                     if grads[i] is not None:
-                        for h in list(hooks.values()):
+                        for h in sorted(hooks.values(), key=_retains_last):   # retain_grad sees the final grad
                             r = h(grads[i])
                             if r is not None:
                                 grads[i] = r
@@ -338,6 +338,10 @@ def _summed(edge, buffers, leaves):
     if type(edge) is tuple:
         return buffers[edge[0]][edge[1]]
     return leaves[id(edge)][1]
+
+
+def _retains_last(hook):
+    return hasattr(hook, "_retains")
 
 
 def _leaf_hooks(leaf, g):
