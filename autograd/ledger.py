@@ -35,16 +35,25 @@ def _arrays(node):
                 out.append((item[2], item[0]))
             else:
                 out.append((item._backend, item._data))
-    be = out[0][0] if out else None
-    if be is not None and node.params:
+    if node.params:
         stack = list(node.params)
         while stack:
             p = stack.pop()
             if type(p) in (tuple, list):
                 stack.extend(p)
-            elif p is not None and not isinstance(p, (int, float, str, bool)) and be.is_array(p):
-                out.append((be, p))
+            elif p is not None and not isinstance(p, (int, float, str, bool, slice)):
+                be = _backend_of(p)
+                if be is not None:
+                    out.append((be, p))
     return out
+
+
+def _backend_of(obj):
+    import backends
+    for be in list(backends._registry.values()):
+        if be.is_array(obj):
+            return be
+    return None
 
 
 def _buffers(node):

@@ -62,6 +62,13 @@ class Backend:
     def manual_seed(self, seed: int):
         raise NotImplementedError
 
+    def get_rng_state(self):
+        """An opaque copy of the generator's state (checkpointing replays random ops with it)."""
+        raise NotImplementedError
+
+    def set_rng_state(self, rng_state):
+        raise NotImplementedError
+
     def uniform(self, shape, low, high, dtype):
         raise NotImplementedError
 
