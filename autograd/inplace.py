@@ -54,13 +54,12 @@ def _write(self, res, name):
 def apply_(self, fn, name, *others):
     """self <- fn(self), recorded when needed."""
     _check_leaf(self, name)
-    if _recording(self, others):
-        _check_view(self, name)
     if not _recording(self, others):
         with no_grad():
             res = fn(self)
         _write(self, res, name)
         return self
+    _check_view(self, name)
     be = self._backend
     old = _wrap(be.asarray(self._data, copy=True), be, self._rg, self.grad_fn, self._idx)
     res = fn(old)

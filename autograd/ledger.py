@@ -7,6 +7,8 @@ allocation, so totals count each buffer once: by array identity, and by the arra
 memory where the backend can trace a view to it (`Backend.storage`). `profile_memory()`
 follows the same deduplicated total over time, as nodes are recorded and as backward frees them.
 Everything goes through backend methods, so the numbers mean the same on every backend.
+Not counted: tensors a custom Function's forward stores as plain ctx attributes (only
+`save_for_backward` is seen), and a saved view counts its whole buffer, which it keeps alive.
 """
 from __future__ import annotations
 
