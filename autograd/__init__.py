@@ -15,7 +15,7 @@ from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import RemovableHandle, SavedTensorError
+from .graph import RemovableHandle, SavedTensorError, record_source
 from .ops import (abs, add, amax, amin, argmax, argmin, broadcast_shapes, broadcast_tensors, broadcast_to, cat,
                   chunk, clamp, clip, concat, cos, div, elu, erf, exp, expand, expm1, flatten, gelu, getitem,
                   ceil, floor, isfinite, isinf, round, trunc, isnan, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
@@ -82,3 +82,8 @@ def ge(a, b): return a >= b
 
 
 __version__ = "0.1.0"
+
+# engine tools: memory ledger, checkpointing, graph export
+from .ledger import profile_memory, tape_report  # noqa: E402
+from .checkpoint import checkpoint  # noqa: E402
+from .export import render_dot, to_dot, to_json  # noqa: E402

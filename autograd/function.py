@@ -103,6 +103,8 @@ class Function:
                     vers.append(t._vc[0])
             ctx.saved, ctx.versions = tuple(saved), tuple(vers)
             ctx._to_save = None
+            if _graph.PROFILER is not None:
+                _graph.PROFILER.saved(ctx)
         return result[0] if single else tuple(result)
 
 

@@ -28,6 +28,27 @@ _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
 #: It walks the stack on every recorded op, so it is off by default and switched on by
 #: detect_anomaly(), by record_source(), or for a whole run by TAPEGRAD_RECORD_SOURCE=1.
 RECORD_SOURCE = os.environ.get("TAPEGRAD_RECORD_SOURCE", "") not in ("", "0")
+#: the active `autograd.profile_memory()`, told of every node's saving and freeing; None when off,
+#: so an unprofiled run pays one global lookup per node
+PROFILER = None
+
+
+class record_source:
+    """Capture the user's file:line for every recorded node while active (context manager), or
+    from now on when called as `record_source(True)` without `with`."""
+
+    def __init__(self, enabled=True):
+        global RECORD_SOURCE
+        self._prev = RECORD_SOURCE
+        RECORD_SOURCE = bool(enabled)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global RECORD_SOURCE
+        RECORD_SOURCE = self._prev
+        return False
 
 
 def user_source():
@@ -118,11 +139,13 @@ class Node:
 
 def _raise_modified(node, t, saved_ver, cur_ver):
     src = f" (created at {node.source[0]}:{node.source[1]})" if node.source else ""
+    hint = "" if node.source else (" (To see where that op was created, run under autograd.detect_anomaly() "
+                                   "or autograd.record_source(), or set TAPEGRAD_RECORD_SOURCE=1.)")
     raise RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: a tensor of shape {tuple(t._data.shape)} and dtype {t.dtype.name} saved by op "
         f"'{node.name}'{src} is at version {cur_ver}; expected version {saved_ver}. "
-        f"Clone it before modifying it in place, or modify it before it is used.")
+        f"Clone it before modifying it in place, or modify it before it is used.{hint}")
 
 
 def record(op, inputs, out, params, be):
@@ -162,6 +185,8 @@ def record(op, inputs, out, params, be):
     else:
         node.saved = ()
         node.versions = ()
+    if PROFILER is not None:
+        PROFILER.saved(node)
     return res
 
 
@@ -245,6 +270,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     anomaly = state.anomaly
     state.enabled = create_graph
     heappop = heapq.heappop
+    state.anomaly = False                  # ops inside rules are checked as the rule's result
     try:
         while heap:
             node = heappop(heap)[1]
@@ -282,14 +308,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     g = _check_grad(node, i, g, (shape, dt))
                 if anomaly:
                     from .anomaly import check_backward
-                    check_backward(node, i, g)
+                    check_backward(node, i, g, anomaly)
                 send(edge, g)
                 if anomaly:
-                    check_backward(node, i, _summed(edge, buffers, leaves), summed=True)
+                    total = _summed(edge, buffers, leaves)
+                    if total is not g:             # a first contribution was checked just above
+                        from .anomaly import check_summed
+                        check_summed(node, edge, total, anomaly)
             if not retain_graph:
                 node.saved = None
+                if PROFILER is not None:
+                    PROFILER.freed(node)
     finally:
         state.enabled = prev_mode
+        state.anomaly = anomaly
 
     if capture is not None:
         for ent in leaves.values():
@@ -332,7 +364,7 @@ def accumulate_grad(leaf, g, create_graph, handed=None):
 def _run_node_hooks(node, grads):
     for i, hooks in node.hooks.items():
         if grads[i] is not None:
-            for h in list(hooks.values()):
+            for h in sorted(hooks.values(), key=_retains_last):   # retain_grad sees the final grad
                 r = h(grads[i])
                 if r is not None:
                     grads[i] = r
@@ -351,6 +383,10 @@ def _summed(edge, buffers, leaves):
     if type(edge) is tuple:
         return buffers[edge[0]][edge[1]]
     return leaves[id(edge)][1]
+
+
+def _retains_last(hook):
+    return hasattr(hook, "_retains")
 
 
 def _leaf_hooks(leaf, g):

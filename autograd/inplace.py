@@ -22,6 +22,17 @@ def _check_leaf(self, name):
                            f"(as optimizers do) or operate on a clone.")
 
 
+def _check_view(self, name):
+    """A recorded write into a view would leave its base's history stale (PyTorch rebases the
+    base's grad_fn; this tape keeps no link from a view to its base): refuse it."""
+    n = self.grad_fn
+    if n is not None and n.op.view and not (n.op.name == "getitem" and not n.params[-1]):  # advanced: a copy
+        kind = "a leaf Variable" if type(n.next[0]) is not tuple else "a tensor"
+        raise RuntimeError(f"{name}: a view (output of '{n.name}', shape {tuple(self.shape)}) of {kind} that "
+                           f"requires grad is being used in an in-place operation. Clone the view, or write "
+                           f"out of place.")
+
+
 def _recording(self, others):
     return state.enabled and (self._rg or any(isinstance(o, Tensor) and o._rg for o in others))
 
@@ -48,6 +59,7 @@ def apply_(self, fn, name, *others):
             res = fn(self)
         _write(self, res, name)
         return self
+    _check_view(self, name)
     be = self._backend
     old = _wrap(be.asarray(self._data, copy=True), be, self._rg, self.grad_fn, self._idx)
     res = fn(old)

@@ -56,7 +56,10 @@ def apply(op, inputs, *params):
         check_forward(op.name, out, be)
     if rg and state.enabled:
         return record(op, inputs, out, params, be)
-    return _wrap(out, be)
+    res = _wrap(out, be)
+    if op.view:                # a view shares its base's version counter, recorded or not
+        res._vc = inputs[0]._vc
+    return res
 
 
 def _device_error(name, inputs):
@@ -1252,7 +1255,10 @@ def pad(x, pad, mode="constant", value=0.0):
 
 def getitem(x, index):
     index, basic = _convert_index(x, index)
-    return apply(Getitem, (x,), index, x._data.shape, basic)
+    out = apply(Getitem, (x,), index, x._data.shape, basic)
+    if not basic:              # advanced indexing copies: its own version counter
+        out._vc = [0]
+    return out
 
 
 def index_add_zeros(g, index, shape, basic):

@@ -73,6 +73,13 @@ class Backend:
     def manual_seed(self, seed: int):
         raise NotImplementedError
 
+    def get_rng_state(self):
+        """An opaque copy of the generator's state (checkpointing replays random ops with it)."""
+        raise NotImplementedError
+
+    def set_rng_state(self, rng_state):
+        raise NotImplementedError
+
     def uniform(self, shape, low, high, dtype):
         raise NotImplementedError
 
@@ -88,6 +95,14 @@ class Backend:
     # --- memory and device ------------------------------------------------------
     def nbytes(self, arr) -> int:
         return int(arr.size) * self.dtype_of(arr).itemsize
+
+    def storage(self, arr):
+        """The array owning arr's memory: arr itself unless it is a view this library can trace
+        (through `.base`, as NumPy and CuPy do). The memory ledger counts a buffer once."""
+        base = getattr(arr, "base", None)
+        while base is not None and self.is_array(base):
+            arr, base = base, getattr(base, "base", None)
+        return arr
 
     def owns_memory(self, arr) -> bool:
         """True when arr is not a view of another array (safe to hand to a user as .grad)."""

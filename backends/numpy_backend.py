@@ -56,6 +56,12 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
+    def get_rng_state(self):
+        return self._rng.bit_generator.state            # a fresh dict each call
+
+    def set_rng_state(self, rng_state):
+        self._rng.bit_generator.state = rng_state
+
     def uniform(self, shape, low, high, dtype):
         return self._rng.uniform(low, high, size=shape).astype(dtype, copy=False)
 

@@ -78,3 +78,11 @@ try:
     HAS_TORCH = True
 except Exception:  # noqa: BLE001
     HAS_TORCH = False
+
+
+@pytest.fixture
+def source_lines():
+    """Record the user's file:line on every node for the test (off by default for speed)."""
+    import autograd as ag
+    with ag.record_source():
+        yield
