@@ -132,9 +132,27 @@ class StrictBackend(HostMemoryMixin, Backend):
     def permutation(self, n):
         return self._from_host(self._rng.permutation(n))
 
+    def get_rng_state(self):
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, rng_state):
+        self._rng.bit_generator.state = rng_state
+
     # --- memory -------------------------------------------------------------------
     def nbytes(self, arr):
+        if isinstance(arr, np.ndarray):          # a buffer returned by storage()
+            return int(arr.nbytes)
         return int(arr.size) * self.dtype_of(arr).itemsize
+
+    def storage(self, arr):
+        # The standard has no notion of views; array_api_strict keeps its NumPy array in `_array`
+        # (an implementation detail, used only here, so the memory ledger counts a buffer once).
+        a = getattr(arr, "_array", None)
+        if not isinstance(a, np.ndarray):
+            return arr
+        while isinstance(a.base, np.ndarray):
+            a = a.base
+        return a
 
     def owns_memory(self, arr):
         return False        # the standard cannot tell views from owners: always copy when it matters
