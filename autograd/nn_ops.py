@@ -76,16 +76,25 @@ class BinaryCrossEntropy:
     def forward(B, x, y):
         xp = B.xp
         lo = xp.asarray(-100.0, dtype=x.dtype)
-        return -(y * xp.maximum(xp.log(x), lo) + (1 - y) * xp.maximum(xp.log1p(-x), lo))
+        # log(0) is -inf before the clamp; the where()s keep it from being evaluated (no warnings)
+        log_x = xp.where(x > 0, xp.log(xp.where(x > 0, x, 1)), lo)
+        log_1mx = xp.where(x < 1, xp.log1p(xp.where(x < 1, -x, 0)), lo)
+        return -(y * xp.maximum(log_x, lo) + (1 - y) * xp.maximum(log_1mx, lo))
 
     def backward(ctx, g):
         x, y = ctx.unpack()
         gx = gy = None
         if ctx.next[0] is not None:
-            gx = g * (x - y) / clamp((1 - x) * x, min=1e-12)
+            gx = g * (x - y) / clamp((1 - x) * x, min=_BCE_EPS)
         if ctx.next[1] is not None:
-            gy = g * (clamp(log(1 - x), min=-100.0) - clamp(log(x), min=-100.0))
+            lx = clamp(log(clamp(x, min=1e-300)), min=-100.0)
+            l1mx = clamp(log(clamp(1 - x, min=1e-300)), min=-100.0)
+            gy = g * (l1mx - lx)
         return gx, gy
+
+
+#: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
+_BCE_EPS = 9.999999960041972e-13
 
 
 def binary_cross_entropy_elementwise(x, y):

@@ -38,7 +38,7 @@ class NumpyBackend(Backend):
         return np.asarray(obj, dtype=dtype) if copy is None else np.array(obj, dtype=dtype, copy=copy)
 
     def to_numpy(self, arr):
-        return arr
+        return np.asarray(arr)      # a 0-d reduction result is a NumPy scalar, not an array
 
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)

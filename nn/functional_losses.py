@@ -87,10 +87,14 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
-    """(1 - y) x + (1 + (pw - 1) y) softplus(-x), weighted; softplus(-x) = relu(-x) + log1p(exp(-|x|))
-    never overflows, so logits of +-1000 give exact losses and gradients sigmoid(x) - y."""
+    """(1 - y) x + (1 + (pw - 1) y) softplus(-x), weighted (ATen's formula).
+
+    softplus(-x) = m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0) held constant: no exp
+    overflows (logits of +-1000 give exact losses), and since the value does not depend on m the
+    gradient is exactly sigmoid(x) - y everywhere, x = 0 included (relu/abs would have kinks there)."""
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
-    sp = _ops.relu(-input) + _ops.log1p(_ops.exp(-_ops.abs(input)))       # softplus(-x) = -log sigmoid(x)
+    m = _ops.relu(-input).detach()
+    sp = m + _ops.log(_ops.exp(-m) + _ops.exp(-input - m))              # softplus(-x) = -log sigmoid(x)
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
     else:
