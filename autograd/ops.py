@@ -29,6 +29,8 @@ def apply(op, inputs, *params):
             _device_error(op.name, inputs)
     try:
         out = op.forward(be, *[t._data for t in inputs], *params)
+        if not be.is_array(out):            # NumPy reduces 0-d results to scalars, which can't be written in place
+            out = be.asarray(out)
     except (ValueError, TypeError, IndexError) as e:
         raise _op_error(op.name, inputs, e) from None
     if state.anomaly:

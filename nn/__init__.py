@@ -1,6 +1,6 @@
 """tapegrad's neural-network package (PyTorch's `torch.nn`): modules, layers, losses, init,
 optimizers (`nn.optim`), data loading (`nn.data`) and safetensors checkpoints (`nn.save`/`nn.load`)."""
-from . import functional, init  # noqa: F401
+from . import functional, init, optim, utils  # noqa: F401
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, SwiGLU,
                          Swish, Tanh)
 from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
