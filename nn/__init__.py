@@ -1,0 +1,12 @@
+"""tapegrad's neural-network package (PyTorch's `torch.nn`): modules, layers, losses, init,
+optimizers (`nn.optim`), data loading (`nn.data`) and safetensors checkpoints (`nn.save`/`nn.load`)."""
+from . import data, functional, init, optim, utils  # noqa: F401
+from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, SwiGLU,
+                         Swish, Tanh)
+from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
+from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d
+from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, FocalLoss,
+                   HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss, TripletMarginLoss)
+from .module import Module
+from .parameter import Parameter
+from .checkpoint import load, save  # noqa: E402,F401

@@ -1,0 +1,101 @@
+"""Primitives the `nn` package needs beyond `ops.py`: sliding windows (im2col) and their adjoint.
+
+`windows` turns the trailing spatial dims of an array into (output positions x kernel offsets)
+through the backend's strided `sliding_windows` view, so convolution and pooling become one
+reshape and one matmul or reduction, with no Python loop over pixels. Its adjoint `fold` sums
+window-shaped gradients back into the image; it loops over kernel offsets only (KH*KW strided
+adds). Each is the other's gradient, so both are differentiable to any order. The binary
+cross-entropy on probabilities is fused here too: PyTorch clamps its log at -100 and its
+gradient's denominator at 1e-12, which a composite cannot reproduce at 0 and 1.
+"""
+from __future__ import annotations
+
+import itertools
+
+from .graph import primitive
+from .ops import apply, clamp, log
+
+
+def _out_size(size, k, stride, dilation):
+    return (size - dilation * (k - 1) - 1) // stride + 1
+
+
+@primitive()
+class Windows:
+    """x (..., *S) -> (..., *O, *K): every kernel window over the trailing len(K) dims."""
+    def forward(B, x, kernel, stride, dilation, in_shape):
+        n = len(kernel)
+        axes = tuple(range(x.ndim - n, x.ndim))
+        v = B.sliding_windows(x, kernel, axes, stride, dilation)
+        return B.xp.asarray(v, copy=True)           # a view must not leak into the tape
+
+    def backward(ctx, g):
+        kernel, stride, dilation, in_shape = ctx.params
+        return fold(g, in_shape, kernel, stride, dilation)
+
+
+@primitive()
+class Fold:
+    """Adjoint of Windows: windows (..., *O, *K) summed back into an array of shape in_shape."""
+    def forward(B, g, in_shape, kernel, stride, dilation):
+        n = len(kernel)
+        lead = g.shape[:g.ndim - 2 * n]
+        outs = g.shape[g.ndim - 2 * n:g.ndim - n]
+        out = B.xp.zeros(tuple(in_shape), dtype=g.dtype)
+        for offs in itertools.product(*(range(k) for k in kernel)):
+            dst = tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
+                        for o, d, s, m in zip(offs, dilation, stride, outs))
+            out[(Ellipsis,) + dst] += g[(Ellipsis,) + (slice(None),) * n + offs]
+        return out
+
+    def backward(ctx, gg):
+        _, kernel, stride, dilation = ctx.params
+        return windows(gg, kernel, stride, dilation)
+
+
+def windows(x, kernel, stride, dilation):
+    """All `kernel`-sized windows over x's trailing dims: shape (..., *out, *kernel)."""
+    kernel, stride, dilation = tuple(kernel), tuple(stride), tuple(dilation)
+    n = len(kernel)
+    if x.ndim < n:
+        raise RuntimeError(f"windows: input of shape {tuple(x.shape)} has fewer than {n} dims")
+    for size, k, d in zip(x.shape[-n:], kernel, dilation):
+        if d * (k - 1) + 1 > size:
+            raise RuntimeError(f"windows: kernel {kernel} (dilation {dilation}) is larger than the input's "
+                               f"spatial size {tuple(x.shape[-n:])}")
+    return apply(Windows, (x,), kernel, stride, dilation, tuple(x.shape))
+
+
+def fold(g, in_shape, kernel, stride, dilation):
+    return apply(Fold, (g,), tuple(in_shape), tuple(kernel), tuple(stride), tuple(dilation))
+
+
+@primitive(save=(0, 1))
+class BinaryCrossEntropy:
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 (PyTorch's numerics)."""
+    def forward(B, x, y):
+        xp = B.xp
+        lo = xp.asarray(-100.0, dtype=x.dtype)
+        # log(0) is -inf before the clamp; the where()s keep it from being evaluated (no warnings)
+        log_x = xp.where(x > 0, xp.log(xp.where(x > 0, x, 1)), lo)
+        log_1mx = xp.where(x < 1, xp.log1p(xp.where(x < 1, -x, 0)), lo)
+        return -(y * xp.maximum(log_x, lo) + (1 - y) * xp.maximum(log_1mx, lo))
+
+    def backward(ctx, g):
+        x, y = ctx.unpack()
+        gx = gy = None
+        if ctx.next[0] is not None:
+            gx = g * (x - y) / clamp((1 - x) * x, min=_BCE_EPS)
+        if ctx.next[1] is not None:
+            lx = clamp(log(clamp(x, min=1e-300)), min=-100.0)
+            l1mx = clamp(log(clamp(1 - x, min=1e-300)), min=-100.0)
+            gy = g * (l1mx - lx)
+        return gx, gy
+
+
+#: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
+_BCE_EPS = 9.999999960041972e-13
+
+
+def binary_cross_entropy_elementwise(x, y):
+    return apply(BinaryCrossEntropy, (x, y))

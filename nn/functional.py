@@ -1,0 +1,249 @@
+"""Stateless layer functions (PyTorch's `torch.nn.functional`): activations, linear, conv, pooling,
+normalisation, dropout, embedding; the losses live in `functional_losses` and are re-exported here.
+
+Everything is composed from differentiable autograd ops (the activations already exist in
+`autograd.ops` and are reused, not redefined), plus the `windows` primitive of
+`autograd.nn_ops` for convolution and pooling. Errors name the function and the shapes.
+"""
+from __future__ import annotations
+
+import autograd as _ag
+from autograd import ops as _ops
+from autograd.nn_ops import windows as _windows
+from autograd.tensor import Tensor
+
+# --- activations (reused from autograd.ops) ------------------------------------------------
+relu = _ops.relu
+leaky_relu = _ops.leaky_relu
+elu = _ops.elu
+gelu = _ops.gelu
+silu = _ops.silu
+mish = _ops.mish
+softplus = _ops.softplus
+sigmoid = _ops.sigmoid
+tanh = _ops.tanh
+
+
+def softmax(input, dim=None, dtype=None):
+    if dim is None:
+        raise TypeError("softmax: pass dim explicitly (PyTorch's implicit dim choice is deprecated)")
+    return _ops.softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    if dim is None:
+        raise TypeError("log_softmax: pass dim explicitly (PyTorch's implicit dim choice is deprecated)")
+    return _ops.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def swiglu(input, dim=-1):
+    """SwiGLU on a pre-projected tensor: split `dim` into halves (a, b) and return silu(a) * b.
+
+    This is the gate of Shazeer's GLU variants (2020) once W1 x and W3 x are computed by one
+    matmul and concatenated as [W1 x, W3 x]; the module `nn.SwiGLU` holds the three weights."""
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"swiglu: dim {dim} of input {tuple(input.shape)} must have an even size, got {n}")
+    a, b = input.chunk(2, dim)
+    return silu(a) * b
+
+
+# --- linear and convolution -----------------------------------------------------------------
+def linear(input, weight, bias=None):
+    if input.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
+                           f"{tuple(weight.shape)} (in_features {weight.shape[-1]})")
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def _pair(v, n=2, name="value"):
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(v)
+    if len(v) != n:
+        raise ValueError(f"expected {n} values for {name}, got {v}")
+    return v
+
+
+def _conv_padding(padding, kernel, dilation, stride, who):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * len(kernel)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+            out = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                out.append((total // 2, total - total // 2))
+            return out
+        raise ValueError(f"{who}: invalid padding string {padding!r}, expected 'valid' or 'same'")
+    return [(p, p) for p in _pair(padding, len(kernel), "padding")]
+
+
+def _pad_spatial(x, pads, value=0.0):
+    if all(lo == 0 and hi == 0 for lo, hi in pads):
+        return x
+    flat = []
+    for lo, hi in reversed(pads):
+        flat += [lo, hi]
+    return _ops.pad(x, flat, value=value)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation (as torch): im2col through sliding windows, then one batched matmul."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got {tuple(input.shape)}")
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if weight.ndim != 4:
+        raise RuntimeError(f"conv2d: expected a 4-D weight (out, in/groups, kH, kW), got {tuple(weight.shape)}")
+    n, c, h, w = input.shape
+    o, cg, kh, kw = weight.shape
+    if c % groups or o % groups or cg * groups != c:
+        raise RuntimeError(f"conv2d: input of shape {tuple(input.shape)} with groups={groups} does not match "
+                           f"weight of shape {tuple(weight.shape)} (expected {cg * groups} input channels)")
+    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    x = _pad_spatial(input, _conv_padding(padding, (kh, kw), dilation, stride, "conv2d"))
+    cols = _windows(x, (kh, kw), stride, dilation)                # (N, C, OH, OW, kH, kW)
+    oh, ow = cols.shape[2], cols.shape[3]
+    cols = cols.reshape(n, groups, cg, oh * ow, kh * kw).permute(0, 1, 3, 2, 4).reshape(n, groups, oh * ow, cg * kh * kw)
+    wmat = weight.reshape(groups, o // groups, cg * kh * kw).transpose(1, 2)   # (G, K, O/G)
+    out = (cols @ wmat).permute(0, 1, 3, 2).reshape(n, o, oh, ow)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1)
+    return out
+
+
+# --- pooling ----------------------------------------------------------------------------------
+def _pool_windows(input, kernel_size, stride, padding, dilation, value, who):
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{who}: expected a 3-D or 4-D input, got {tuple(input.shape)}")
+    k = _pair(kernel_size, 2, "kernel_size")
+    s = k if stride is None or stride == [] else _pair(stride, 2, "stride")
+    p = _pair(padding, 2, "padding")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, got padding={p} "
+                           f"and kernel_size={k}")
+    x = _pad_spatial(input, [(pi, pi) for pi in p], value)
+    win = _windows(x, k, s, _pair(dilation, 2, "dilation"))
+    return win.reshape(*win.shape[:-2], k[0] * k[1]), k
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
+    win, _ = _pool_windows(input, kernel_size, stride, padding, dilation, float("-inf"), "max_pool2d")
+    return win.max(dim=-1).values        # the gradient goes to the first maximum, as torch's
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
+    win, k = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
+    total = win.sum(dim=-1)
+    if divisor_override:
+        return total / divisor_override
+    if count_include_pad or padding == 0 or padding == (0, 0):
+        return total / (k[0] * k[1])
+    ones = _ag.ones(*input.shape[-2:], dtype=input.dtype, device=input.device)
+    counts, _ = _pool_windows(ones.unsqueeze(0), kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
+    return total / counts.sum(dim=-1).squeeze(0)
+
+
+# --- normalisation ------------------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise over every dim but 1 (channels). In training, batch statistics are used and the
+    running ones are updated in place (unbiased variance, as torch); in eval the running ones."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2-D input (N, C, ...), got {tuple(input.shape)}")
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"size {tuple(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if running_mean is not None:
+            with _ag.no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
+                running_var.mul_(1 - momentum).add_(var.reshape(c).detach() * (momentum * count / (count - 1)))
+    else:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed in eval mode")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / _ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                           f"{normalized_shape}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = ((input - mean) ** 2).mean(dims, keepdim=True)
+    out = (input - mean) / _ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# --- dropout and embedding --------------------------------------------------------------------------
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = (_ag.rand(*input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    return input * (keep * (1.0 / (1.0 - p)))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None):
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm is not supported")
+    if not isinstance(input, Tensor) or input.dtype.is_floating_point:
+        raise RuntimeError(f"embedding: expected integer indices, got "
+                           f"{input.dtype.name if isinstance(input, Tensor) else type(input).__name__}")
+    n = weight.shape[0]
+    if input.numel() and (int(input.min()) < 0 or int(input.max()) >= n):
+        raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got min "
+                         f"{int(input.min())} and max {int(input.max())}")
+    out = weight[input]
+    if padding_idx is not None:
+        # the padding row keeps its value but receives no gradient (torch's semantics)
+        pad = (input == (padding_idx % n)).unsqueeze(-1)
+        out = _ops.where(pad, out.detach(), out)
+    return out
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (torch adds eps to the difference)."""
+    return _ops.norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
+
+
+def one_hot(tensor, num_classes=-1):
+    if num_classes < 0:
+        num_classes = int(tensor.max()) + 1
+    ar = _ag.arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == ar).to(_ag.int64)
+
+
+from .functional_losses import *  # noqa: E402,F401,F403
