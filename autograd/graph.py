@@ -217,8 +217,7 @@ def sum_to(g, shape, node=None):
         raise RuntimeError(f"{where} returned a gradient of shape {tuple(gs)} for an input of shape "
                            f"{tuple(shape)}, which it cannot be reduced to")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
-    from . import ops
-    return ops.apply(ops.SumTo, (g,), axes, tuple(shape), gs)
+    return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape), gs)
 
 
 def _meta_of(edge):
@@ -231,7 +230,6 @@ def _meta_of(edge):
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Propagate gradients from `roots`. Without `inputs`, accumulate into leaves' `.grad`;
     with `inputs`, return their gradients and touch no `.grad`."""
-    from .tensor import _wrap
     heap = []
     buffers = {}             # node -> [grad per output]
     leaves = {}              # id(leaf) -> [leaf, grad]
@@ -347,7 +345,6 @@ def accumulate_grad(leaf, g, create_graph, handed=None):
     """Add g into leaf.grad. Without create_graph a fresh .grad never aliases another tensor's
     storage (two leaves of `a + b` would otherwise share one array, and clip_grad_norm_ would
     scale it twice)."""
-    from .tensor import _wrap
     if leaf.grad is None:
         if not create_graph:
             d = g._data
@@ -450,3 +447,6 @@ class RemovableHandle:
 
     def __exit__(self, *a):
         self.remove()
+
+
+from . import ops as _ops  # noqa: E402 - last: ops builds on this module

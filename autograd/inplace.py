@@ -12,6 +12,7 @@ from __future__ import annotations
 from backends import dtypes as _dt
 
 from .grad_mode import no_grad, state
+from . import ops
 from .tensor import Tensor, _wrap
 
 
@@ -75,7 +76,6 @@ _FAST = {"add": "__iadd__", "sub": "__isub__", "mul": "__imul__", "div": "__itru
 def binary_(self, o, kind, alpha=1):
     name = kind + "_"
     if _recording(self, (o,)):
-        from . import ops
         f = getattr(ops, kind)
         if kind in ("add", "sub"):
             return apply_(self, lambda t: f(t, o, alpha=alpha), name, o)
@@ -114,7 +114,6 @@ def binary_(self, o, kind, alpha=1):
 
 
 def fill_(self, value):
-    from . import ops
     if isinstance(value, Tensor) and value.numel() != 1:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions")
@@ -128,7 +127,6 @@ def fill_(self, value):
 
 
 def copy_(self, src):
-    from . import ops
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
     if src._backend is not self._backend:
@@ -158,7 +156,6 @@ def random_(self, kind, a, b):
 
 
 def setitem(self, index, value):
-    from . import ops
     if not _recording(self, (value,)):
         _check_leaf(self, "setitem")
         idx, _ = ops._convert_index(self, index)

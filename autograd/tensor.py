@@ -35,7 +35,6 @@ def _backend_for(device):
     be = _backends.get(device)
     if not be.is_available():
         raise RuntimeError(f"device '{device}' is not available: {be.unavailable_reason()}")
-    from . import random as _random
     _random._ensure_seeded(be)
     return be
 
@@ -292,8 +291,7 @@ class Tensor:
 
     # --- autograd --------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
@@ -560,6 +558,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return _t(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+from . import engine as _engine  # noqa: E402
 from . import factories as _fac  # noqa: E402
+from . import random as _random  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402

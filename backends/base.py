@@ -55,6 +55,10 @@ class Backend:
     def erf(self, x):
         raise NotImplementedError
 
+    def masked(self, g, mask):
+        """g where mask is true, else 0 (relu's and clamp's gradient)."""
+        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
+
     def getitem(self, arr, index):
         """arr[index] for an engine-normalized index (ints, slices, None, Ellipsis, arrays of this
         backend). Libraries differ on advanced indexing, so the engine never indexes arrays itself."""

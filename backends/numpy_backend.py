@@ -47,6 +47,11 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def scatter_add(self, target, index, values):
         np.add.at(target, index, values)
 
+    def masked(self, g, mask):
+        # A multiply by the bool mask is 4x faster than np.where here; it differs only where a
+        # masked-out gradient is inf/nan (0 * inf = nan instead of 0), a run anomaly mode reports.
+        return g * mask
+
     def erf(self, x):
         return _erf(x)
 

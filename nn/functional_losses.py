@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import autograd as _ag
 from autograd import ops as _ops
+from autograd import nn_ops as _nn_ops
 from autograd.nn_ops import binary_cross_entropy_elementwise as _bce
 from autograd.tensor import Tensor
 
@@ -165,6 +166,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     cdim = 0 if input.ndim == 1 else 1
     c = input.shape[cdim]
+    if input.ndim == 2 and weight is None and label_smoothing == 0 and not target.dtype.is_floating_point \
+            and reduction in ("mean", "sum", "none"):                        # the common case, fused
+        _check_class_target(input, target, "cross_entropy", ignore_index)
+        return _nn_ops.cross_entropy_index(input, target, ignore_index, reduction)
     logp = _ops.log_softmax(input, cdim)
     wshape = [1] * input.ndim
     wshape[cdim] = c

@@ -278,3 +278,24 @@ GRADCHECK = [
 def test_losses_gradcheck(name, fn, dom):
     x, y = sample((4, 3), domain=dom, seed=2), sample((4, 3), domain=dom, seed=3)
     assert ag.gradcheck(fn, (x, y))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_matches_composite_and_gradchecks(reduction):
+    """The fused (N, C) index path against the general composite path (log_softmax + NLL)."""
+    import numpy as np
+    from autograd.nn_ops import cross_entropy_index
+    from nn.functional_losses import nll_loss
+    rng = np.random.default_rng(3)
+    x = ag.tensor(rng.standard_normal((5, 4)) * 3, dtype=ag.float64, requires_grad=True)
+    t = ag.tensor([0, 3, -100, 1, 3])
+    fused = cross_entropy_index(x, t, -100, reduction)
+    ref = nll_loss(ag.log_softmax(x, 1), t, None, -100, reduction)
+    np.testing.assert_allclose(np.asarray(fused.detach()), np.asarray(ref.detach()), rtol=1e-12)
+    assert ag.gradcheck(lambda a: cross_entropy_index(a, t, -100, reduction), (x,))
+    assert ag.gradgradcheck(lambda a: cross_entropy_index(a, t, -100, reduction), (x,))
+    big = ag.tensor([[1000.0, -1000.0, 0.0]], dtype=ag.float64, requires_grad=True)
+    loss = cross_entropy_index(big, ag.tensor([1]), -100, "mean")
+    assert loss.item() == pytest.approx(2000.0)
+    loss.backward()
+    np.testing.assert_allclose(np.asarray(big.grad), [[1.0, -1.0, 0.0]], atol=1e-12)
