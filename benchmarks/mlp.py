@@ -136,7 +136,8 @@ class TapeMLP:
             oh = self._onehot.get(key)
             if oh is None:
                 oh = self._onehot[key] = autograd.tensor(
-                    np.eye(logits.shape[1], dtype=np.float32)[y.numpy()] / n, **self.kw)
+                    np.eye(logits.shape[1], dtype=np.float32)[y.numpy()] / n, dtype=logits.dtype,
+                    **{k: v for k, v in self.kw.items() if k == "device"})
             return -(logp * oh).sum()
         r = self._onehot.get(("arange", n))
         if r is None:
@@ -153,7 +154,8 @@ class TapeMLP:
         return loss
 
     def data(self, x, y):
-        return autograd.tensor(x, **self.kw), autograd.tensor(y, **self.kw)
+        dev = {k: v for k, v in self.kw.items() if k == "device"}
+        return autograd.tensor(x, **self.kw), autograd.tensor(y, **dev)
 
 
 # ----------------------------------------------------------------------------------------
