@@ -363,23 +363,28 @@ def plot(rows, path):
     except ImportError:
         print("matplotlib not installed: no plot")
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (kind, batch) in sorted({(r["kind"], r["batch"]) for r in rows}):
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    groups = sorted({(r["kind"], r["batch"]) for r in rows}, key=lambda k: -k[1])
+    for gi, (kind, batch) in enumerate(groups):
         rs = sorted((r for r in rows if r["kind"] == kind and r["batch"] == batch), key=lambda r: r["depth"])
         d = [r["depth"] for r in rs]
-        lab = f"{kind} batch {batch}"
-        ax.plot(d, [r["tape"]["rec_peak"] / MiB for r in rs], "o-", label=f"tapegrad recording, {lab}")
-        ax.plot(d, [r["tape"]["ng_peak"] / MiB for r in rs], "s-", label=f"tapegrad no_grad, {lab}")
-        ax.plot(d, [r["theory"] / MiB for r in rs], "k:", lw=1, label=f"theory (one activation/layer), {lab}")
+        ls, lab = ("-", "--", ":")[gi % 3], f"{kind}, batch {batch}"
+        series = [("tapegrad recording", "C0", "o", [r["tape"]["rec_peak"] for r in rs]),
+                  ("tapegrad no_grad", "C1", "s", [r["tape"]["ng_peak"] for r in rs]),
+                  ("theory: one activation per layer", "k", "", [r["theory"] for r in rs]),
+                  ("floor: 2 activations", "0.5", "", [2 * r["A"] for r in rs])]
         if rs[0]["torch"]:
-            ax.plot(d, [r["torch"]["rec_peak"] / MiB for r in rs], "^--", label=f"PyTorch recording, {lab}")
-            ax.plot(d, [r["torch"]["ng_peak"] / MiB for r in rs], "v--", label=f"PyTorch no_grad, {lab}")
+            series += [("PyTorch recording", "C2", "^", [r["torch"]["rec_peak"] for r in rs]),
+                       ("PyTorch no_grad", "C3", "v", [r["torch"]["ng_peak"] for r in rs])]
+        for name, color, marker, ys in series:
+            ax.plot(d, [v / MiB for v in ys], color=color, marker=marker or None, ls=ls,
+                    lw=1 if not marker else 1.5, ms=5, label=f"{name} ({lab})")
     ax.set_xlabel("depth (layers)")
     ax.set_ylabel("peak MiB above baseline")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
-    ax.set_title(f"MLP forward peak memory, width {rows[0]['width']}")
-    ax.legend(fontsize=6.5)
+    ax.set_title(f"Peak memory of one MLP forward, width {rows[0]['width']}, float32 (lines: batch)")
+    ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fig.savefig(path, dpi=110)
