@@ -248,8 +248,17 @@ def torch_memory(depth, width, batch):
     params = model.params
 
     def trace(fn):
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            keep = fn()
+        # the profiler's C++ side logs "profiler_start/stop" on stderr at every use: mute fd 2
+        sys.stderr.flush()
+        saved_fd, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+                keep = fn()
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            os.close(devnull)
         ev = sorted(prof.events(), key=lambda e: e.time_range.start)
         cur = peak = 0
         for e in ev:
