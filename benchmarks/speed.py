@@ -1,0 +1,156 @@
+"""Training-step speed: tapegrad against hand-written NumPy (the floor) and PyTorch CPU.
+
+One process, contenders interleaved in rounds, medians per step and ratios to the NumPy floor;
+then the per-op overhead of a tiny add with and without recording; then a check that every
+contender, started from the same weights on the same batch, reaches the same losses.
+
+    PYTHONPATH=. python benchmarks/speed.py [--quick] [--sizes wide,small] [--rounds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mlp  # noqa: E402  (pins threads before NumPy loads)
+from mlp import np, torch, autograd  # noqa: E402
+
+# name: (batch, layer sizes)
+SIZES = {
+    "wide": (256, [784, 512, 512, 10]),
+    "small": (32, [64, 64, 64, 10]),
+    "tiny": (8, [16, 16, 16, 10]),
+    "deep": (64, [256] * 33 + [10]),
+}
+TARGETS = {"wide": 1.05, "deep": 1.10, "small": 2.5, "tiny": 3.0}
+LR = 0.01
+
+
+def contenders(weights, x, y, linear, loss, with_torch):
+    models = {"numpy": mlp.NumpyMLP(weights), "tapegrad": mlp.TapeMLP(weights, linear=linear, loss=loss)}
+    if with_torch:
+        models["torch"] = mlp.TorchMLP(weights)
+    return models
+
+
+def bench_sizes(names, rounds, target_s, linear, loss, with_torch):
+    rows = []
+    for name in names:
+        batch, sizes = SIZES[name]
+        w = mlp.init_weights(sizes)
+        x, y = mlp.make_batch(batch, sizes[0], sizes[-1])
+        models = contenders(w, x, y, linear, loss, with_torch)
+        fns = {k: (lambda m=m, d=m.data(x, y): m.step(*d, LR)) for k, m in models.items()}
+        res = mlp.time_rounds(fns, rounds, target_s)
+        med = {k: mlp.median(v) for k, v in res.items()}
+        rows.append((name, batch, sizes, med, {k: (min(v), max(v)) for k, v in res.items()}))
+    return rows
+
+
+def print_speed(rows, with_torch):
+    print("\n## Training step (forward, loss, backward, SGD), float32, CPU: median us/step, ratio to NumPy")
+    hdr = f"{'size':6} {'batch':>5} {'layers':>16} {'numpy':>9} {'tapegrad':>9} {'ratio':>6} {'target':>6}"
+    if with_torch:
+        hdr += f" {'torch':>9} {'ratio':>6}"
+    print(hdr)
+    for name, batch, sizes, med, _ in rows:
+        shape = f"{sizes[0]}-{sizes[1]}x{len(sizes) - 2}-{sizes[-1]}" if len(sizes) > 5 else "-".join(map(str, sizes))
+        n = med["numpy"]
+        line = (f"{name:6} {batch:5d} {shape:>16} {n * 1e6:9.1f} {med['tapegrad'] * 1e6:9.1f} "
+                f"{med['tapegrad'] / n:5.2f}x {TARGETS[name]:5.2f}x")
+        if with_torch:
+            line += f" {med['torch'] * 1e6:9.1f} {med['torch'] / n:5.2f}x"
+        print(line)
+
+
+def bench_op_overhead(rounds, n_calls):
+    """us per `a + b` on 1-element tensors: not recording / recording, tapegrad and PyTorch."""
+    a = autograd.tensor([1.0])
+    b = autograd.tensor([2.0])
+    ar = autograd.tensor([1.0], requires_grad=True)
+    na, nb = np.array([1.0], np.float32), np.array([2.0], np.float32)
+
+    def loop(x, y):
+        def f():
+            for _ in range(n_calls):
+                x + y
+        return f
+
+    fns = {"numpy": loop(na, nb), "tapegrad no-record": loop(a, b), "tapegrad record": loop(ar, b)}
+    if torch is not None:
+        fns["torch no-record"] = loop(torch.tensor([1.0]), torch.tensor([2.0]))
+        fns["torch record"] = loop(torch.tensor([1.0], requires_grad=True), torch.tensor([2.0]))
+    res = mlp.time_rounds(fns, rounds, target_s=0.05)
+    return {k: mlp.median(v) / n_calls for k, v in res.items()}
+
+
+def print_overhead(ov):
+    print("\n## Per-op overhead: a + b on 1-element float32 tensors, median us/call")
+    print(f"{'contender':20} {'us/op':>7}")
+    for k, v in ov.items():
+        print(f"{k:20} {v * 1e6:7.2f}")
+    if "torch record" in ov:
+        r = ov["tapegrad record"] / ov["torch record"]
+        print(f"tapegrad record / torch record = {r:.2f}x (target < 1)")
+
+
+def same_loss_check(names, steps, linear, loss, with_torch):
+    print(f"\n## Same-loss check: every contender from the same weights and batch, {steps} SGD steps")
+    worst = 0.0
+    for name in names:
+        batch, sizes = SIZES[name]
+        w = mlp.init_weights(sizes)
+        x, y = mlp.make_batch(batch, sizes[0], sizes[-1])
+        models = contenders(w, x, y, linear, loss, with_torch)
+        losses = {}
+        for k, m in models.items():
+            d = m.data(x, y)
+            losses[k] = np.array([mlp.as_float(m.step(*d, LR)) for _ in range(steps)])
+        ref = losses["numpy"]
+        diffs = {k: float(np.max(np.abs(v - ref))) for k, v in losses.items() if k != "numpy"}
+        worst = max(worst, *diffs.values())
+        print(f"{name:6} loss {ref[0]:.6f} -> {ref[-1]:.6f}; max |loss - numpy|: "
+              + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items()))
+    ok = worst < 1e-4
+    print(f"same-loss check: max |loss difference| after {steps} steps = {worst:.2e} "
+          f"({'OK' if ok else 'FAILED'}, tolerance 1e-4)")
+    return ok
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a few rounds of short runs (smoke test)")
+    ap.add_argument("--sizes", default="wide,small,tiny,deep", help=f"comma-separated from {list(SIZES)}")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 15, quick 3)")
+    ap.add_argument("--linear", default="xw", choices=["xw", "xwt", "nn"],
+                    help="tapegrad's linear layer: x @ W + b, x @ W.T + b, or nn.Linear (when it exists)")
+    ap.add_argument("--loss", default="index", choices=["index", "onehot"], help="how tapegrad picks log p[y]")
+    ap.add_argument("--steps", type=int, default=None, help="steps of the same-loss check (default 20, quick 3)")
+    ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    args = ap.parse_args(argv)
+    names = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    bad = [s for s in names if s not in SIZES]
+    if bad:
+        ap.error(f"unknown sizes {bad}; choose from {list(SIZES)}")
+    rounds = args.rounds or (3 if args.quick else 15)
+    target_s = 0.01 if args.quick else 0.15
+    steps = args.steps or (3 if args.quick else 20)
+    with_torch = torch is not None and not args.no_torch
+
+    print("# tapegrad speed benchmark")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch is not None else 'not installed'}")
+    print(mlp.thread_note())
+    print(f"tapegrad model: linear={args.linear}, loss={args.loss}; rounds={rounds}, ~{target_s}s per contender "
+          f"per round")
+    rows = bench_sizes(names, rounds, target_s, args.linear, args.loss, with_torch)
+    print_speed(rows, with_torch)
+    ov = bench_op_overhead(rounds, 200 if args.quick else 2000)
+    print_overhead(ov)
+    ok = same_loss_check(names, steps, args.linear, args.loss, with_torch)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
