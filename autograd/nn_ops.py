@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 
 from .graph import primitive
-from .ops import apply, clamp, log, softmax
+from .ops import MatmulT, apply, clamp, log, pair, softmax
 from .tensor import _wrap
 
 
@@ -144,3 +144,36 @@ class CrossEntropyIndex:
 
 def cross_entropy_index(x, t, ignore_index, reduction):
     return apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction)
+
+
+@primitive(save=(0, 1))
+class Linear:
+    """x @ W.T (+ b), fused as PyTorch's addmm: the bias is added into the matmul's fresh result,
+    so no second activation-sized array exists, recording or not. Saves x and W only."""
+    def forward(B, x, w, *b):
+        out = B.xp.matmul(x, B.xp.matrix_transpose(w))
+        if b:
+            out += b[0]
+        return out
+
+    def backward(ctx, g):
+        x, w = ctx.unpack()
+        nxt = ctx.next
+        gx = g @ w if nxt[0] is not None else None
+        gw = None
+        if nxt[1] is not None:
+            if x.ndim != 2:                # fold batch dims into rows (a vector is one row): one product
+                x, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+            else:
+                g2 = g
+            gw = apply(MatmulT, (g2, x), True, False)
+        if len(nxt) == 2:
+            return gx, gw
+        return gx, gw, (g if nxt[2] is not None else None)   # the engine sums g down to b's shape
+
+
+def linear(x, w, b=None):
+    x, w = pair(x, w, "linear")
+    if b is None:
+        return apply(Linear, (x, w))
+    return apply(Linear, (x, w, b if b.dtype is x.dtype else b.to(x.dtype)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import autograd as _ag
 from autograd import ops as _ops
+from autograd import nn_ops as _nn_ops
 from autograd.nn_ops import windows as _windows
 from autograd.tensor import Tensor
 
@@ -53,8 +54,10 @@ def linear(input, weight, bias=None):
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
                            f"{tuple(weight.shape)} (in_features {weight.shape[-1]})")
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+        raise RuntimeError(f"linear: weight must be (out, in) and bias (out,), got {tuple(weight.shape)} and "
+                           f"{None if bias is None else tuple(bias.shape)}")
+    return _nn_ops.linear(input, weight, bias)
 
 
 def _pair(v, n=2, name="value"):

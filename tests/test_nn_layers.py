@@ -258,3 +258,19 @@ def test_default_init_statistics():
     a = npy(nn.Linear(3, 3).weight)
     ag.manual_seed(7)
     np.testing.assert_array_equal(a, npy(nn.Linear(3, 3).weight))
+
+
+def test_fused_linear_gradchecks_with_batch_dims_and_without_bias():
+    import numpy as np
+    from autograd.nn_ops import linear
+    rng = np.random.default_rng(5)
+    w = ag.tensor(rng.standard_normal((3, 4)), dtype=ag.float64, requires_grad=True)
+    b = ag.tensor(rng.standard_normal(3), dtype=ag.float64, requires_grad=True)
+    for shape in [(4,), (2, 4), (2, 5, 4)]:
+        x = ag.tensor(rng.standard_normal(shape), dtype=ag.float64, requires_grad=True)
+        out = linear(x, w, b)
+        np.testing.assert_allclose(np.asarray(out.detach()), np.asarray(x.detach()) @ np.asarray(w.detach()).T
+                                   + np.asarray(b.detach()), rtol=1e-12)
+        assert ag.gradcheck(linear, (x, w, b))
+        assert ag.gradgradcheck(linear, (x, w, b))
+        assert ag.gradcheck(lambda a, m: linear(a, m), (x, w))
