@@ -113,19 +113,24 @@ class CrossEntropyIndex:
     """
     def forward(B, x, t, ignore_index, reduction):
         xp = B.xp
-        m = xp.max(x, axis=1, keepdims=True)
-        z = x - xp.where(xp.isfinite(m), m, xp.zeros((), dtype=x.dtype))
-        lse = xp.log(xp.sum(xp.exp(z), axis=1))
+        n, c = x.shape
         valid = t != ignore_index
-        safe = xp.where(valid, t, xp.zeros((), dtype=t.dtype))
-        picked = xp.reshape(xp.take_along_axis(z, xp.reshape(safe, (-1, 1)), axis=1), (-1,))
-        loss = xp.where(valid, lse - picked, xp.zeros((), dtype=x.dtype))
+        every = bool(xp.all(valid))
+        if bool(xp.any(((t < 0) | (t >= c)) & valid)):
+            bad = sorted({int(v) for v in B.to_numpy(t).reshape(-1).tolist() if v != ignore_index and not 0 <= v < c})
+            raise IndexError(f"cross_entropy: target class index out of range [0, {c}): {bad[:5]} "
+                             f"(ignore_index={ignore_index})")
+        safe = t if every else xp.where(valid, t, xp.zeros((), dtype=t.dtype))
+        z = x - xp.max(x, axis=1, keepdims=True)      # a row of all -inf gives nan, as in PyTorch
+        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - xp.reshape(xp.take_along_axis(z, xp.reshape(safe, (n, 1)), axis=1), (n,))
+        if not every:
+            loss = xp.where(valid, loss, xp.zeros((), dtype=x.dtype))
         if reduction == "none":
             return loss
         total = xp.sum(loss)
         if reduction == "sum":
             return total
-        return total / xp.astype(xp.sum(xp.astype(valid, x.dtype)), x.dtype)
+        return total / (n if every else int(xp.sum(xp.astype(valid, x.dtype))))
 
     def backward(ctx, g):
         (x,) = ctx.unpack()

@@ -25,7 +25,7 @@ def main(argv=None):
     ap.add_argument("--size", default="small", choices=list(SIZES))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--top", type=int, default=25)
-    ap.add_argument("--linear", default="xw", choices=["xw", "xwt"])
+    ap.add_argument("--linear", default="nn", choices=["xw", "xwt", "nn"])
     ap.add_argument("--loss", default="index", choices=["index", "onehot"])
     ap.add_argument("--sort", default="tottime", choices=["tottime", "cumtime"])
     args = ap.parse_args(argv)

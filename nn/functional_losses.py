@@ -168,8 +168,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     c = input.shape[cdim]
     if input.ndim == 2 and weight is None and label_smoothing == 0 and not target.dtype.is_floating_point \
             and reduction in ("mean", "sum", "none"):                        # the common case, fused
-        _check_class_target(input, target, "cross_entropy", ignore_index)
-        return _nn_ops.cross_entropy_index(input, target, ignore_index, reduction)
+        if tuple(target.shape) != (input.shape[0],):
+            raise ValueError(f"cross_entropy: expected target of shape ({input.shape[0]},) for input of shape "
+                             f"{tuple(input.shape)}, got {tuple(target.shape)}")
+        return _nn_ops.cross_entropy_index(input, target, ignore_index, reduction)    # checks the range
     logp = _ops.log_softmax(input, cdim)
     wshape = [1] * input.ndim
     wshape[cdim] = c
