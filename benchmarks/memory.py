@@ -37,6 +37,12 @@ MiB = 2 ** 20
 def layer_program(i, last, linear):
     """Layer i as (op, input names, output name): the same ops TapeMLP.forward records."""
     h_in, prog = f"h{i - 1}", []
+    if linear == "nn":                      # nn.Linear: one fused op, x @ W.T + b
+        from autograd import nn_ops
+        prog.append((nn_ops.Linear, (h_in, f"W{i}", f"b{i}"), f"z{i}" if not last else f"h{i}"))
+        if not last:
+            prog.append((_ops.Relu, (f"z{i}",), f"h{i}"))
+        return prog
     if linear == "xwt":
         prog.append((_ops.Permute, (f"W{i}",), f"W{i}.T"))
         prog.append((_ops.Matmul, (h_in, f"W{i}.T"), f"m{i}"))
@@ -48,7 +54,7 @@ def layer_program(i, last, linear):
     return prog
 
 
-def theory(depth, linear="xw"):
+def theory(depth, linear="nn"):
     """Activations (in units of A) that the recorded forward keeps alive.
 
     Each op's `save` names input positions and/or "out"; mapping them onto the layer program gives
@@ -180,7 +186,7 @@ def cuda_meter():
         return None, f"CUDA memory_stats() unusable: {e}"
 
 
-def measure_tape(depth, width, batch, dtype, meter, device=None, linear="xw"):
+def measure_tape(depth, width, batch, dtype, meter, device=None, linear="nn"):
     """{mode: bytes} for one configuration; all figures above the pre-forward baseline."""
     np_dtype = np.dtype(dtype)
     w = mlp.init_weights([width] * (depth + 1), dtype=np_dtype)
@@ -411,7 +417,8 @@ def main(argv=None):
     ap.add_argument("--dtype", default="float32", choices=["float16", "float32", "float64"])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda", "all"],
                     help="cpu (NumPy via tracemalloc), cuda (backend memory_stats), or all")
-    ap.add_argument("--linear", default="xw", choices=["xw", "xwt"])
+    ap.add_argument("--linear", default="nn", choices=["nn", "xw", "xwt"],
+                    help="nn.Linear (fused x @ W.T + b, the default), or raw ops x @ W + b / x @ W.T + b")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch", action="store_true", help="measure PyTorch in --quick too (its profiler takes ~6 s to start)")
     ap.add_argument("--no-plot", action="store_true")
@@ -425,7 +432,9 @@ def main(argv=None):
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch is not None else 'not installed'}; {mlp.thread_note()}")
     n, saved = theory(3, args.linear)
-    print(f"theory from save= declarations (Matmul {_ops.Matmul.save}, Add {_ops.Add.save}, Relu {_ops.Relu.save}"
+    from autograd import nn_ops
+    print(f"theory from save= declarations (Linear {nn_ops.Linear.save}, Matmul {_ops.Matmul.save}, "
+          f"Add {_ops.Add.save}, Relu {_ops.Relu.save}"
           f"{', Permute ' + str(_ops.Permute.save) if args.linear == 'xwt' else ''}): a depth-3 MLP saves "
           f"{saved}; parameters and h0 predate the forward, so it keeps {n} activations = depth "
           f"(h1..h(depth-1) saved once each, plus the output)")

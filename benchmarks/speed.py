@@ -123,7 +123,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="a few rounds of short runs (smoke test)")
     ap.add_argument("--sizes", default="wide,small,tiny,deep", help=f"comma-separated from {list(SIZES)}")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 15, quick 3)")
-    ap.add_argument("--linear", default="xw", choices=["xw", "xwt", "nn"],
+    ap.add_argument("--linear", default="nn", choices=["xw", "xwt", "nn"],
                     help="tapegrad's linear layer: x @ W + b, x @ W.T + b, or nn.Linear (when it exists)")
     ap.add_argument("--loss", default="index", choices=["index", "onehot"], help="how tapegrad picks log p[y]")
     ap.add_argument("--steps", type=int, default=None, help="steps of the same-loss check (default 20, quick 3)")
