@@ -68,7 +68,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          materialize_grads=False):
     """Gradients of outputs with respect to inputs, returned (no .grad is touched)."""
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs)
     _check_outputs(outputs)

@@ -40,7 +40,6 @@ class Fold:
     """Adjoint of Windows: windows (..., *O, *K) summed back into an array of shape in_shape."""
     def forward(B, g, in_shape, kernel, stride, dilation):
         n = len(kernel)
-        lead = g.shape[:g.ndim - 2 * n]
         outs = g.shape[g.ndim - 2 * n:g.ndim - n]
         out = B.xp.zeros(tuple(in_shape), dtype=g.dtype)
         for offs in itertools.product(*(range(k) for k in kernel)):

@@ -12,7 +12,6 @@ import backends as _backends
 from backends import dtypes as _dt
 from backends.base import format_array as _format_array
 
-from .grad_mode import state
 
 _new = object.__new__
 

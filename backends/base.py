@@ -168,7 +168,7 @@ def format_array(arr_np, prefix: str) -> str:
     """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend)."""
     import numpy as np
     if arr_np.size == 0:
-        return f"[]" if arr_np.ndim == 1 else f"[] (shape {tuple(arr_np.shape)})"
+        return "[]" if arr_np.ndim == 1 else f"[] (shape {tuple(arr_np.shape)})"
     kw = {}
     if arr_np.dtype.kind == "f":
         finite = arr_np[np.isfinite(arr_np)]

@@ -14,9 +14,8 @@ Every method is exercised by the suite with `pytest --backend cupy` on a machine
 """
 from __future__ import annotations
 
-from . import dtypes as _dt
 from .base import Backend
-from .numpy_backend import _FROM_NATIVE, _NATIVE
+from .numpy_backend import NumpyBackend
 
 INSTALL_HINT = "cupy is not installed (pip install tapegrad[cuda])"
 
@@ -79,16 +78,9 @@ class CupyBackend(Backend):
         raise RuntimeError(f"cuda:{index}: tapegrad runs on one GPU per process (cuda:0); select GPU "
                            f"{index} with CUDA_VISIBLE_DEVICES={index} and use 'cuda'")
 
-    # --- dtypes: CuPy uses NumPy's dtype objects ----------------------------------------
-    def native_dtype(self, dtype):
-        return _NATIVE[dtype]
-
-    def dtype_from_native(self, native):
-        try:
-            return _FROM_NATIVE[native]
-        except KeyError:
-            raise TypeError(f"unsupported dtype {native} (supported: "
-                            f"{', '.join(d.name for d in _dt.ALL)})") from None
+    # --- dtypes: CuPy uses NumPy's dtype objects, so NumPy's mapping serves ----------------
+    native_dtype = NumpyBackend.native_dtype
+    dtype_from_native = NumpyBackend.dtype_from_native
 
     # --- conversion -------------------------------------------------------------------
     def asarray(self, obj, dtype=None, copy=None):
