@@ -64,6 +64,8 @@ def parse_args(description, epochs, lr, batch_size, argv=None):
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--quick", action="store_true",
                    help="small budget for tests: 256 training and 128 test images, 2 epochs unless --epochs")
+    p.add_argument("--stop-after", type=int, default=None, metavar="K",
+                   help="stop after epoch K as if interrupted (to try --resume; the schedule still plans --epochs)")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch)")
     args = p.parse_args(argv)
@@ -120,13 +122,13 @@ def train_epoch(model, opt, loader, device, bar):
 
 
 # --- checkpoints ------------------------------------------------------------------------------------
-def save_checkpoint(path, model, opt, sched, epoch, step, history):
+def save_checkpoint(path, model, opt, sched, epoch, step, history, planned):
     """Model, optimizer, scheduler, epoch (1-based, finished), global step and history in one
     safetensors file. nn.save writes a temporary file and renames it: a crash never leaves half a
     checkpoint, and the previous one stays until the new one is complete."""
     nn.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
              "scheduler": sched.state_dict() if sched is not None else None,
-             "epoch": epoch, "step": step, "history": history}, path)
+             "epoch": epoch, "step": step, "history": history, "planned_epochs": planned}, path)
 
 
 def load_checkpoint(path, model, opt, sched, device):
@@ -135,7 +137,7 @@ def load_checkpoint(path, model, opt, sched, device):
     opt.load_state_dict(ck["optimizer"])
     if sched is not None:
         sched.load_state_dict(ck["scheduler"])
-    return ck["epoch"], ck["step"], {k: list(v) for k, v in ck["history"].items()}
+    return ck["epoch"], ck["step"], {k: list(v) for k, v in ck["history"].items()}, ck["planned_epochs"]
 
 
 # --- plot -------------------------------------------------------------------------------------------
@@ -188,14 +190,18 @@ def run(name, build, args, images=False):
     if args.resume:
         if not os.path.exists(ckpt):
             sys.exit(f"--resume: no checkpoint at {ckpt}")
-        start, step, history = load_checkpoint(ckpt, model, opt, sched, device)
+        start, step, history, planned = load_checkpoint(ckpt, model, opt, sched, device)
         print(f"resumed {name} from {ckpt}: epoch {start} done, step {step}")
+        if planned != args.epochs:
+            print(f"note: the checkpoint was planned for {planned} epochs and its learning-rate schedule keeps "
+                  f"that plan; with --epochs {args.epochs} the numbers will differ from an uninterrupted run")
         if start >= args.epochs:
             print(f"nothing to do: the checkpoint already has {start} epochs (--epochs {args.epochs})")
 
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{name}: {n_params} parameters, {len(xtr)} training / {len(xte)} test images, device {device}")
-    for epoch in range(start, args.epochs):
+    stop = args.epochs if args.stop_after is None else min(args.epochs, args.stop_after)
+    for epoch in range(start, stop):
         autograd.manual_seed(args.seed + 1000 * (epoch + 1))
         t0 = time.perf_counter()
         bar = None
@@ -214,8 +220,11 @@ def run(name, build, args, images=False):
             history[k].append(v)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  step {step:5d}  train loss {tr_loss:.4f} acc {tr_acc:.4f}  "
               f"test loss {te_loss:.4f} acc {te_acc:.4f}  ({dt:.2f} s)", flush=True)
-        save_checkpoint(ckpt, model, opt, sched, epoch + 1, step, history)
+        save_checkpoint(ckpt, model, opt, sched, epoch + 1, step, history, args.epochs)
 
+    if len(history["train_loss"]) < args.epochs:
+        print(f"stopped after epoch {len(history['train_loss'])} of {args.epochs} (--stop-after); "
+              f"continue with --resume")
     with open(os.path.join(args.out, f"{name}_history.json"), "w") as f:
         json.dump({"epochs": len(history["train_loss"]), "step": step, **history}, f, indent=1)
     if history["test_acc"]:
