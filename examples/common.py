@@ -207,7 +207,7 @@ def run(name, build, args, images=False):
         bar = None
         if tqdm is not None and not args.no_progress:
             bar = tqdm(total=len(train_loader), desc=f"epoch {epoch + 1}/{args.epochs}", leave=False,
-                       file=sys.stderr)
+                       file=sys.stderr, disable=None)     # None: no bar when stderr is not a terminal (logs)
         tr_loss, tr_acc, steps = train_epoch(model, opt, train_loader, device, bar)
         if bar is not None:
             bar.close()
