@@ -59,7 +59,8 @@ def parse_args(description, epochs, lr, batch_size, argv=None):
     p.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
     p.add_argument("--batch-size", type=int, default=batch_size)
     p.add_argument("--seed", type=int, default=0, help="seeds the split, the initial weights and every epoch")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (needs CuPy and a GPU)")
+    p.add_argument("--device", default="cpu",
+                   help="cpu, cuda (needs CuPy and an NVIDIA GPU) or array_api_strict (the reference backend)")
     p.add_argument("--out", default=DEFAULT_OUT, help="checkpoints, history and the plot (default examples/out/)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--quick", action="store_true",
@@ -75,12 +76,19 @@ def parse_args(description, epochs, lr, batch_size, argv=None):
 
 
 def pick_device(name):
-    if name == "cuda" and not autograd.cuda.is_available():
+    """A device string any registered backend serves ("cpu", "cuda", "array_api_strict"), or exit
+    with the reason it cannot be used here."""
+    import backends
+    if name.split(":")[0] == "cuda" and not autograd.cuda.is_available():
         sys.exit(f"--device cuda: CUDA is not usable here ({autograd.cuda.unavailable_reason()}). "
                  f"Install CuPy for your CUDA version (pip install '.[cuda]') on a machine with an NVIDIA GPU, "
                  f"or run with --device cpu.")
-    if name not in ("cpu", "cuda"):
-        sys.exit(f"--device must be cpu or cuda, got {name!r}")
+    try:
+        be = backends.get(name)
+    except Exception as e:          # noqa: BLE001 - unknown name or a library that fails to load
+        sys.exit(f"--device {name}: not a usable device ({e}); try cpu or cuda")
+    if not be.is_available():
+        sys.exit(f"--device {name}: not usable here ({be.unavailable_reason()})")
     return name
 
 

@@ -168,3 +168,25 @@ def test_main_trains_then_prints_the_memory_table(load, tmp_path, capsys):
     table = out[out.index("memory of one forward"):]
     assert re.search(r"tape recording\s+[\d.]+ MiB\s+[\d.]+ MiB\s+[\d.]+ MiB", table)
     assert re.search(r"under no_grad\s+[\d.]+ MiB\s+[\d.]+ MiB\s+0\.00 MiB", table)
+
+
+def test_digits_on_another_device_checkpoints_and_resumes(load, tmp_path):
+    """The device path (batches moved with .to, the checkpoint loaded onto the device) on the
+    array-API reference backend, the one non-CPU device CI can have without a GPU."""
+    _digits_deps()
+    pytest.importorskip("array_api_strict")
+    import nn
+    mod = load("digits_cnn")
+    dev = ["--device", "array_api_strict", "--epochs", "2"]
+    _, full = mod.main(_quick(tmp_path / "full", *dev))
+    mod.main(_quick(tmp_path / "cut", *dev, "--stop-after", "1"))
+    model, resumed = mod.main(_quick(tmp_path / "cut", *dev, "--resume"))
+    assert all(p.device.type == "array_api_strict" for p in model.parameters())
+    assert resumed["test_loss"] == full["test_loss"] and resumed["test_acc"][-1] > 0.5
+    assert nn.load(tmp_path / "cut" / "digits_cnn.safetensors")["epoch"] == 2
+
+
+def test_unknown_device_is_a_clear_error(load, tmp_path):
+    _digits_deps()
+    with pytest.raises(SystemExit, match="--device tpu"):
+        load("digits_mlp").main(_quick(tmp_path, "--device", "tpu"))
