@@ -3,13 +3,8 @@ a progress bar, evaluation under no_grad, a checkpoint every epoch and exact --r
 
 Run: python examples/digits_mlp.py [--epochs N] [--device cuda] [--out DIR] [--resume] [--quick]
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import nn  # noqa: E402
-from common import parse_args, run  # noqa: E402
+import nn
+from common import parse_args, run
 
 
 def build_model():

@@ -11,16 +11,12 @@ pass. The last column is the memory ledger's count of bytes saved for backward,
 Run: python examples/main.py [--quick] [--epochs N] [--out DIR]
 """
 import gc
-import os
-import sys
 import time
 import tracemalloc
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import autograd  # noqa: E402
-from common import load_digits_split, parse_args, run  # noqa: E402
-from digits_mlp import build  # noqa: E402
+import autograd
+from common import load_digits_split, parse_args, run
+from digits_mlp import build
 
 
 def forward_memory(model, x, record):
