@@ -132,7 +132,7 @@ def test_pytorch_port_gives_torchs_numbers():
     autograd.manual_seed(3)
     m = ours["FeedForwardNet"](input_dim=5, hidden_dim=10, output_dim=3)
     t = theirs["FeedForwardNet"](input_dim=5, hidden_dim=10, output_dim=3)
-    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})   # same initial weights
+    t.load_state_dict({k: torch.tensor(v.cpu().numpy()) for k, v in m.state_dict().items()})   # same initial weights
     x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
     y = np.array([0, 2, 1, 2])
     assert tuple(m(autograd.tensor(x)).shape) == tuple(t(torch.tensor(x)).shape) == (4, 3)
@@ -142,7 +142,7 @@ def test_pytorch_port_gives_torchs_numbers():
     np.testing.assert_allclose(ours_losses, torch_losses, rtol=2e-5, atol=1e-6)
     assert ours_losses[-1] < 0.5 * ours_losses[0]
     for k, v in t.state_dict().items():
-        np.testing.assert_allclose(m.state_dict()[k].numpy(), v.numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
+        np.testing.assert_allclose(m.state_dict()[k].cpu().numpy(), v.numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
 
 
 def test_pytorch_port_runs_as_a_script(capsys):
