@@ -157,14 +157,19 @@ def record(op, inputs, out, params, be):
     node.hooks = None
     node.source = user_source() if RECORD_SOURCE else None
     # an edge is (producing node, output index), or the leaf tensor itself, or None (no grad)
-    edges = []
-    for t in inputs:
-        if t._rg:
-            f = t.grad_fn
-            edges.append(t if f is None else (f, t._idx))
-        else:
-            edges.append(None)
-    node.next = tuple(edges)
+    if len(inputs) == 1:
+        t = inputs[0]
+        f = t.grad_fn
+        node.next = (t if f is None else (f, t._idx),)        # the input requires grad: we are here
+    else:
+        edges = []
+        for t in inputs:
+            if t._rg:
+                f = t.grad_fn
+                edges.append(t if f is None else (f, t._idx))
+            else:
+                edges.append(None)
+        node.next = tuple(edges)
     node.out_meta = ((out.shape, out.dtype),)
     res = _wrap(out, be, True, node, 0)
     if op.view:

@@ -350,12 +350,13 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # --- operators ---------------------------------------------------------------
-    def __add__(self, o): return _ops.add(self, o)
-    def __radd__(self, o): return _ops.add(o, self)
-    def __sub__(self, o): return _ops.sub(self, o)
-    def __rsub__(self, o): return _ops.sub(o, self)
-    def __mul__(self, o): return _ops.mul(self, o)
-    def __rmul__(self, o): return _ops.mul(o, self)
+    # +, -, * go straight to the primitive: a call less on the hottest path
+    def __add__(self, o): return _ops._binary(_ops.Add, self, o)
+    def __radd__(self, o): return _ops._binary(_ops.Add, o, self)
+    def __sub__(self, o): return _ops._binary(_ops.Sub, self, o)
+    def __rsub__(self, o): return _ops._binary(_ops.Sub, o, self)
+    def __mul__(self, o): return _ops._binary(_ops.Mul, self, o)
+    def __rmul__(self, o): return _ops._binary(_ops.Mul, o, self)
     def __truediv__(self, o): return _ops.div(self, o)
     def __rtruediv__(self, o): return _ops.div(o, self)
     def __floordiv__(self, o): return _ops.div(self, o, rounding_mode="floor")
