@@ -16,7 +16,26 @@ def _index(idx, n, who):
     return idx % n
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """Submodules keyed "0", "1", ...: what Sequential and ModuleList share."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_NumberedModules):
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (dict, OrderedDict)):
@@ -41,20 +60,6 @@ class Sequential(Module):
         for k in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]):
             del self._modules[k]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def forward(self, x):
         for m in self._modules.values():
@@ -62,7 +67,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -76,20 +81,6 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         self.add_module(str(_index(idx, len(self), "ModuleList")), module)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index, module):
         mods = list(self._modules.values())

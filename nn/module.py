@@ -237,14 +237,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = p.grad.detach()
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         for m in self.children():
@@ -478,3 +471,15 @@ class _HookIdentity(Function):
             full[st.in_positions.index(p)] = g
         full = st.call_hooks(tuple(full))
         return (None, None) + tuple(full[st.in_positions.index(p)] for p in st.rg_positions)
+
+
+def zero_grads(params, set_to_none=True):
+    """Drop (or zero in place) the .grad of each parameter: Module's and Optimizer's zero_grad."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad = p.grad.detach()
+            p.grad.zero_()

@@ -14,6 +14,8 @@ import autograd as _ag
 from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor
 
+from ..module import zero_grads
+
 
 class _Required:
     def __repr__(self):
@@ -61,15 +63,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        for g in self.param_groups:
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad.zero_()
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def _closure(self, closure):
         if closure is None:
