@@ -65,13 +65,11 @@ class Op:
     `save` lists what backward reads through `ctx.saved`, in order: input positions and/or
     "out" (the op's result). Saving only what the rule needs is what keeps the tape small.
     """
-    __slots__ = ("name", "forward", "backward", "save", "view", "save_out", "save_inputs")
+    __slots__ = ("name", "forward", "backward", "save", "view")
 
     def __init__(self, name, forward, backward, save=(), view=False):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
         self.save = tuple(save)
-        self.save_out = "out" in self.save
-        self.save_inputs = tuple(s for s in self.save if s != "out")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -223,13 +221,6 @@ def sum_to(g, shape, node=None):
                            f"{tuple(shape)}, which it cannot be reduced to")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
     return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape), gs)
-
-
-def _meta_of(edge):
-    if type(edge) is tuple:
-        n, i = edge
-        return n.out_meta[i]
-    return edge._data.shape, edge._data.dtype
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):

@@ -17,10 +17,6 @@ from .ops import MatmulT, apply, clamp, log, pair, softmax
 from .tensor import _wrap
 
 
-def _out_size(size, k, stride, dilation):
-    return (size - dilation * (k - 1) - 1) // stride + 1
-
-
 @primitive()
 class Windows:
     """x (..., *S) -> (..., *O, *K): every kernel window over the trailing len(K) dims."""

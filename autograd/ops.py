@@ -605,18 +605,6 @@ class Logsumexp:
         return g * exp(x - out)
 
 
-_MT = {}
-
-
-def _mT(t):
-    """Swap the last two dims (internal fast path of Tensor.mT)."""
-    n = t._data.ndim
-    dims = _MT.get(n)
-    if dims is None:
-        dims = _MT[n] = tuple(range(n - 2)) + (n - 1, n - 2)
-    return apply(Permute, (t,), dims)
-
-
 def _keep_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
@@ -666,7 +654,7 @@ class IndexAddZeros:
         return out
 
     def backward(ctx, gg):
-        index, _, basic = ctx.params[0], ctx.params[1], ctx.params[2]
+        index, _, basic = ctx.params
         return apply(Getitem, (gg,), index, gg.shape, basic)
 
 
@@ -1076,7 +1064,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
-    if x.ndim < 2 and x.ndim == 0:
+    if x.ndim == 0:             # PyTorch: dims 0 and -1 of a 0-d tensor name the tensor itself
         return x
     d0, d1 = norm_dim(dim0, x.ndim, "transpose"), norm_dim(dim1, x.ndim, "transpose")
     dims = list(range(x.ndim))

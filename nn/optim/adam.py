@@ -10,7 +10,7 @@ import math
 import autograd as _ag
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _grad, _step_tensor
+from .optimizer import Optimizer, _step_tensor, params_with_grad
 
 
 class Adam(Optimizer):
@@ -29,10 +29,7 @@ class Adam(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = _grad(p, group["maximize"])
+            for p, grad in params_with_grad(group):
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = _ag.tensor(0.0)

@@ -140,6 +140,15 @@ def _grad(p, maximize):
     return -p.grad if maximize else p.grad
 
 
+def params_with_grad(group):
+    """(param, gradient) for each parameter of a group that has a gradient, negated if maximizing:
+    the loop every optimizer's step starts with."""
+    maximize = group["maximize"]
+    for p in group["params"]:
+        if p.grad is not None:
+            yield p, _grad(p, maximize)
+
+
 def _step_tensor(state):
     """Increment and return the step count (a float32 scalar tensor, as in torch)."""
     s = state["step"]

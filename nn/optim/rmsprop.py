@@ -4,7 +4,7 @@ from __future__ import annotations
 import autograd as _ag
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _grad, _step_tensor
+from .optimizer import Optimizer, _step_tensor, params_with_grad
 
 
 class RMSprop(Optimizer):
@@ -21,10 +21,7 @@ class RMSprop(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, alpha, eps, wd, mom = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = _grad(p, group["maximize"])
+            for p, grad in params_with_grad(group):
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = _ag.tensor(0.0)
@@ -74,10 +71,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = _grad(p, group["maximize"])
+            for p, grad in params_with_grad(group):
                 state = self.state.get(p) or self._init_state(p, group)
                 step = _step_tensor(state)
                 if group["weight_decay"] != 0:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _grad
+from .optimizer import Optimizer, params_with_grad
 
 
 class SGD(Optimizer):
@@ -21,10 +21,7 @@ class SGD(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = _grad(p, group["maximize"])
+            for p, d_p in params_with_grad(group):
                 if wd != 0:
                     d_p = d_p.add(p, alpha=wd)
                 if mom != 0:
