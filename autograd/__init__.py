@@ -16,12 +16,7 @@ from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import RemovableHandle, SavedTensorError, record_source
-from .ops import (abs, add, amax, amin, argmax, argmin, broadcast_shapes, broadcast_tensors, broadcast_to, cat,
-                  chunk, clamp, clip, concat, cos, div, elu, erf, exp, expand, expm1, flatten, gelu, getitem,
-                  ceil, floor, isfinite, isinf, round, trunc, isnan, leaky_relu, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
-                  mean, min, minimum, mish, mul, narrow, neg, norm, pad, permute, pow, relu, reshape, select,
-                  sigmoid, sign, silu, sin, softmax, softplus, split, sqrt, squeeze, stack, std, sub, sum, tanh,
-                  transpose, unbind, unflatten, unsqueeze, var, where)
+from .ops import exports as _op_exports
 from .random import initial_seed, manual_seed, seed
 
 float16, float32, float64 = _dt.float16, _dt.float32, _dt.float64
@@ -31,54 +26,31 @@ long, int = int64, int32
 bool = _dt.bool_
 promote_types = _dt.promote_types
 
-mm = bmm = matmul
-true_divide = divide = div
-subtract, multiply = sub, mul
-concatenate = cat
+globals().update(_op_exports())     # every op declared with @op in autograd/ops, by its public name
 
 
-def numel(x):
-    return x.numel()
+def numel(input):
+    return input.numel()
 
 
-def is_tensor(x):
-    return isinstance(x, Tensor)
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
 
 
-def clone(x):
-    return x.clone()
+def clone(input):
+    return input.clone()
 
 
-def detach(x):
-    return x.detach()
+def detach(input):
+    return input.detach()
 
 
-def square(x):
-    return x * x
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return input.allclose(other, rtol, atol, equal_nan)
 
 
-def rsqrt(x):
-    return 1 / sqrt(x)
-
-
-def sigmoid_(x):
-    return x.sigmoid_()
-
-
-def allclose(a, b, rtol=1e-5, atol=1e-8):
-    return a.allclose(b, rtol, atol)
-
-
-def equal(a, b):
-    return a.equal(b)
-
-
-def eq(a, b): return a == b
-def ne(a, b): return a != b
-def lt(a, b): return a < b
-def le(a, b): return a <= b
-def gt(a, b): return a > b
-def ge(a, b): return a >= b
+def equal(input, other):
+    return input.equal(other)
 
 
 __version__ = "0.1.0"

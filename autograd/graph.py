@@ -62,25 +62,44 @@ def user_source():
 class Op:
     """A primitive: forward on backend arrays, backward with differentiable Tensor ops.
 
-    `save` lists what backward reads through `ctx.saved`, in order: input positions and/or
-    "out" (the op's result). Saving only what the rule needs is what keeps the tape small.
+    `forward(B, *inputs, *params)` names its arguments; the rule reads them back by those names
+    (see `Node.__getattr__`). `save` lists, by name, what backward needs: inputs and/or "out"
+    (the op's result). Saving only what the rule needs is what keeps the tape small.
     """
-    __slots__ = ("name", "forward", "backward", "save", "view")
+    __slots__ = ("name", "forward", "backward", "save", "view", "arg_pos", "save_pos")
 
-    def __init__(self, name, forward, backward, save=(), view=False):
+    def __init__(self, name, forward, backward, save=(), view=False, args=None):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
-        self.save = tuple(save)
+        if args is None:
+            import inspect
+            args = [p.name for p in inspect.signature(forward).parameters.values()][1:]
+        # a parameter is read as params[arg_pos[name]], counted from the end: params trail the inputs
+        self.arg_pos = {a: i - len(args) for i, a in enumerate(args)}
+        save = tuple(save)
+        pos = []
+        for s in save:
+            if s == "out" or isinstance(s, int):
+                pos.append(s)
+            elif s in args:
+                pos.append(args.index(s))
+            else:
+                raise TypeError(f"primitive {name}: save names {s!r}, which is neither 'out' nor an argument "
+                                f"of its forward {tuple(args)}")
+        self.save = tuple(pos)
+        self.save_pos = {s: j for j, s in enumerate(save) if isinstance(s, str)}
 
     def __repr__(self):
         return f"<op {self.name}>"
 
 
-def primitive(save=(), view=False, name=None):
-    """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`."""
+def primitive(save=(), view=False, name=None, args=None):
+    """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`.
+
+    `args` names forward's arguments where its signature cannot (a `*arrays` forward)."""
     def deco(cls):
         snake = name or "".join("_" + c.lower() if c.isupper() and i else c.lower()
                                 for i, c in enumerate(cls.__name__))
-        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view)
+        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args)
     return deco
 
 
@@ -103,6 +122,57 @@ class Node:
     @property
     def needs_input_grad(self):
         return tuple(e is not None for e in self.next)
+
+    def __getattr__(self, name):
+        """A rule's context, by the names of its op's forward: `ctx.x` is a saved input (checked
+        against in-place modification), `ctx.out` the saved result, `ctx.dim` a parameter."""
+        try:
+            op = object.__getattribute__(self, "op")
+        except AttributeError:
+            raise AttributeError(name) from None
+        j = op.save_pos.get(name)
+        if j is not None:
+            return self._unpack_one(j)
+        k = op.arg_pos.get(name)
+        params = object.__getattribute__(self, "params")
+        if k is None or -k > len(params):
+            raise AttributeError(f"'{type(self).__name__}' of op '{op.name}' has no saved value or "
+                                 f"parameter {name!r}")
+        return params[k]
+
+    @property
+    def saved_tensors(self):
+        """Everything saved, in `save` order, checked against in-place modification."""
+        return self.unpack()
+
+    @property
+    def input_shapes(self):
+        """Each input's shape, read from the tape (None for an input that needs no gradient)."""
+        return tuple(None if e is None else e[0].out_meta[e[1]][0] if type(e) is tuple else e._data.shape
+                     for e in self.next)
+
+    @property
+    def input_dtypes(self):
+        """Each input's backend dtype, read from the tape (None for an input that needs no gradient)."""
+        return tuple(None if e is None else e[0].out_meta[e[1]][1] if type(e) is tuple else e._data.dtype
+                     for e in self.next)
+
+    def _unpack_one(self, j):
+        s = self.saved
+        if s is None:
+            self.unpack()                                   # raises the freed-graph error
+        item = s[j]
+        if item is None:
+            return None
+        if type(item) is tuple:
+            arr, vc, be, idx = item
+            t = _wrap(arr, be, True, self, idx)
+            t._vc = vc
+        else:
+            t = item
+        if t._vc[0] != self.versions[j]:
+            _raise_modified(self, t, self.versions[j], t._vc[0])
+        return t
 
     @property
     def next_functions(self):
@@ -220,7 +290,7 @@ def sum_to(g, shape, node=None):
         raise RuntimeError(f"{where} returned a gradient of shape {tuple(gs)} for an input of shape "
                            f"{tuple(shape)}, which it cannot be reduced to")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1)
-    return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape), gs)
+    return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape))
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):

@@ -158,7 +158,7 @@ def random_(self, kind, a, b):
 def setitem(self, index, value):
     if not _recording(self, (value,)):
         _check_leaf(self, "setitem")
-        idx, _ = ops._convert_index(self, index)
+        idx, _ = ops.convert_index(self, index)
         v = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and value._backend is not self._backend:
             raise RuntimeError(f"setitem: expected the value on {self.device}, got {value.device}")

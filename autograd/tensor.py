@@ -351,17 +351,18 @@ class Tensor:
 
     # --- operators ---------------------------------------------------------------
     # +, -, * go straight to the primitive: a call less on the hottest path
-    def __add__(self, o): return _ops._binary(_ops.Add, self, o)
-    def __radd__(self, o): return _ops._binary(_ops.Add, o, self)
-    def __sub__(self, o): return _ops._binary(_ops.Sub, self, o)
-    def __rsub__(self, o): return _ops._binary(_ops.Sub, o, self)
-    def __mul__(self, o): return _ops._binary(_ops.Mul, self, o)
-    def __rmul__(self, o): return _ops._binary(_ops.Mul, o, self)
+    def __add__(self, o): return _ops.binary(_ops.Add, self, o)
+    def __radd__(self, o): return _ops.binary(_ops.Add, o, self)
+    def __sub__(self, o): return _ops.binary(_ops.Sub, self, o)
+    def __rsub__(self, o): return _ops.binary(_ops.Sub, o, self)
+    def __mul__(self, o): return _ops.binary(_ops.Mul, self, o)
+    def __rmul__(self, o): return _ops.binary(_ops.Mul, o, self)
     def __truediv__(self, o): return _ops.div(self, o)
     def __rtruediv__(self, o): return _ops.div(o, self)
     def __floordiv__(self, o): return _ops.div(self, o, rounding_mode="floor")
     def __rfloordiv__(self, o): return _ops.div(o, self, rounding_mode="floor")
-    def __mod__(self, o): return self - _ops.div(self, o, rounding_mode="floor") * o
+    def __mod__(self, o): return _ops.remainder(self, o)
+    def __rmod__(self, o): return _ops.remainder(o, self)
     def __pow__(self, o): return _ops.pow(self, o)
     def __rpow__(self, o): return _ops.pow(o, self)
     def __matmul__(self, o): return _ops.matmul(self, o)
@@ -369,7 +370,7 @@ class Tensor:
     def __neg__(self): return _ops.neg(self)
     def __pos__(self): return self
     def __abs__(self): return _ops.abs(self)
-    def __invert__(self): return _ops._nondiff(self, lambda B, a: B.xp.logical_not(a) if a.dtype == B.native_dtype(_dt.bool_) else B.xp.bitwise_invert(a))
+    def __invert__(self): return _ops.bitwise_not(self)
     def __and__(self, o): return _ops.logical(self, o, "and")
     def __or__(self, o): return _ops.logical(self, o, "or")
     def __xor__(self, o): return _ops.logical(self, o, "xor")
@@ -391,134 +392,28 @@ class Tensor:
     def __imul__(self, o): return self.mul_(o)
     def __itruediv__(self, o): return self.div_(o)
 
-    # --- methods -----------------------------------------------------------------
-    def add(self, o, alpha=1): return _ops.add(self, o, alpha=alpha)
-    def sub(self, o, alpha=1): return _ops.sub(self, o, alpha=alpha)
-    def mul(self, o): return _ops.mul(self, o)
-    def div(self, o, rounding_mode=None): return _ops.div(self, o, rounding_mode=rounding_mode)
-    def pow(self, o): return _ops.pow(self, o)
-    def matmul(self, o): return _ops.matmul(self, o)
-    mm = bmm = matmul
-    def neg(self): return _ops.neg(self)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def log1p(self): return _ops.log1p(self)
-    def expm1(self): return _ops.expm1(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def rsqrt(self): return 1 / _ops.sqrt(self)
-    def square(self): return self * self
-    def abs(self): return _ops.abs(self)
-    def sign(self): return _ops.sign(self)
-    def round(self, decimals=0): return _ops.round(self, decimals)
-    def floor(self): return _ops.floor(self)
-    def ceil(self): return _ops.ceil(self)
-    def trunc(self): return _ops.trunc(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def erf(self): return _ops.erf(self)
-    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)
-    clip = clamp
-    def maximum(self, o): return _ops.maximum(self, o)
-    def minimum(self, o): return _ops.minimum(self, o)
+    # --- methods that are not ops' own (every `@op` in autograd/ops is also a method) ---------
     def where(self, condition, other): return _ops.where(condition, self, other)
-    def softmax(self, dim): return _ops.softmax(self, dim)
-    def log_softmax(self, dim): return _ops.log_softmax(self, dim)
-    def isnan(self): return _ops.isnan(self)
-    def isinf(self): return _ops.isinf(self)
-    def isfinite(self): return _ops.isfinite(self)
-    def eq(self, o): return self == o
-    def ne(self, o): return self != o
-    def lt(self, o): return self < o
-    def le(self, o): return self <= o
-    def gt(self, o): return self > o
-    def ge(self, o): return self >= o
-    def logical_not(self): return _ops._nondiff(self, lambda B, a: B.xp.logical_not(a))
-    def any(self, dim=None, keepdim=False):
-        return _ops._nondiff(self, lambda B, a: B.xp.any(a, axis=_ops.norm_dims(dim, a.ndim, "any") if dim is not None else None, keepdims=keepdim))
-    def all(self, dim=None, keepdim=False):
-        return _ops._nondiff(self, lambda B, a: B.xp.all(a, axis=_ops.norm_dims(dim, a.ndim, "all") if dim is not None else None, keepdims=keepdim))
-    def equal(self, o): return self.shape == o.shape and bool((self == o).all())
-    def allclose(self, o, rtol=1e-5, atol=1e-8): return bool((abs(self - o) <= atol + rtol * abs(o)).all())
-
-    def sum(self, dim=None, keepdim=False, dtype=None): return _ops.sum(self, dim, keepdim, dtype)
-    def mean(self, dim=None, keepdim=False, dtype=None): return _ops.mean(self, dim, keepdim, dtype)
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None): return _ops.var(self, dim, unbiased, keepdim, correction)
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None): return _ops.std(self, dim, unbiased, keepdim, correction)
-    def max(self, dim=None, keepdim=False): return _ops.max(self, dim, keepdim)
-    def min(self, dim=None, keepdim=False): return _ops.min(self, dim, keepdim)
-    def amax(self, dim=None, keepdim=False): return _ops.amax(self, dim, keepdim)
-    def amin(self, dim=None, keepdim=False): return _ops.amin(self, dim, keepdim)
-    def argmax(self, dim=None, keepdim=False): return _ops.argmax(self, dim, keepdim)
-    def argmin(self, dim=None, keepdim=False): return _ops.argmin(self, dim, keepdim)
-    def logsumexp(self, dim, keepdim=False): return _ops.logsumexp(self, dim, keepdim)
-    def norm(self, p="fro", dim=None, keepdim=False): return _ops.norm(self, p, dim, keepdim)
-    def prod(self, dim=None, keepdim=False):
-        # product through exp-sum-log loses signs and zeros; a plain fold keeps both
-        if dim is None:
-            out = self.reshape(-1)
-            r = out[0] if out.numel() else _ops.as_tensor_like(1.0, self)
-            for i in range(1, out.shape[0]):
-                r = r * out[i]
-            return r
-        return _prod_dim(self, dim, keepdim)
-
-    def reshape(self, *shape): return _ops.reshape(self, *shape)
-    view = reshape
+    def view(self, *shape): return _ops.reshape(self, *shape)
     def view_as(self, o): return _ops.reshape(self, o.shape)
     reshape_as = view_as
-    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
-    def unflatten(self, dim, sizes): return _ops.unflatten(self, dim, sizes)
-    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
-    swapaxes = transpose
-    def permute(self, *dims): return _ops.permute(self, *dims)
-    def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
-    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
-    def expand(self, *shape): return _ops.expand(self, *shape)
     def expand_as(self, o): return _ops.expand(self, o.shape)
-    def broadcast_to(self, shape): return _ops.expand(self, tuple(shape))
-    def repeat(self, *sizes):
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        if len(sizes) < self.ndim:
-            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
-                               f"tensor's ({self.ndim})")
-        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
-        # tile = expand over interleaved unit dims, then merge: differentiable with no rule of its own
-        inter = [v for s in shape for v in (1, s)]
-        target = [v for s, r in zip(shape, sizes) for v in (r, s)]
-        return self.reshape(inter).expand(target).reshape([s * r for s, r in zip(shape, sizes)])
-
-    def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
-    def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
-    def unbind(self, dim=0): return _ops.unbind(self, dim)
-    def narrow(self, dim, start, length): return _ops.narrow(self, dim, start, length)
-    def select(self, dim, index): return _ops.select(self, dim, index)
+    def equal(self, o): return self.shape == o.shape and bool((self == o).all())
+    def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return bool((abs(self - o) <= atol + rtol * abs(o)).all())
 
     def new_zeros(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
     def new_ones(self, *size, dtype=None): return _fac.ones(*size, dtype=dtype or self.dtype, device=self.device)
     def new_full(self, size, fill_value, dtype=None): return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
     def new_empty(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
     def new_tensor(self, data, dtype=None): return _fac.tensor(data, dtype=dtype or self.dtype, device=self.device)
-    def zeros_like(self): return _fac.zeros_like(self)
 
-    # --- in place (see inplace.py for the version-counter rules) -------------------
+    # --- in place (see inplace.py for the version-counter rules; unary ones come from @op) -----
     def add_(self, o, alpha=1): return _inplace.binary_(self, o, "add", alpha)
     def sub_(self, o, alpha=1): return _inplace.binary_(self, o, "sub", alpha)
     def mul_(self, o): return _inplace.binary_(self, o, "mul")
     def div_(self, o): return _inplace.binary_(self, o, "div")
     def pow_(self, o): return _inplace.apply_(self, lambda t: t ** o, "pow_", o)
-    def clamp_(self, min=None, max=None): return _inplace.apply_(self, lambda t: _ops.clamp(t, min, max), "clamp_", min, max)
-    clip_ = clamp_
-    def relu_(self): return _inplace.apply_(self, _ops.relu, "relu_")
-    def sigmoid_(self): return _inplace.apply_(self, _ops.sigmoid, "sigmoid_")
-    def tanh_(self): return _inplace.apply_(self, _ops.tanh, "tanh_")
-    def exp_(self): return _inplace.apply_(self, _ops.exp, "exp_")
-    def sqrt_(self): return _inplace.apply_(self, _ops.sqrt, "sqrt_")
-    def neg_(self): return _inplace.apply_(self, _ops.neg, "neg_")
-    def abs_(self): return _inplace.apply_(self, _ops.abs, "abs_")
     def zero_(self): return _inplace.fill_(self, 0)
     def fill_(self, value): return _inplace.fill_(self, value)
     def copy_(self, src): return _inplace.copy_(self, src)
@@ -527,15 +422,6 @@ class Tensor:
     def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
     def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
     def lerp_(self, end, weight): return self.add_((end - self) * weight)
-
-
-def _prod_dim(x, dim, keepdim):
-    d = _ops.norm_dim(dim, x.ndim, "prod")
-    parts = _ops.unbind(x, d)
-    r = parts[0]
-    for p in parts[1:]:
-        r = r * p
-    return r.unsqueeze(d) if keepdim else r
 
 
 class Size(tuple):
@@ -563,3 +449,5 @@ from . import factories as _fac  # noqa: E402
 from . import random as _random  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
+
+_ops._registry.install_methods(Tensor, _inplace.apply_)   # a method for every declared op

@@ -1,0 +1,69 @@
+"""The op registry: every public op declares itself once, where it is defined.
+
+`@op()` above a public function records it here; from that one declaration come its export as
+`autograd.<name>`, its `Tensor.<name>` method (unless the Tensor class defines that method itself,
+as it does for operators), and, with `inplace=True`, a recorded in-place `Tensor.<name>_`.
+tests/test_registry.py checks every entry against the conformance registry in tests/opinfo.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Decl:
+    name: str
+    fn: object
+    family: str
+    method: bool = True          # also Tensor.<name>
+    inplace: bool = False        # also Tensor.<name>_ (recorded like any in-place write)
+    export: bool = True          # also autograd.<name>
+    aliases: tuple = field(default_factory=tuple)
+
+
+#: public name -> its declaration, in declaration order
+OPS: dict[str, Decl] = {}
+
+
+def op(name=None, *, method=True, inplace=False, export=True, aliases=()):
+    """Declare the decorated function a public op (see the module docstring)."""
+    def deco(fn):
+        n = name or fn.__name__
+        if n in OPS:
+            raise RuntimeError(f"op {n!r} is declared twice ({OPS[n].family} and {fn.__module__})")
+        OPS[n] = Decl(n, fn, fn.__module__.rsplit(".", 1)[-1], method, inplace, export, tuple(aliases))
+        return fn
+    return deco
+
+
+def exports():
+    """{name: function} for `autograd`'s namespace, aliases included."""
+    out = {}
+    for d in OPS.values():
+        if d.export:
+            out[d.name] = d.fn
+            for a in d.aliases:
+                out[a] = d.fn
+    return out
+
+
+def install_methods(tensor_cls, inplace_apply):
+    """Give Tensor a method for every declared op it does not define itself."""
+    for d in OPS.values():
+        if not d.method:
+            continue
+        for n in (d.name,) + d.aliases:
+            if n not in tensor_cls.__dict__:
+                setattr(tensor_cls, n, d.fn)
+        if d.inplace:
+            for n in (d.name,) + d.aliases:
+                if n + "_" not in tensor_cls.__dict__:
+                    setattr(tensor_cls, n + "_", _inplace_method(d.fn, n + "_", inplace_apply))
+
+
+def _inplace_method(fn, name, inplace_apply):
+    def method(self, *args, **kwargs):
+        return inplace_apply(self, lambda t: fn(t, *args, **kwargs), name, *args, *kwargs.values())
+    method.__name__ = name
+    method.__doc__ = f"In-place {fn.__name__}: writes the result into this tensor's storage."
+    return method
