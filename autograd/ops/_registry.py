@@ -36,11 +36,12 @@ def op(name=None, *, method=True, inplace=False, export=True, aliases=()):
     return deco
 
 
-def exports():
-    """{name: function} for `autograd`'s namespace, aliases included."""
+def exports(everything=False):
+    """{name: function} for `autograd`'s namespace, aliases included (with `everything`, also the
+    method-only ops, for the `ops` package's own namespace)."""
     out = {}
     for d in OPS.values():
-        if d.export:
+        if d.export or everything:
             out[d.name] = d.fn
             for a in d.aliases:
                 out[a] = d.fn

@@ -115,7 +115,7 @@ def transpose(x, dim0, dim1):
     return apply(Permute, (x,), tuple(dims))
 
 
-@op()
+@op(export=False)          # torch has Tensor.expand only
 def expand(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -146,9 +146,9 @@ def broadcast_to(x, shape):
 
 
 @op(method=False)
-def broadcast_tensors(*ts):
-    shape = broadcast_shapes(*(t.shape for t in ts))
-    return tuple(expand(t, shape) for t in ts)
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
 
 
 @op(method=False)
@@ -239,7 +239,8 @@ def narrow(x, dim, start, length):
 
 
 @op()
-def split(x, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections, dim=0):
+    x = tensor
     d = norm_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -283,7 +284,8 @@ def select(x, dim, index):
 
 
 @op(method=False)
-def pad(x, pad, mode="constant", value=0.0):
+def pad(input, pad, mode="constant", value=0.0):
+    x = input
     """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim."""
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
@@ -298,7 +300,7 @@ def pad(x, pad, mode="constant", value=0.0):
     return apply(Pad, (x,), tuple(pads), value)
 
 
-@op()
+@op(export=False)          # torch has Tensor.repeat only
 def repeat(x, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
