@@ -4,7 +4,8 @@ One test per (op, dtype). For each sample, torch runs first on the CPU; then:
   error          where torch raises, ours raises RuntimeError/ValueError/TypeError/IndexError naming the op
   forward        where torch computes, ours does too
   warning        no Python/NumPy warning escapes our forward or backward (torch is silent)
-  shape, dtype, value   every output: exact shape tuple, dtype by name, values (NaN where torch has NaN)
+  shape, dtype, value   every output: exact shape tuple (on the test's device), dtype by name, values
+                 (NaN where torch has NaN)
   grad           the same weighted backward in both: each input's gradient (shape, dtype, values)
   gradcheck      float64 only, small samples without kinks or extremes: finite differences
   gradgradcheck  the same, for entries marked smooth
@@ -147,8 +148,8 @@ def _dtname(x):
 # ------------------------------------------------------------------------------------------------
 # comparing
 
-def _compare(ours, theirs, tol):
-    """Failed checks (check -> message) between our and torch's flattened outputs."""
+def _compare(ours, theirs, tol, device):
+    """Failed checks (check -> message) between our and torch's flattened outputs (ours on `device`)."""
     fails = {}
     if len(ours) != len(theirs):
         return {"shape": f"{len(ours)} outputs, torch {len(theirs)}"}
@@ -165,6 +166,8 @@ def _compare(ours, theirs, tol):
             continue
         if tuple(o.shape) != tuple(t.shape):
             fails.setdefault("shape", f"{where}shape {tuple(o.shape)}, torch {tuple(t.shape)}")
+        if o.device != ag.device(device):
+            fails.setdefault("shape", f"{where}result on {o.device}, expected {device}")
         if _dtname(o) != _dtname(t):
             fails.setdefault("dtype", f"{where}dtype {_dtname(o)}, torch {_dtname(t)}")
         if tuple(o.shape) == tuple(t.shape):
@@ -267,7 +270,7 @@ def _run_sample(info, s, dt, device, rep):
         rep.check(sid, "forward", None)
         touts, oouts = _outputs(tout), _outputs(out)
         tol = {**TOL, **info.tol}
-        fails = _compare(oouts, touts, tol)
+        fails = _compare(oouts, touts, tol, device)
         for check in ("shape", "dtype", "value"):
             rep.check(sid, check, fails.get(check))
         if diff:
@@ -310,8 +313,9 @@ def _check_grad(info, sid, touts, oouts, tleaves, oleaves, dt, rep):
     rtol, atol = GRAD_TOL.get(dt, (0, 0)) if dt not in info.tol else info.tol[dt]
     for i, (tl, ol) in enumerate(zip(tleaves, oleaves)):
         tg, og = tl.grad, ol.grad
-        if og is not None and (tuple(og.shape) != tuple(ol.shape) or og.dtype is not ol.dtype):
-            msgs.append(f"input {i}: gradient {tuple(og.shape)} {og.dtype.name}, input {tuple(ol.shape)} {ol.dtype.name}")
+        if og is not None and (tuple(og.shape) != tuple(ol.shape) or og.dtype is not ol.dtype or og.device != ol.device):
+            msgs.append(f"input {i}: gradient {tuple(og.shape)} {og.dtype.name} on {og.device}, input "
+                        f"{tuple(ol.shape)} {ol.dtype.name} on {ol.device}")
             continue
         a = np.zeros(tuple(tl.shape)) if og is None else _np(og)
         b = np.zeros(tuple(tl.shape)) if tg is None else _np(tg)
@@ -339,7 +343,7 @@ def _check_other_call(c, s, sid, touts, device, tol, rep):
     except Exception as e:  # noqa: BLE001
         rep.check(sid, f"call {label}", f"raised {type(e).__name__}: {e!s:.200}")
         return
-    fails = _compare(got, ref, tol)
+    fails = _compare(got, ref, tol, device)
     rep.check(sid, f"call {label}", "; ".join(f"{k}: {v}" for k, v in fails.items()) or None)
 
 
