@@ -12,7 +12,10 @@ One test per (op, dtype). For each sample, torch runs first on the CPU; then:
   call <label>   each further way to call the op (method, alias, F.*) gives the same shape/dtype/values
 A failing check listed in opinfo.KNOWN is expected and must keep failing; all other failures of one
 (op, dtype) are reported together in one assertion, each as a line to paste into KNOWN if it is a
-known divergence. The run's count of compared op x sample x check combinations is printed at the end.
+known divergence. The run's count of compared op x sample x check combinations is printed at the end:
+at this commit 165 entries, 585 (op, dtype) tests, 4,929 samples; 30,115 combinations on numpy (955 of
+them KNOWN divergences) and 23,301 on array_api_strict (847), which has no float16; about 15 s and 27 s
+of CPU on this machine.
 """
 from __future__ import annotations
 
