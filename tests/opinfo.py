@@ -518,7 +518,7 @@ def _shape_ops():
         ("unsqueeze", ["autograd.unsqueeze", "Tensor.unsqueeze"], sp(("0", (0,), {}), ("neg", (-1,), {}), ("end", (3,), {}),
                                                                    ("0d", (0,), {}), ("0d-neg", (-1,), {}),
                                                                    ("empty", (1,), {}), ("out-of-range", (5,), {}))),
-        ("expand", ["autograd.expand=Tensor.expand"], lambda dt: [
+        ("expand", ["Tensor.expand"], lambda dt: [
             S("size1", arr((2, 1, 4), dt), (2, 5, 4)), S("new-dims", _x(dt), (3, 2, 3, 4)), S("keep", arr((2, 1), dt), (-1, 3)),
             S("0d", arr((), dt), (2, 3)), S("empty", arr((0, 1), dt), (0, 4)), S("bad", _x(dt), (2, 5, 4))]),
         ("Tensor.expand", ["Tensor.expand"], lambda dt: [S("varargs", arr((3, 1), dt), 3, 4), S("tuple", arr((3, 1), dt), (2, 3, 4))]),
@@ -629,7 +629,7 @@ def _setitem(x, index, value):
 
 def _index_ops():
     return [
-        OpInfo("getitem", ["autograd.getitem=operator.getitem", "operator.getitem"], _getitem_samples,
+        OpInfo("getitem", ["operator.getitem"], _getitem_samples,
                dtypes=SHAPE_DTYPES, smooth=True, errors=("index", "getitem")),
         OpInfo("Tensor.__setitem__", [Call("Tensor.__setitem__", _setitem)], lambda dt: [
             S("column", arr((3, 4), dt, "any", 1), (slice(None), 1), arr((3,), dt, "any", 2)),
@@ -907,17 +907,11 @@ NON_OPS = {
 # backend contract, "#new" marks a divergence the issue does not list yet.
 KNOWN: dict[tuple, str] = {
     # --- issue 10 #2
-    ('amax', '*/dim=()', 'call Tensor.amax'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('amax', '*/dim=()', 'shape'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amax', '*/dim=[]', 'call Tensor.amax'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amax', '*/dim=[]', 'shape'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('amax', 'float*/dim=()', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amax', 'float*/dim=[]', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('amin', '*/dim=()', 'call Tensor.amin'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('amin', '*/dim=()', 'shape'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amin', '*/dim=[]', 'call Tensor.amin'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amin', '*/dim=[]', 'shape'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('amin', 'float*/dim=()', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('amin', 'float*/dim=[]', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
     ('logsumexp', '*/dim=()', 'error'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims, and torch 2.13's logsumexp raises here)",
     ('logsumexp', '*/dim=[]', 'error'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims, and torch 2.13's logsumexp raises here)",
@@ -1181,8 +1175,6 @@ KNOWN: dict[tuple, str] = {
     ('var', '*/extreme', 'warning'): "issue 10 #32: NumPy warning escapes: RuntimeWarning: invalid value encountered in reduce",
     ('var', '*/extreme,dim=1', 'warning'): "issue 10 #32: NumPy warning escapes: RuntimeWarning: invalid value encountered in reduce",
     # --- issue 10 #33
-    ('operator.mod', 'float*/5,tensor', 'forward'): "issue 10 #33: no __rmod__: `5 % tensor` raises",
-    ('operator.mod', 'int64/7,int', 'forward'): "issue 10 #33: no __rmod__: `5 % tensor` raises",
     ('pad', '*/negative', 'forward'): "issue 10 #33: F.pad: raised NotImplementedError: pad: negative padding is not supported",
     # --- issue 10 #contract
     ('add', 'bool/()x()', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: add: invalid input (() bool, () bool): Only numeric dtypes are allowed in __add__",
@@ -1303,7 +1295,4 @@ KNOWN: dict[tuple, str] = {
     ('prod', 'bool/extra-0', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: mul: invalid input ((2, 4) bool, (2, 4) bool): Only numeric dtypes are allowed in __mul__",
     ('prod', 'bool/strided,dim=-1', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: mul: invalid input ((3,) bool, (3,) bool): Only numeric dtypes are allowed in __mul__",
     # --- issue 10 #new: torch functions without our counterpart
-    ('prod', '*', 'call autograd.prod'): "issue 10 #new: autograd.prod is missing (torch.prod exists)",
-    ('any', '*', 'call autograd.any'): "issue 10 #new: autograd.any is missing (torch.any exists)",
-    ('all', '*', 'call autograd.all'): "issue 10 #new: autograd.all is missing (torch.all exists)",
 }

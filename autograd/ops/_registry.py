@@ -19,6 +19,7 @@ class Decl:
     inplace: bool = False        # also Tensor.<name>_ (recorded like any in-place write)
     export: bool = True          # also autograd.<name>
     aliases: tuple = field(default_factory=tuple)
+    inplace_fns: dict = field(default_factory=dict)   # name_ -> the in-place function (made by install_methods)
 
 
 #: public name -> its declaration, in declaration order
@@ -45,6 +46,7 @@ def exports(everything=False):
             out[d.name] = d.fn
             for a in d.aliases:
                 out[a] = d.fn
+            out.update(d.inplace_fns)          # autograd.exp_(x), as torch.exp_
     return out
 
 
@@ -60,6 +62,7 @@ def install_methods(tensor_cls, inplace_apply):
             for n in (d.name,) + d.aliases:
                 if n + "_" not in tensor_cls.__dict__:
                     setattr(tensor_cls, n + "_", _inplace_method(d.fn, n + "_", inplace_apply))
+                d.inplace_fns[n + "_"] = getattr(tensor_cls, n + "_")
 
 
 def _inplace_method(fn, name, inplace_apply):
