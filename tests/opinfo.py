@@ -270,8 +270,8 @@ def _unary_ops():
         # in place on a leaf that requires grad is an error in torch: run it on constants
         OpInfo("sigmoid_", ["autograd.sigmoid_", "Tensor.sigmoid_"],
                fixed(lambda dt: [S("vec", C(arr((4,), dt))), S("0d", C(arr((), dt)))]), grad=False),
-        OpInfo("logical_not", ["Tensor.logical_not"], unary(extreme=False), dtypes=ALL, grad=False),
-        OpInfo("operator.invert", ["operator.invert"], unary(extreme=False), dtypes=("int64", "bool", "float32"),
+        OpInfo("logical_not", ["Tensor.logical_not", "autograd.logical_not"], unary(extreme=False), dtypes=ALL, grad=False),
+        OpInfo("operator.invert", ["operator.invert", "autograd.bitwise_not", "Tensor.bitwise_not"], unary(extreme=False), dtypes=("int64", "bool", "float32"),
                grad=False, errors=("invert", "~")),
         OpInfo("operator.pos", ["operator.pos"], unary(extreme=False), dtypes=("float64",)),
     ]
@@ -384,7 +384,7 @@ def _arith_ops():
         ("pow", ["autograd.pow", "Tensor.pow"], _pow_samples, NUMERIC, True, ()),
         ("operator.pow", ["operator.pow"], _pow_samples, NUMERIC, True, _ERR_OPS),
         ("operator.floordiv", ["operator.floordiv"], _floordiv_samples, NUMERIC, False, _ERR_OPS),
-        ("operator.mod", ["operator.mod"], _floordiv_samples, NUMERIC, False, _ERR_OPS),
+        ("operator.mod", ["operator.mod", "autograd.remainder", "Tensor.remainder"], _floordiv_samples, NUMERIC, False, _ERR_OPS),
         ("maximum", ["autograd.maximum", "Tensor.maximum"], binary(("distinct", "nonzero")), NUMERIC, False, ()),
         ("minimum", ["autograd.minimum", "Tensor.minimum"], binary(("distinct", "nonzero")), NUMERIC, False, ()),
         ("matmul", ["autograd.matmul", "Tensor.matmul", "operator.matmul"], _matmul_samples, FLOATS, True, ()),
@@ -1001,6 +1001,10 @@ KNOWN: dict[tuple, str] = {
     ('std', 'float16/extreme,dim=1', 'value'): "issue 10 #12: float16: Python scalars cast to float16 before the op / accumulation in float16 / intermediate overflow: 1 of 3 differ (ours vs torch) (1,): np.float16(inf) vs np.float16(5e+0",
     # --- issue 10 #13
     ('operator.floordiv', 'int64/int-by-zero', 'error'): "issue 10 #13: integer division by zero: no error (torch raises ZeroDivisionError)",
+    ('operator.mod', 'float*/1.0,0.1', 'call autograd.remainder'): "issue 10 #14: float % computed as a - b*floor(a/b)",
+    ('operator.mod', 'float*/1.0,0.1', 'call Tensor.remainder'): "issue 10 #14: float % computed as a - b*floor(a/b)",
+    ('operator.mod', 'float*/by-inf', 'call autograd.remainder'): "issue 10 #14: x % inf is nan (torch: x, or inf for x<0)",
+    ('operator.mod', 'float*/by-inf', 'call Tensor.remainder'): "issue 10 #14: x % inf is nan (torch: x, or inf for x<0)",
     ('operator.mod', 'int64/int-by-zero', 'error'): "issue 10 #13: integer division by zero: no error (torch raises ZeroDivisionError)",
     # --- issue 10 #14
     ('operator.floordiv', 'float*/1.0,0.1', 'value'): "issue 10 #14: float // and % computed as floor(a/b): 1 of 3 differ (ours vs torch) (0,): np.float64(10.0) vs np.float64(9.0)",
