@@ -94,7 +94,7 @@ class Amax:
         if ctx.evenly:
             xd, od = x._data, out._data
             mask = xp.isnan(xd) if bool(xp.any(xp.isnan(od))) else xd == od
-            return masked(g / float(xp.sum(mask)), mask)
+            return masked(g / float(xp.sum(xp.astype(mask, xp.int64))), mask)
         mask = x == out
         return (g / mask.sum(dim=axes, keepdim=True)) * mask
 
@@ -245,7 +245,7 @@ class NormInf:
         ax = xp.abs(x._data)
         m = (ax == out._data) | xp.isnan(ax)
         mask = _wrap(xp.astype(m, x._data.dtype), be)
-        count = _wrap(xp.astype(xp.sum(m, axis=axes, keepdims=True), x._data.dtype), be)
+        count = _wrap(xp.sum(xp.astype(m, x._data.dtype), axis=axes, keepdims=True), be)
         return sign(x) * ((g / count) * mask)
 
 
