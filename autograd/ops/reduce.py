@@ -39,11 +39,19 @@ def _sum16(xp, x, axes, keepdim):
 
 @primitive()
 class Sum:
+    def forward(B, x, axes, keepdim): return B.xp.sum(x, axis=axes, keepdims=keepdim)
+    def backward(ctx, g): return apply(Unsum, (g,), ctx.axes, ctx.keepdim, ctx.input_shapes[0])
+
+
+@primitive(name="sum")
+class SumTyped:
+    """Sum keeping x's dtype: float16 accumulates in float32 and casts back (as PyTorch), a small
+    integer dtype asked for with dtype= stays that dtype (NumPy would widen it)."""
     def forward(B, x, axes, keepdim):
         xp = B.xp
         if x.dtype == _f16(xp):
             return _sum16(xp, x, axes, keepdim)
-        return xp.sum(x, axis=axes, keepdims=keepdim, dtype=x.dtype)   # NumPy would widen int32
+        return xp.sum(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
 
     def backward(ctx, g): return apply(Unsum, (g,), ctx.axes, ctx.keepdim, ctx.input_shapes[0])
 
@@ -143,6 +151,12 @@ def _sumexp(xp, x, axes, keepdim, m):
     return _sum16(xp, e, axes, keepdim) if x.dtype == _f16(xp) else xp.sum(e, axis=axes, keepdims=keepdim)
 
 
+def _log_softmax(xp, z, dim):
+    e = xp.exp(z)
+    s = _sum16(xp, e, dim, True) if z.dtype == _f16(xp) else xp.sum(e, axis=dim, keepdims=True)
+    return z - xp.log(s)
+
+
 def _stable(xp, x, axes, f):
     """f(x, m) with m the max over axes, for slices whose max is finite. A slice of all -inf, or
     with +inf or NaN, is computed on zeros and marked: f's caller fills in PyTorch's value, and
@@ -163,7 +177,7 @@ class LogSoftmax:
         xp = B.xp
         if x.size == 0:
             return xp.asarray(x, copy=True)
-        out, ok = _stable(xp, x, dim, lambda x, m: (x - m) - xp.log(_sumexp(xp, x, dim, True, m)))
+        out, ok = _stable(xp, x, dim, lambda x, m: _log_softmax(xp, x - m, dim))
         return out if ok is None else xp.where(ok, out, xp.asarray(_NAN, dtype=x.dtype))
 
     def backward(ctx, g):
@@ -382,7 +396,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
         x = x.to(dtype)
     elif x.dtype.category < 2:
         x = x.to(_dt.int64)                       # like PyTorch: integer and bool sums are int64
-    return apply(Sum, (x,), norm_dims(_all_dims(dim), x.ndim, "sum"), _kd(keepdim, keepdims))
+    dt = x.dtype
+    prim = SumTyped if dt is _dt.float16 or (dt.category < 2 and dt is not _dt.int64) else Sum
+    return apply(prim, (x,), norm_dims(_all_dims(dim), x.ndim, "sum"), _kd(keepdim, keepdims))
 
 
 def _count(x, axes):

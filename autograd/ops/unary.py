@@ -104,8 +104,9 @@ def masked(g, mask):
 @primitive(save=("out",))
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
-    # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g)
-    def backward(ctx, g): return masked(g, ~(ctx.out._data <= 0))
+    # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g); out is
+    # 0, positive or nan, so out != 0 is that mask in one pass
+    def backward(ctx, g): return masked(g, ctx.out._data != 0)
 
 
 @primitive(save=("x",))
