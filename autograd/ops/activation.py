@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import math
 
+from backends import dtypes as _dt
+from ..graph import primitive
+from ..tensor import _wrap
+from ._core import apply
 from ._registry import op
-from .unary import clamp, erf, exp, expm1, log1p, relu, sigmoid, tanh, where
+from .unary import clamp, erf, expm1, sigmoid, tanh, where
 
 
 @op(method=False)
@@ -20,22 +24,43 @@ def elu(input, alpha=1.0):
     return where(input > 0, input, alpha * expm1(clamp(input, max=0.0)))
 
 
+@primitive(save=("x",))
+class Softplus:
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (PyTorch's formula).
+
+    A primitive for its gradient: sigmoid(beta x) (0.5 at 0), 1 above the threshold. Composed as
+    relu(bx) + log1p(exp(-|bx|)) the kinks of relu and abs at 0 cancel into a wrong 0."""
+    def forward(B, x, beta, threshold):
+        xp = B.xp
+        bx = x * beta if beta != 1 else x
+        soft = xp.maximum(bx, xp.zeros((), dtype=x.dtype)) + xp.log1p(xp.exp(-xp.abs(bx)))
+        if beta != 1:
+            soft = soft / beta
+        return xp.where(bx > threshold, x, soft)
+
+    def backward(ctx, g):
+        x, beta = ctx.x, ctx.beta
+        bx = x * beta if beta != 1 else x
+        return where(_wrap(bx._data > ctx.threshold, x._backend), g, g * sigmoid(bx))
+
+
 @op(method=False)
 def softplus(input, beta=1.0, threshold=20.0):
-    bx = input * beta if beta != 1 else input
-    soft = relu(bx) + log1p(exp(-bx.abs()))
-    if beta != 1:
-        soft = soft / beta
-    return where(bx > threshold, input, soft)
+    return apply(Softplus, (input,), beta, threshold)
 
 
 @op(method=False)
 def gelu(input, approximate="none"):
     x = input
-    if approximate == "tanh":
-        return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if x.dtype is _dt.float16:        # computed in float32 and cast back, as PyTorch's kernel
+        return gelu(x.to(_dt.float32), approximate).to(_dt.float16)
+    if approximate == "tanh":
+        # tanh's argument is taken at x clamped to +-50, where tanh is already +-1 in any precision:
+        # x**3 cannot overflow, and the gradient beyond is exactly that of 0.5 x (1 +- 1)
+        xc = clamp(x, -50.0, 50.0)
+        return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (xc + 0.044715 * xc ** 3)))
     return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 
+from backends import dtypes as _dt
 from ..graph import primitive
-from ..tensor import Tensor
-from ._core import apply, as_tensor_like, binary, floating, nondiff, pair, zeros_like_scalar
+from ..tensor import Tensor, _wrap
+from ._core import apply, as_tensor_like, binary, floating, nondiff, pair, result_dtype, zeros_like_scalar
 from ._registry import op
 
 
@@ -103,7 +104,9 @@ def masked(g, mask):
 @primitive(save=("out",))
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
-    def backward(ctx, g): return masked(g, ctx.out._data > 0)   # relu'(0) = 0, as PyTorch
+    # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g); out is
+    # 0, positive or nan, so out != 0 is that mask in one pass
+    def backward(ctx, g): return masked(g, ctx.out._data != 0)
 
 
 @primitive(save=("x",))
@@ -127,24 +130,54 @@ class Clamp:
         return g if mask is None else masked(g, mask)
 
 
+def _tie_split(ctx, g, a_loses, b_loses):
+    """PyTorch's maximum/minimum rule, by selection (an inf gradient stays out of the losing side):
+    ties share the gradient evenly, the loser gets 0, and where a NaN decides both get it all."""
+    a, b = ctx.a._data, ctx.b._data
+    eq = a == b
+    t = where(_wrap(eq, g._backend), g * 0.5, g) if g._backend.xp.any(eq) else g
+    need_a, need_b = ctx.needs_input_grad
+    return (masked(t, ~a_loses(a, b)) if need_a else None,
+            masked(t, ~b_loses(a, b)) if need_b else None)
+
+
 @primitive(save=("a", "b"))
 class Maximum:
     def forward(B, a, b): return B.xp.maximum(a, b)
-
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        ga = g * ((a > b) + (a == b) * 0.5)       # ties share the gradient evenly
-        return ga, g - ga
+    def backward(ctx, g): return _tie_split(ctx, g, lambda a, b: a < b, lambda a, b: a > b)
 
 
 @primitive(save=("a", "b"))
 class Minimum:
     def forward(B, a, b): return B.xp.minimum(a, b)
+    def backward(ctx, g): return _tie_split(ctx, g, lambda a, b: a > b, lambda a, b: a < b)
+
+
+@primitive(save=("x", "lo", "hi"))
+class ClampT:
+    """clamp with tensor bounds (broadcast): PyTorch's clamp_backward_min_max, by selection. With
+    lo > hi every output is hi, so hi gets the gradient."""
+    def forward(B, x, lo, hi): return B.xp.minimum(B.xp.maximum(x, lo), hi)
 
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        ga = g * ((a < b) + (a == b) * 0.5)
-        return ga, g - ga
+        x, lo, hi = ctx.x._data, ctx.lo._data, ctx.hi._data
+        nx, nlo, nhi = ctx.needs_input_grad
+        return (masked(g, (x >= lo) & (x <= hi)) if nx else None,
+                masked(g, (x < lo) & (lo < hi)) if nlo else None,
+                masked(g, (x > hi) | (hi < lo)) if nhi else None)
+
+
+@primitive(save=("x", "bound"))
+class ClampT1:
+    """clamp with one tensor bound (is_max: the upper one)."""
+    def forward(B, x, bound, is_max): return (B.xp.minimum if is_max else B.xp.maximum)(x, bound)
+
+    def backward(ctx, g):
+        x, b = ctx.x._data, ctx.bound._data
+        nx, nb = ctx.needs_input_grad
+        inside = (x <= b) if ctx.is_max else (x >= b)
+        outside = (x > b) if ctx.is_max else (x < b)
+        return masked(g, inside) if nx else None, masked(g, outside) if nb else None
 
 
 @primitive(save=("cond",))
@@ -158,11 +191,29 @@ class Where:
         return None, where(c, g, zero) if need_a else None, where(c, zero, g) if need_b else None
 
 
+def _zero_grad(g):
+    """A zero gradient of g's shape: zeros, not g * 0 (an inf gradient must not give nan)."""
+    be = g._backend
+    return _wrap(be.xp.zeros(g._data.shape, dtype=g._data.dtype), be)
+
+
 @primitive()
 class Round:
     """round / floor / ceil / trunc: piecewise constant, so the gradient is zero (as PyTorch)."""
     def forward(B, x, mode): return getattr(B.xp, mode)(x)
-    def backward(ctx, g): return g * 0
+    def backward(ctx, g): return _zero_grad(g)
+
+
+@primitive()
+class Sign:
+    """sign: -1, 0 or 1; sign(nan) = 0 and sign(-0.) = +0, as PyTorch. Gradient zero, recorded."""
+    def forward(B, x):
+        xp = B.xp
+        one = xp.ones((), dtype=x.dtype)
+        zero = xp.zeros((), dtype=x.dtype)
+        return xp.where(x > 0, one, xp.where(x < 0, -one, zero))
+
+    def backward(ctx, g): return _zero_grad(g)
 
 
 @primitive()
@@ -219,15 +270,27 @@ def relu(input):
 
 @op(inplace=True, aliases=("clip",))
 def clamp(input, min=None, max=None):
+    """min(max(input, min), max), with PyTorch's result dtype: the bounds take part in type
+    promotion (an int tensor clamped at 0.5 is float). With min > max every element is max."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    x = input
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        if min is not None:
-            input = maximum(input, min)
-        if max is not None:
-            input = minimum(input, max)
-        return input
-    return apply(Clamp, (input,), min, max)
+        bounds = [as_tensor_like(b, x, "clamp") for b in (min, max) if b is not None]
+        dt = result_dtype(x, *bounds)
+        x, bounds = x.to(dt), [b.to(dt) for b in bounds]
+        if len(bounds) == 2:
+            return apply(ClampT, (x, *bounds))
+        return apply(ClampT1, (x, bounds[0]), min is None)
+    dt = x.dtype
+    for b in (min, max):
+        if b is not None:
+            cat = 2 if isinstance(b, float) else 0 if isinstance(b, bool) else 1
+            if cat > dt.category:
+                dt = _default_float() if cat == 2 else _dt.int64
+    if dt is not x.dtype:
+        x = x.to(dt)
+    return apply(Clamp, (x,), min, max)
 
 
 @op()
@@ -258,24 +321,33 @@ def where(condition, input, other):
 op(method=False)(where)          # Tensor.where(condition, other) has its own argument order
 
 
-@op(inplace=True)
-def round(input, *, decimals=0):
-    if decimals:
-        return round(input * 10.0 ** decimals) / 10.0 ** decimals
-    return apply(Round, (input,), "round")
+def _rounding(x, mode, decimals=0):
+    """Integers are already whole: returned as they are (a copy), as PyTorch; bool is refused."""
+    if x.dtype.is_floating_point:
+        if decimals:
+            return round(x * 10.0 ** decimals) / 10.0 ** decimals
+        return apply(Round, (x,), mode)
+    if x.dtype is _dt.bool_ or decimals:
+        raise NotImplementedError(f"{mode}: not implemented for {x.dtype.name} tensors"
+                                  + (" with decimals" if decimals else ""))
+    return nondiff(x, lambda B, a: B.xp.asarray(a, copy=True))
 
 
 @op(inplace=True)
-def floor(input): return apply(Round, (input,), "floor")
+def round(input, *, decimals=0): return _rounding(input, "round", decimals)
 @op(inplace=True)
-def ceil(input): return apply(Round, (input,), "ceil")
+def floor(input): return _rounding(input, "floor")
+@op(inplace=True)
+def ceil(input): return _rounding(input, "ceil")
 @op(inplace=True, aliases=("fix",))
-def trunc(input): return apply(Round, (input,), "trunc")
+def trunc(input): return _rounding(input, "trunc")
 
 
 @op(inplace=True)
 def sign(input):
-    return nondiff(input, lambda B, a: B.xp.sign(a))
+    if input.dtype is _dt.bool_:
+        return nondiff(input, lambda B, a: B.xp.asarray(a, copy=True))
+    return apply(Sign, (input,))
 
 
 @op()
