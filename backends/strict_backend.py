@@ -81,7 +81,9 @@ class StrictBackend(HostMemoryMixin, Backend):
         return _Array is not None and isinstance(obj, _Array)
 
     def _from_host(self, a, dtype=None):
-        return _xp.asarray(np.ascontiguousarray(a), dtype=dtype)
+        # order="C" copies a strided view (sliding windows) into fresh memory, and keeps a 0-d
+        # array 0-d (np.ascontiguousarray returns at least 1-d: shape (1,) for ())
+        return _xp.asarray(np.asarray(a, order="C"), dtype=dtype)
 
     # --- indexing ---------------------------------------------------------------
     def getitem(self, arr, index):

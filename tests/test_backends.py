@@ -244,6 +244,33 @@ def test_scatter_add_accumulates_repeated_indices(dev):
 
 
 # ----------------------------------------------------------------------------------------
+# the backend contract, exact on every backend: shapes, selects, functional scatters, quiet
+
+SHAPES = [(), (0,), (1,), (2, 3)]
+
+
+def _shape(a):
+    return tuple(int(n) for n in a.shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_elementwise_and_random_keep_exact_shapes(dev, shape):
+    # a 0-d result is 0-d, never (1,): assert_allclose would let (1,) pass for ()
+    be = backends.get(dev)
+    f64, i64 = be.native_dtype(ag.float64), be.native_dtype(ag.int64)
+    x = be.asarray(np.full(shape, 0.5), dtype=f64)
+    assert _shape(be.erf(x)) == shape
+    assert _shape(be.uniform(shape, 0.0, 1.0, f64)) == shape
+    assert _shape(be.normal(shape, 0.0, 1.0, f64)) == shape
+    assert _shape(be.integers(0, 5, shape, i64)) == shape
+    t = ag.full(shape, 0.5, dtype=ag.float64, device=dev)
+    for name, out in (("erf", ag.erf(t)), ("gelu", ag.gelu(t)), ("rand", ag.rand(shape, device=dev)),
+                      ("randn", ag.randn(shape, device=dev)), ("randint", ag.randint(0, 5, shape, device=dev))):
+        assert tuple(out.shape) == shape, name
+        assert np.asarray(out.cpu()).shape == shape, name
+
+
+# ----------------------------------------------------------------------------------------
 # registry
 
 class ToyBackend(NumpyBackend):
