@@ -10,6 +10,9 @@ from .base import Backend, HostMemoryMixin
 
 _NATIVE = {d: np.dtype("bool" if d is _dt.bool_ else d.name) for d in _dt.ALL}
 _FROM_NATIVE = {v: k for k, v in _NATIVE.items()}
+_ZEROS = {v: np.zeros((), v) for v in _NATIVE.values()}          # read-only use: np.where's "else"
+_SAME_SIZE_INT = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32,
+                  np.dtype(np.float64): np.int64}
 
 
 class NumpyBackend(HostMemoryMixin, Backend):
@@ -48,9 +51,18 @@ class NumpyBackend(HostMemoryMixin, Backend):
         np.add.at(target, index, values)
 
     def masked(self, g, mask):
-        # A multiply by the bool mask is 4x faster than np.where here; it differs only where a
-        # masked-out gradient is inf/nan (0 * inf = nan instead of 0), a run anomaly mode reports.
-        return g * mask
+        # Exact select (Backend.masked). np.where is the fastest below ~1000 elements, but on a
+        # random mask (relu's) it mispredicts a branch per element: 257 us at 65536 float32
+        # against 16 us for a branchless bitwise select, which ANDs g's bits with 0 or all-ones
+        # (the mask as -1/0 in the same-size integer). Bit for bit g where true, +0 where false.
+        it = _SAME_SIZE_INT.get(g.dtype)
+        if it is None or g.size < 1024 or mask.shape != g.shape:
+            zero = _ZEROS.get(g.dtype)
+            return np.where(mask, g, zero if zero is not None else np.zeros((), g.dtype))
+        k = mask.astype(it)
+        np.negative(k, out=k)
+        np.bitwise_and(k, g.view(it), out=k)
+        return k.view(g.dtype)
 
     def erf(self, x):
         return _erf(x)

@@ -270,6 +270,53 @@ def test_elementwise_and_random_keep_exact_shapes(dev, shape):
         assert np.asarray(out.cpu()).shape == shape, name
 
 
+_SPECIAL = [np.inf, -np.inf, np.nan, -0.0, 0.0, 1.5, -2.0, 3e-30]
+
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view({2: np.int16, 4: np.int32, 8: np.int64}[a.dtype.itemsize])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("n", [0, 1, 8, 5000])          # 5000: past NumPy's small-array path
+def test_masked_is_a_select_bit_for_bit(dev, dtype, n):
+    # g where mask else +0, never g * mask: 0 * inf would be nan, -2 * 0 would be -0.0
+    be = backends.get(dev)
+    try:
+        native = be.native_dtype(getattr(ag, dtype))
+    except TypeError:
+        pytest.skip(f"{dtype} not on {dev}")
+    rng = np.random.default_rng(n)
+    g = np.resize(np.array(_SPECIAL, dtype=dtype), n)
+    rng.shuffle(g)
+    mask = rng.random(n) < 0.5
+    mask[:8] = [False, False, False, False, True, True, True, True][:n]
+    want = np.where(mask, g, np.zeros((), dtype))
+    got = be.to_numpy(be.masked(be.asarray(g, dtype=native), be.asarray(mask)))
+    assert got.dtype == np.dtype(dtype) and got.shape == (n,)
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+def test_masked_zero_d(dev):
+    be = backends.get(dev)
+    f64 = be.native_dtype(ag.float64)
+    for gv, mv, want in ((np.inf, False, 0.0), (-0.0, True, -0.0), (np.nan, False, 0.0)):
+        got = be.to_numpy(be.masked(be.asarray(np.array(gv), dtype=f64), be.asarray(np.array(mv))))
+        assert got.shape == () and got.dtype == np.float64
+        np.testing.assert_array_equal(_bits(got), _bits(np.array(want)))
+
+
+def test_relu_and_clamp_send_no_nan_through_an_inf_gradient(dev):
+    x = ag.tensor([-1.0, 2.0, 0.5], dtype=ag.float64, device=dev, requires_grad=True)
+    up = ag.tensor([np.inf, np.inf, -np.inf], dtype=ag.float64, device=dev)
+    ag.relu(x).backward(up)
+    assert x.grad.tolist() == [0.0, np.inf, -np.inf]
+    x.grad = None
+    ag.clamp(x, -0.5, 1.0).backward(up)
+    assert x.grad.tolist() == [0.0, 0.0, -np.inf]
+
+
 # ----------------------------------------------------------------------------------------
 # registry
 
