@@ -73,6 +73,19 @@ class Backend:
         (used by convolution and pooling to avoid Python loops over pixels)."""
         raise NotImplementedError
 
+    # --- floating-point warnings ------------------------------------------------
+    def enter_quiet(self):
+        """Silence the library's floating-point warnings (overflow, divide by zero, invalid
+        value) for the current thread/context until `exit_quiet(token)`; returns the token.
+        PyTorch computes inf/nan silently, so the engine runs its computations between the two.
+        Never changes the user's own error settings outside that window; nests (tokens are
+        exited last-in first-out, in the same thread). Cheap: called around every op.
+        Default: a no-op returning None, for libraries that never warn (CuPy)."""
+        return None
+
+    def exit_quiet(self, token):
+        """Undo the matching `enter_quiet()`: restore exactly the state from before it."""
+
     # --- random numbers ---------------------------------------------------------
     def manual_seed(self, seed: int):
         raise NotImplementedError
@@ -165,13 +178,20 @@ class HostMemoryMixin:
 
 
 def format_array(arr_np, prefix: str) -> str:
-    """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend)."""
+    """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend). Silent:
+    printing a tensor with inf or nan warns about nothing."""
+    from ._quiet import quiet
+    with quiet():
+        return _format_array(arr_np, prefix)
+
+
+def _format_array(arr_np, prefix):
     import numpy as np
     if arr_np.size == 0:
         return "[]" if arr_np.ndim == 1 else f"[] (shape {tuple(arr_np.shape)})"
     kw = {}
     if arr_np.dtype.kind == "f":
-        finite = arr_np[np.isfinite(arr_np)]
+        finite = arr_np[np.isfinite(arr_np)].astype(np.float64)    # 1e8 is no float16
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             kw["formatter"] = {"float_kind": lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v))}
         else:

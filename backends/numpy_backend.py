@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from . import _quiet
 from . import dtypes as _dt
 from .base import Backend, HostMemoryMixin
 
@@ -37,8 +38,18 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def dtype_of(self, arr):
         return self.dtype_from_native(arr.dtype)
 
+    # NumPy's error state is a context variable: these set and reset it (backends/_quiet.py)
+    enter_quiet = staticmethod(_quiet.enter)
+    exit_quiet = staticmethod(_quiet.exit)
+
     def asarray(self, obj, dtype=None, copy=None):
-        return np.asarray(obj, dtype=dtype) if copy is None else np.array(obj, dtype=dtype, copy=copy)
+        if dtype is None:
+            return np.asarray(obj) if copy is None else np.array(obj, copy=copy)
+        token = _quiet.enter()                      # 1e6 to float16 is inf, as in torch, silently
+        try:
+            return np.asarray(obj, dtype=dtype) if copy is None else np.array(obj, dtype=dtype, copy=copy)
+        finally:
+            _quiet.exit(token)
 
     def to_numpy(self, arr):
         # full reductions give NumPy scalars (np.float64), which are not arrays
@@ -65,7 +76,8 @@ class NumpyBackend(HostMemoryMixin, Backend):
         return k.view(g.dtype)
 
     def erf(self, x):
-        return _erf(x)
+        with _quiet.quiet():
+            return _erf(x)
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         return sliding_windows(x, window, axes, strides, dilation)
@@ -79,11 +91,14 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def set_rng_state(self, rng_state):
         self._rng.bit_generator.state = rng_state
 
+    # drawn in float64/int64, then cast: a cast to float16 may overflow to inf, silently as in torch
     def uniform(self, shape, low, high, dtype):
-        return self._rng.uniform(low, high, size=shape).astype(dtype, copy=False)
+        with _quiet.quiet():
+            return self._rng.uniform(low, high, size=shape).astype(dtype, copy=False)
 
     def normal(self, shape, mean, std, dtype):
-        return self._rng.normal(mean, std, size=shape).astype(dtype, copy=False)
+        with _quiet.quiet():
+            return self._rng.normal(mean, std, size=shape).astype(dtype, copy=False)
 
     def integers(self, low, high, shape, dtype):
         return self._rng.integers(low, high, size=shape).astype(dtype, copy=False)

@@ -14,12 +14,15 @@ standard's interchange path). That is slow and fine: this backend is for correct
   integer or an integer array, and no fancy `__setitem__` at all; such indices go to the host.
 - erf (not in the standard) and sliding windows (no strides in the standard): host round trip.
 - random numbers: a host `numpy.random.Generator`, then `asarray`.
+array_api_strict computes through NumPy, so NumPy's error state governs its floating-point
+warnings: `enter_quiet`/`exit_quiet` are the NumPy backend's, and the host work here is quiet.
 Memory lives in NumPy buffers, so it is accounted by tracemalloc, like the NumPy backend.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import _quiet
 from . import dtypes as _dt
 from .base import Backend, HostMemoryMixin
 
@@ -65,13 +68,18 @@ class StrictBackend(HostMemoryMixin, Backend):
         except KeyError:
             raise TypeError(f"array_api_strict backend: unsupported dtype {native}") from None
 
+    # --- floating-point warnings: array_api_strict computes through NumPy ------------
+    enter_quiet = staticmethod(_quiet.enter)
+    exit_quiet = staticmethod(_quiet.exit)
+
     # --- conversion -------------------------------------------------------------
     def asarray(self, obj, dtype=None, copy=None):
         if isinstance(obj, np.generic):
             obj = obj.item()                          # the standard rejects NumPy scalars
         elif isinstance(obj, np.ndarray) and copy is None:
             copy = True                               # never alias a host array (a device move must copy)
-        return _xp.asarray(obj, dtype=dtype, copy=copy)
+        with _quiet.quiet():                          # a cast may overflow to inf, silently as in torch
+            return _xp.asarray(obj, dtype=dtype, copy=copy)
 
     def to_numpy(self, arr):
         # DLPack is the standard's way out; the copy makes the result writable and independent
@@ -80,7 +88,7 @@ class StrictBackend(HostMemoryMixin, Backend):
     def is_array(self, obj):
         return _Array is not None and isinstance(obj, _Array)
 
-    def _from_host(self, a, dtype=None):
+    def _from_host(self, a, dtype=None):          # callers hold _quiet.quiet() where they compute
         # order="C" copies a strided view (sliding windows) into fresh memory, and keeps a 0-d
         # array 0-d (np.ascontiguousarray returns at least 1-d: shape (1,) for ())
         return _xp.asarray(np.asarray(a, order="C"), dtype=dtype)
@@ -112,7 +120,8 @@ class StrictBackend(HostMemoryMixin, Backend):
 
     def erf(self, x):
         from .numpy_backend import _erf
-        return self._from_host(_erf(self.to_numpy(x)), x.dtype)
+        with _quiet.quiet():
+            return self._from_host(_erf(self.to_numpy(x)), x.dtype)
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         from .numpy_backend import sliding_windows
@@ -123,10 +132,12 @@ class StrictBackend(HostMemoryMixin, Backend):
         self._rng = np.random.default_rng(seed)
 
     def uniform(self, shape, low, high, dtype):
-        return _xp.astype(self._from_host(self._rng.uniform(low, high, size=shape)), dtype)
+        with _quiet.quiet():
+            return _xp.astype(self._from_host(self._rng.uniform(low, high, size=shape)), dtype)
 
     def normal(self, shape, mean, std, dtype):
-        return _xp.astype(self._from_host(self._rng.normal(mean, std, size=shape)), dtype)
+        with _quiet.quiet():
+            return _xp.astype(self._from_host(self._rng.normal(mean, std, size=shape)), dtype)
 
     def integers(self, low, high, shape, dtype):
         return _xp.astype(self._from_host(self._rng.integers(low, high, size=shape)), dtype)

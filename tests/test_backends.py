@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tracemalloc
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -315,6 +316,113 @@ def test_relu_and_clamp_send_no_nan_through_an_inf_gradient(dev):
     x.grad = None
     ag.clamp(x, -0.5, 1.0).backward(up)
     assert x.grad.tolist() == [0.0, 0.0, -np.inf]
+
+
+def _fp_errors(xp, f64):
+    """overflow, divide by zero and invalid value, through the backend's namespace"""
+    one, zero = xp.asarray(1.0, dtype=f64), xp.asarray(0.0, dtype=f64)
+    return [one / zero, zero / zero, xp.exp(xp.asarray(1000.0, dtype=f64)), xp.log(zero - one)]
+
+
+QUIET_BACKENDS = ["cpu", "array_api_strict", "cuda"]     # fake_cupy is NumPy: it warns, real CuPy never
+
+
+def _backend_or_skip(name):
+    be = backends.get(name)
+    if not be.is_available():
+        pytest.skip(f"backend {name!r} unavailable here: {be.unavailable_reason()}")
+    return be
+
+
+@pytest.mark.parametrize("name", QUIET_BACKENDS)
+def test_quiet_silences_floating_point_warnings_and_restores_the_users_state(name):
+    be = _backend_or_skip(name)
+    f64 = be.native_dtype(ag.float64)
+    with np.errstate(divide="raise", over="warn", invalid="print", under="ignore"):
+        before = np.geterr()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tok = be.enter_quiet()
+            try:
+                out = [be.to_numpy(a) for a in _fp_errors(be.xp, f64)]
+            finally:
+                be.exit_quiet(tok)
+        assert np.geterr() == before
+        np.testing.assert_array_equal(np.concatenate([o.reshape(-1) for o in out]), [np.inf, np.nan, np.inf, np.nan])
+        if name != "cuda":                        # the user's own settings are back in force
+            with pytest.raises(FloatingPointError):
+                np.float64(1.0) / np.float64(0.0)
+
+
+def test_quiet_nests_and_survives_an_exception():
+    be = backends.get("cpu")
+    base = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t1 = be.enter_quiet()
+        t2 = be.enter_quiet()
+        be.exit_quiet(t2)
+        np.float64(1.0) / np.float64(0.0)         # still quiet: the outer window is open
+        try:
+            t3 = be.enter_quiet()
+            try:
+                raise KeyError("inside")
+            finally:
+                be.exit_quiet(t3)
+        except KeyError:
+            pass
+        np.float64(1.0) / np.float64(0.0)
+        be.exit_quiet(t1)
+        assert np.geterr() == base
+        with pytest.raises(RuntimeWarning):
+            np.float64(1.0) / np.float64(0.0)
+
+
+def test_quiet_is_per_thread():
+    import threading
+    be = backends.get("cpu")
+    entered, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def quiet_thread():
+        tok = be.enter_quiet()
+        seen["inside"] = np.geterr()
+        entered.set()
+        done.wait(10)
+        be.exit_quiet(tok)
+
+    th = threading.Thread(target=quiet_thread)
+    th.start()
+    try:
+        assert entered.wait(10)
+        assert seen["inside"]["divide"] == "ignore"
+        with np.errstate(divide="raise"):          # this thread keeps its own state meanwhile
+            with pytest.raises(FloatingPointError):
+                np.float64(1.0) / np.float64(0.0)
+    finally:
+        done.set()
+        th.join()
+
+
+def test_quiet_is_a_no_op_on_a_backend_that_never_warns():
+    be = backends.Backend()
+    assert be.enter_quiet() is None and be.exit_quiet(None) is None
+
+
+@pytest.mark.parametrize("name", ["cpu", "array_api_strict"])
+def test_backend_host_computations_and_printing_are_silent(name):
+    be = _backend_or_skip(name)
+    dt = ag.float32 if name == "array_api_strict" else ag.float16
+    big = 1e39 if dt is ag.float32 else 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isinf(be.to_numpy(be.asarray([big, -big], dtype=be.native_dtype(dt)))).all()
+        assert np.isinf(be.to_numpy(be.uniform((50,), -big * 1e3, big * 1e3, be.native_dtype(dt)))).any()
+        be.erf(be.asarray([np.nan, np.inf, 1.0], dtype=be.native_dtype(dt)))
+        t = ag.tensor([1.0, float("inf"), float("nan"), -float("inf")], dtype=dt, device=name)
+        text = repr(t)
+        repr(ag.tensor([3.0, float("inf")], dtype=dt, device=name))
+    assert "inf" in text and "nan" in text
 
 
 # ----------------------------------------------------------------------------------------
