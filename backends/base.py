@@ -48,16 +48,37 @@ class Backend:
         raise NotImplementedError
 
     # --- the operations libraries spell differently -------------------------------
+    # Each method here is exact and means the same on every backend; the docstring is the
+    # contract (docs/backends.md repeats it). Results have the documented shape and dtype, 0-d
+    # included: a 0-d input gives a 0-d array, never shape (1,).
+    def masked(self, g, mask):
+        """g where mask else 0: a select, never `g * mask` (0 * inf is nan; the select gives 0).
+        mask is a bool array of g's shape (or broadcastable to it); the result has g's shape and
+        dtype, holds g's values bit for bit where mask is true (nan, inf, -0.0 included) and +0
+        elsewhere. The gradient of every piecewise-linear op (relu, clamp, max)."""
+        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
+
     def scatter_add(self, target, index, values):
-        """target[index] += values, in place, with repeated indices accumulating."""
+        """target with values added at target[index], repeated indices accumulating (as
+        `numpy.add.at`); RETURNS the result, which the caller must use. The engine passes a
+        target it owns and never reads again, so a library with writable arrays may add into it
+        and return it (NumPy, CuPy) and a functional one returns a new array.
+        index: an engine-normalized index (see getitem); values: an array of target's dtype,
+        broadcastable to target[index]'s shape. The result has target's shape and dtype."""
         raise NotImplementedError
+
+    def index_put(self, arr, index, value):
+        """A new array equal to arr except at arr[index], which holds value; arr is unchanged
+        (the engine's recorded, out-of-place `x[index] = v`). value: an array of arr's dtype or a
+        Python scalar, broadcastable to arr[index]'s shape. Where index names an element twice,
+        which value lands is unspecified (as in NumPy and PyTorch). Default: copy, then setitem."""
+        out = self.xp.asarray(arr, copy=True)
+        self.setitem(out, index, value)
+        return out
 
     def erf(self, x):
+        """The error function, elementwise, in x's dtype and shape (not in the array API)."""
         raise NotImplementedError
-
-    def masked(self, g, mask):
-        """g where mask is true, else 0 (relu's and clamp's gradient)."""
-        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
 
     def getitem(self, arr, index):
         """arr[index] for an engine-normalized index (ints, slices, None, Ellipsis, arrays of this
@@ -65,7 +86,10 @@ class Backend:
         return arr[index]
 
     def setitem(self, arr, index, value):
-        """arr[index] = value, in place (value an array of this backend or a Python scalar)."""
+        """arr[index] = value, IN PLACE (value an array of this backend or a Python scalar). For a
+        user's in-place write to a tensor that records nothing (`t[i] = v`): it needs a library
+        whose arrays can be written, and a functional library may raise a clear error here. The
+        engine's own writes go through the functional `index_put` and `scatter_add`."""
         arr[index] = value
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
@@ -153,6 +177,14 @@ class Backend:
 
     def __repr__(self):
         return f"<backend {self.name} ({self.device_type})>"
+
+
+def is_basic_index(index) -> bool:
+    """Ints, slices, None and Ellipsis only (no arrays): what every array-API library indexes
+    natively, and an index that cannot name an element twice."""
+    if type(index) is not tuple:
+        index = (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
 
 
 class HostMemoryMixin:

@@ -18,7 +18,7 @@ Every method is exercised by the suite with `pytest --backend cupy` on a machine
 from __future__ import annotations
 
 from . import _quiet
-from .base import Backend
+from .base import Backend, is_basic_index
 from .numpy_backend import NumpyBackend
 
 INSTALL_HINT = "cupy is not installed (pip install tapegrad[cuda])"
@@ -102,13 +102,22 @@ class CupyBackend(Backend):
 
     # --- the operations libraries spell differently ---------------------------------------
     def scatter_add(self, target, index, values):
-        cp = self._cp
-        at = getattr(cp.add, "at", None)               # CuPy >= 13; older versions: cupyx.scatter_add
+        # adds into the engine-owned target and returns it, as NumPy's
+        if is_basic_index(index):
+            target[index] += values                    # a basic index names no element twice
+            return target
+        at = getattr(self._cp.add, "at", None)         # CuPy >= 13; older versions: cupyx.scatter_add
         if at is not None:
             at(target, index, values)
         else:
             import cupyx
             cupyx.scatter_add(target, index, values)
+        return target
+
+    def index_put(self, arr, index, value):
+        out = self._cp.array(arr, copy=True)
+        out[index] = value
+        return out
 
     def erf(self, x):
         import cupyx.scipy.special

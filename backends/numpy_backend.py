@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _quiet
 from . import dtypes as _dt
-from .base import Backend, HostMemoryMixin
+from .base import Backend, HostMemoryMixin, is_basic_index
 
 _NATIVE = {d: np.dtype("bool" if d is _dt.bool_ else d.name) for d in _dt.ALL}
 _FROM_NATIVE = {v: k for k, v in _NATIVE.items()}
@@ -59,7 +59,19 @@ class NumpyBackend(HostMemoryMixin, Backend):
         return isinstance(obj, np.ndarray)
 
     def scatter_add(self, target, index, values):
-        np.add.at(target, index, values)
+        # adds into the engine-owned target. A basic index names no element twice, so += is
+        # exact there, and about 3x faster than np.add.at (4096x4 float64, every other row: 21 us
+        # against 59 us)
+        if is_basic_index(index):
+            target[index] += values
+        else:
+            np.add.at(target, index, values)
+        return target
+
+    def index_put(self, arr, index, value):
+        out = np.array(arr, copy=True)              # np.array: a NumPy scalar becomes a 0-d array
+        out[index] = value
+        return out
 
     def masked(self, g, mask):
         # Exact select (Backend.masked). np.where is the fastest below ~1000 elements, but on a

@@ -7,11 +7,13 @@ library (JAX, PyTorch, Dask) needs only a backend object, not engine changes.
 
 What the standard lacks is done on the host, by a NumPy round trip through DLPack (the
 standard's interchange path). That is slow and fine: this backend is for correctness.
-- scatter_add: the standard has no in-place scatter-add. A one-hot matmul would stay in the
+- scatter_add: the standard has no scatter-add, and this backend implements it functionally
+  (the interface's contract: the result is the returned array). A one-hot matmul would stay in the
   standard but costs O(len(index) * target.size) memory; `numpy.add.at` on a host copy is exact,
   handles any advanced index, and is what every GPU library does natively anyway.
 - advanced indexing: the standard allows integer-array indices only when every index is an
   integer or an integer array, and no fancy `__setitem__` at all; such indices go to the host.
+  `index_put` copies and assigns natively for a basic index, on the host otherwise.
 - erf (not in the standard) and sliding windows (no strides in the standard): host round trip.
 - random numbers: a host `numpy.random.Generator`, then `asarray`.
 array_api_strict computes through NumPy, so NumPy's error state governs its floating-point
@@ -24,7 +26,7 @@ import numpy as np
 
 from . import _quiet
 from . import dtypes as _dt
-from .base import Backend, HostMemoryMixin
+from .base import Backend, HostMemoryMixin, is_basic_index
 
 try:
     import array_api_strict as _xp
@@ -96,27 +98,42 @@ class StrictBackend(HostMemoryMixin, Backend):
     # --- indexing ---------------------------------------------------------------
     def getitem(self, arr, index):
         index = _full_index(index, arr.ndim)
-        if _is_basic(index):
+        if is_basic_index(index):
             return arr[index]
         return self._from_host(self.to_numpy(arr)[self._host_index(index)])
 
     def setitem(self, arr, index, value):
         index = _full_index(index, arr.ndim)
-        if _is_basic(index) and not any(i is None for i in index):     # no newaxis in __setitem__
+        if _native_setitem(index):
             arr[index] = value
-            return
-        host = self.to_numpy(arr)
+        else:
+            arr[...] = self._index_put_on_host(arr, index, value)
+
+    def index_put(self, arr, index, value):
+        index = _full_index(index, arr.ndim)
+        if not _native_setitem(index):
+            return self._index_put_on_host(arr, index, value)
+        out = _xp.asarray(arr, copy=True)
+        out[index] = value
+        return out
+
+    def _index_put_on_host(self, arr, index, value):
+        host = self.to_numpy(arr)                                   # a fresh copy
         host[self._host_index(index)] = self.to_numpy(value) if self.is_array(value) else value
-        arr[...] = self._from_host(host, arr.dtype)
+        return self._from_host(host, arr.dtype)
 
     def _host_index(self, index):
         return tuple(self.to_numpy(i) if self.is_array(i) else i for i in index)
 
     # --- the operations the standard lacks ----------------------------------------
     def scatter_add(self, target, index, values):
-        host = self.to_numpy(target)
+        host = self.to_numpy(target)                                # a fresh copy: functional
         np.add.at(host, self._host_index(_full_index(index, target.ndim)), self.to_numpy(values))
-        target[...] = self._from_host(host, target.dtype)
+        out = self._from_host(host, target.dtype)
+        # TRANSITION: autograd's IndexAddZeros still ignores the returned array; once it uses it,
+        # delete this write so the strict run catches any caller that relies on a mutation.
+        target[...] = out
+        return out
 
     def erf(self, x):
         from .numpy_backend import _erf
@@ -181,6 +198,7 @@ def _full_index(index, ndim):
     return index
 
 
-def _is_basic(index):
-    """Ints, slices, None and Ellipsis only: what every array-API library indexes natively."""
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+def _native_setitem(index):
+    """An index array_api_strict assigns through natively: basic, without None (no newaxis in
+    the standard's __setitem__)."""
+    return is_basic_index(index) and not any(i is None for i in index)

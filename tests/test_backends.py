@@ -237,11 +237,57 @@ def test_sliding_windows_match_numpy(dev):
     np.testing.assert_array_equal(got, want)
 
 
-def test_scatter_add_accumulates_repeated_indices(dev):
+def _index_cases(be):
+    """(target shape, engine-normalized index, values shape): advanced with repeats, mixed with a
+    slice, a bool mask, basic only, and 0-d"""
+    A = lambda *v: be.asarray(np.array(v))                        # noqa: E731
+    return [
+        ((3, 2), (A(0, 2, 0, 0),), (4, 2)),
+        ((3, 4), (slice(None), A(3, 0, 3)), (3, 3)),
+        ((2, 3), (A(1, 1, 0), A(2, 2, 0)), (3,)),
+        ((2, 3), (be.asarray(np.array([[True, False, True], [True, False, False]])),), (3,)),
+        ((4, 3), (slice(1, None, 2), 2), (2,)),
+        ((4, 3), (None, Ellipsis, slice(0, 2)), (1, 4, 2)),
+        ((3,), (1,), ()),
+        ((), (), ()),
+    ]
+
+
+def _host_index(be, index):
+    return tuple(be.to_numpy(i) if be.is_array(i) else i for i in index)
+
+
+def test_scatter_add_returns_the_sum_with_repeated_indices_accumulating(dev):
     be = backends.get(dev)
-    target = be.asarray(np.zeros((3, 2)))
-    be.scatter_add(target, (be.asarray(np.array([0, 2, 0, 0])),), be.asarray(np.ones((4, 2))))
-    np.testing.assert_array_equal(be.to_numpy(target), [[3, 3], [0, 0], [1, 1]])
+    f64 = be.native_dtype(ag.float64)
+    rng = np.random.default_rng(1)
+    for shape, index, vshape in _index_cases(be):
+        start, vals = rng.standard_normal(shape), rng.standard_normal(vshape)
+        want = start.copy()
+        np.add.at(want, _host_index(be, index), vals)
+        got = be.scatter_add(be.asarray(start, dtype=f64), index, be.asarray(vals, dtype=f64))
+        assert be.is_array(got), (shape, index)
+        got = be.to_numpy(got)
+        assert got.shape == shape and got.dtype == np.float64, (shape, index)
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, err_msg=str((shape, index)))
+
+
+def test_index_put_returns_a_new_array_and_leaves_its_input(dev):
+    be = backends.get(dev)
+    f64 = be.native_dtype(ag.float64)
+    rng = np.random.default_rng(2)
+    for shape, index, vshape in _index_cases(be):
+        start = rng.standard_normal(shape)
+        for value in (rng.standard_normal(vshape), 7.5):
+            want = start.copy()
+            want[_host_index(be, index)] = value
+            arr = be.asarray(start, dtype=f64)
+            got = be.index_put(arr, index, be.asarray(value, dtype=f64) if isinstance(value, np.ndarray) else value)
+            assert be.is_array(got), (shape, index)
+            np.testing.assert_array_equal(be.to_numpy(arr), start, err_msg=f"input changed: {shape} {index}")
+            got = be.to_numpy(got)
+            assert got.shape == shape and got.dtype == np.float64, (shape, index)
+            np.testing.assert_array_equal(got, want, err_msg=str((shape, index)))
 
 
 # ----------------------------------------------------------------------------------------
