@@ -110,6 +110,19 @@ class Backend:
     def exit_quiet(self, token):
         """Undo the matching `enter_quiet()`: restore exactly the state from before it."""
 
+    # --- errors -------------------------------------------------------------------
+    def error_type(self, exc) -> type:
+        """The built-in exception class that stands for a library exception (TypeError,
+        ValueError, IndexError, MemoryError, ...), decided by its class, never its message: the
+        first built-in class in its MRO. The engine re-raises a library error under its op's
+        name with this class: some library classes cannot be rebuilt from a message (NumPy's
+        `_UFuncNoLoopError(ufunc, dtypes)`). Whether inputs broadcast is the engine's to decide
+        from their shapes, which it owns, not something to read out of a library error."""
+        for cls in type(exc).__mro__:
+            if cls.__module__ == "builtins":
+                return cls
+        return RuntimeError                                  # not an Exception subclass
+
     # --- random numbers ---------------------------------------------------------
     def manual_seed(self, seed: int):
         raise NotImplementedError

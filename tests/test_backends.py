@@ -471,6 +471,35 @@ def test_backend_host_computations_and_printing_are_silent(name):
     assert "inf" in text and "nan" in text
 
 
+def _raised(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001
+        return e
+    raise AssertionError("no exception")
+
+
+def test_error_type_is_a_builtin_class_found_without_reading_the_message(dev):
+    be = backends.get(dev)
+    xp = be.xp
+    f64 = be.native_dtype(ag.float64)
+    cases = [
+        (_raised(lambda: be.asarray(np.ones(2), dtype=f64) + be.asarray(np.ones(3), dtype=f64)), ValueError),
+        (_raised(lambda: xp.reshape(be.asarray(np.ones(6), dtype=f64), (4,))), ValueError),
+        (_raised(lambda: be.getitem(be.asarray(np.ones(2), dtype=f64), (5,))), IndexError),
+        (ZeroDivisionError("x"), ZeroDivisionError),
+    ]
+    if dev == "cpu":
+        cases += [(_raised(lambda: np.add(np.array(["a"]), 1.0)), TypeError),          # _UFuncNoLoopError
+                  (_raised(lambda: np.sum(np.ones(2), axis=3)), ValueError),            # AxisError
+                  (type("LibOOM", (MemoryError,), {})("x"), MemoryError)]
+    for exc, want in cases:
+        got = be.error_type(exc)
+        assert got is want, (type(exc), got)
+        assert isinstance(exc, got)
+        assert isinstance(got("op: message"), want)                  # constructible from a message
+
+
 # ----------------------------------------------------------------------------------------
 # registry
 
