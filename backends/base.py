@@ -48,16 +48,37 @@ class Backend:
         raise NotImplementedError
 
     # --- the operations libraries spell differently -------------------------------
+    # Each method here is exact and means the same on every backend; the docstring is the
+    # contract (docs/backends.md repeats it). Results have the documented shape and dtype, 0-d
+    # included: a 0-d input gives a 0-d array, never shape (1,).
+    def masked(self, g, mask):
+        """g where mask else 0: a select, never `g * mask` (0 * inf is nan; the select gives 0).
+        mask is a bool array of g's shape (or broadcastable to it); the result has g's shape and
+        dtype, holds g's values bit for bit where mask is true (nan, inf, -0.0 included) and +0
+        elsewhere. The gradient of every piecewise-linear op (relu, clamp, max)."""
+        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
+
     def scatter_add(self, target, index, values):
-        """target[index] += values, in place, with repeated indices accumulating."""
+        """target with values added at target[index], repeated indices accumulating (as
+        `numpy.add.at`); RETURNS the result, which the caller must use. The engine passes a
+        target it owns and never reads again, so a library with writable arrays may add into it
+        and return it (NumPy, CuPy) and a functional one returns a new array.
+        index: an engine-normalized index (see getitem); values: an array of target's dtype,
+        broadcastable to target[index]'s shape. The result has target's shape and dtype."""
         raise NotImplementedError
+
+    def index_put(self, arr, index, value):
+        """A new array equal to arr except at arr[index], which holds value; arr is unchanged
+        (the engine's recorded, out-of-place `x[index] = v`). value: an array of arr's dtype or a
+        Python scalar, broadcastable to arr[index]'s shape. Where index names an element twice,
+        which value lands is unspecified (as in NumPy and PyTorch). Default: copy, then setitem."""
+        out = self.xp.asarray(arr, copy=True)
+        self.setitem(out, index, value)
+        return out
 
     def erf(self, x):
+        """The error function, elementwise, in x's dtype and shape (not in the array API)."""
         raise NotImplementedError
-
-    def masked(self, g, mask):
-        """g where mask is true, else 0 (relu's and clamp's gradient)."""
-        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
 
     def getitem(self, arr, index):
         """arr[index] for an engine-normalized index (ints, slices, None, Ellipsis, arrays of this
@@ -65,13 +86,42 @@ class Backend:
         return arr[index]
 
     def setitem(self, arr, index, value):
-        """arr[index] = value, in place (value an array of this backend or a Python scalar)."""
+        """arr[index] = value, IN PLACE (value an array of this backend or a Python scalar). For a
+        user's in-place write to a tensor that records nothing (`t[i] = v`): it needs a library
+        whose arrays can be written, and a functional library may raise a clear error here. The
+        engine's own writes go through the functional `index_put` and `scatter_add`."""
         arr[index] = value
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         """Read-only view of x with extra trailing dims over `window`-sized windows along `axes`
         (used by convolution and pooling to avoid Python loops over pixels)."""
         raise NotImplementedError
+
+    # --- floating-point warnings ------------------------------------------------
+    def enter_quiet(self):
+        """Silence the library's floating-point warnings (overflow, divide by zero, invalid
+        value) for the current thread/context until `exit_quiet(token)`; returns the token.
+        PyTorch computes inf/nan silently, so the engine runs its computations between the two.
+        Never changes the user's own error settings outside that window; nests (tokens are
+        exited last-in first-out, in the same thread). Cheap: called around every op.
+        Default: a no-op returning None, for libraries that never warn (CuPy)."""
+        return None
+
+    def exit_quiet(self, token):
+        """Undo the matching `enter_quiet()`: restore exactly the state from before it."""
+
+    # --- errors -------------------------------------------------------------------
+    def error_type(self, exc) -> type:
+        """The built-in exception class that stands for a library exception (TypeError,
+        ValueError, IndexError, MemoryError, ...), decided by its class, never its message: the
+        first built-in class in its MRO. The engine re-raises a library error under its op's
+        name with this class: some library classes cannot be rebuilt from a message (NumPy's
+        `_UFuncNoLoopError(ufunc, dtypes)`). Whether inputs broadcast is the engine's to decide
+        from their shapes, which it owns, not something to read out of a library error."""
+        for cls in type(exc).__mro__:
+            if cls.__module__ == "builtins":
+                return cls
+        return RuntimeError                                  # not an Exception subclass
 
     # --- random numbers ---------------------------------------------------------
     def manual_seed(self, seed: int):
@@ -142,6 +192,14 @@ class Backend:
         return f"<backend {self.name} ({self.device_type})>"
 
 
+def is_basic_index(index) -> bool:
+    """Ints, slices, None and Ellipsis only (no arrays): what every array-API library indexes
+    natively, and an index that cannot name an element twice."""
+    if type(index) is not tuple:
+        index = (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+
+
 class HostMemoryMixin:
     """Memory accounting for backends whose arrays live in host memory allocated through
     Python's allocator hooks (NumPy registers its data buffers with tracemalloc)."""
@@ -165,13 +223,20 @@ class HostMemoryMixin:
 
 
 def format_array(arr_np, prefix: str) -> str:
-    """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend)."""
+    """PyTorch-like text for a NumPy array (used by Tensor.__repr__ on every backend). Silent:
+    printing a tensor with inf or nan warns about nothing."""
+    from ._quiet import quiet
+    with quiet():
+        return _format_array(arr_np, prefix)
+
+
+def _format_array(arr_np, prefix):
     import numpy as np
     if arr_np.size == 0:
         return "[]" if arr_np.ndim == 1 else f"[] (shape {tuple(arr_np.shape)})"
     kw = {}
     if arr_np.dtype.kind == "f":
-        finite = arr_np[np.isfinite(arr_np)]
+        finite = arr_np[np.isfinite(arr_np)].astype(np.float64)    # 1e8 is no float16
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             kw["formatter"] = {"float_kind": lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v))}
         else:

@@ -9,12 +9,16 @@ One GPU per process: this backend serves cuda:0 (the current CUDA device). `cuda
 is refused with a clear error rather than half-supported (CuPy launches kernels on the current
 device, and every op would need a device context); pick a GPU with CUDA_VISIBLE_DEVICES.
 
+GPU kernels raise no floating-point warnings, so `enter_quiet`/`exit_quiet` are the interface's
+no-ops; host data converted by `asarray` goes through NumPy, quietly.
+
 Written from CuPy's documented API; no GPU was available to run it when it was written.
 Every method is exercised by the suite with `pytest --backend cupy` on a machine with one.
 """
 from __future__ import annotations
 
-from .base import Backend
+from . import _quiet
+from .base import Backend, is_basic_index
 from .numpy_backend import NumpyBackend
 
 INSTALL_HINT = "cupy is not installed (pip install tapegrad[cuda])"
@@ -85,9 +89,10 @@ class CupyBackend(Backend):
     # --- conversion -------------------------------------------------------------------
     def asarray(self, obj, dtype=None, copy=None):
         cp = self._lib()
-        if copy:
-            return cp.array(obj, dtype=dtype, copy=True)
-        return cp.asarray(obj, dtype=dtype)            # host data is always copied to the device
+        with _quiet.quiet():                            # host data is converted by NumPy first
+            if copy:
+                return cp.array(obj, dtype=dtype, copy=True)
+            return cp.asarray(obj, dtype=dtype)        # host data is always copied to the device
 
     def to_numpy(self, arr):
         return self._cp.asnumpy(arr)                    # device -> host copy (synchronizes)
@@ -97,13 +102,22 @@ class CupyBackend(Backend):
 
     # --- the operations libraries spell differently ---------------------------------------
     def scatter_add(self, target, index, values):
-        cp = self._cp
-        at = getattr(cp.add, "at", None)               # CuPy >= 13; older versions: cupyx.scatter_add
+        # adds into the engine-owned target and returns it, as NumPy's
+        if is_basic_index(index):
+            target[index] += values                    # a basic index names no element twice
+            return target
+        at = getattr(self._cp.add, "at", None)         # CuPy >= 13; older versions: cupyx.scatter_add
         if at is not None:
             at(target, index, values)
         else:
             import cupyx
             cupyx.scatter_add(target, index, values)
+        return target
+
+    def index_put(self, arr, index, value):
+        out = self._cp.array(arr, copy=True)
+        out[index] = value
+        return out
 
     def erf(self, x):
         import cupyx.scipy.special

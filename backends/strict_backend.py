@@ -7,21 +7,26 @@ library (JAX, PyTorch, Dask) needs only a backend object, not engine changes.
 
 What the standard lacks is done on the host, by a NumPy round trip through DLPack (the
 standard's interchange path). That is slow and fine: this backend is for correctness.
-- scatter_add: the standard has no in-place scatter-add. A one-hot matmul would stay in the
+- scatter_add: the standard has no scatter-add, and this backend implements it functionally
+  (the interface's contract: the result is the returned array). A one-hot matmul would stay in the
   standard but costs O(len(index) * target.size) memory; `numpy.add.at` on a host copy is exact,
   handles any advanced index, and is what every GPU library does natively anyway.
 - advanced indexing: the standard allows integer-array indices only when every index is an
   integer or an integer array, and no fancy `__setitem__` at all; such indices go to the host.
+  `index_put` copies and assigns natively for a basic index, on the host otherwise.
 - erf (not in the standard) and sliding windows (no strides in the standard): host round trip.
 - random numbers: a host `numpy.random.Generator`, then `asarray`.
+array_api_strict computes through NumPy, so NumPy's error state governs its floating-point
+warnings: `enter_quiet`/`exit_quiet` are the NumPy backend's, and the host work here is quiet.
 Memory lives in NumPy buffers, so it is accounted by tracemalloc, like the NumPy backend.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import _quiet
 from . import dtypes as _dt
-from .base import Backend, HostMemoryMixin
+from .base import Backend, HostMemoryMixin, is_basic_index
 
 try:
     import array_api_strict as _xp
@@ -65,13 +70,18 @@ class StrictBackend(HostMemoryMixin, Backend):
         except KeyError:
             raise TypeError(f"array_api_strict backend: unsupported dtype {native}") from None
 
+    # --- floating-point warnings: array_api_strict computes through NumPy ------------
+    enter_quiet = staticmethod(_quiet.enter)
+    exit_quiet = staticmethod(_quiet.exit)
+
     # --- conversion -------------------------------------------------------------
     def asarray(self, obj, dtype=None, copy=None):
         if isinstance(obj, np.generic):
             obj = obj.item()                          # the standard rejects NumPy scalars
         elif isinstance(obj, np.ndarray) and copy is None:
             copy = True                               # never alias a host array (a device move must copy)
-        return _xp.asarray(obj, dtype=dtype, copy=copy)
+        with _quiet.quiet():                          # a cast may overflow to inf, silently as in torch
+            return _xp.asarray(obj, dtype=dtype, copy=copy)
 
     def to_numpy(self, arr):
         # DLPack is the standard's way out; the copy makes the result writable and independent
@@ -80,37 +90,55 @@ class StrictBackend(HostMemoryMixin, Backend):
     def is_array(self, obj):
         return _Array is not None and isinstance(obj, _Array)
 
-    def _from_host(self, a, dtype=None):
-        return _xp.asarray(np.ascontiguousarray(a), dtype=dtype)
+    def _from_host(self, a, dtype=None):          # callers hold _quiet.quiet() where they compute
+        # order="C" copies a strided view (sliding windows) into fresh memory, and keeps a 0-d
+        # array 0-d (np.ascontiguousarray returns at least 1-d: shape (1,) for ())
+        return _xp.asarray(np.asarray(a, order="C"), dtype=dtype)
 
     # --- indexing ---------------------------------------------------------------
     def getitem(self, arr, index):
         index = _full_index(index, arr.ndim)
-        if _is_basic(index):
+        if is_basic_index(index):
             return arr[index]
         return self._from_host(self.to_numpy(arr)[self._host_index(index)])
 
     def setitem(self, arr, index, value):
         index = _full_index(index, arr.ndim)
-        if _is_basic(index) and not any(i is None for i in index):     # no newaxis in __setitem__
+        if _native_setitem(index):
             arr[index] = value
-            return
-        host = self.to_numpy(arr)
+        else:
+            arr[...] = self._index_put_on_host(arr, index, value)
+
+    def index_put(self, arr, index, value):
+        index = _full_index(index, arr.ndim)
+        if not _native_setitem(index):
+            return self._index_put_on_host(arr, index, value)
+        out = _xp.asarray(arr, copy=True)
+        out[index] = value
+        return out
+
+    def _index_put_on_host(self, arr, index, value):
+        host = self.to_numpy(arr)                                   # a fresh copy
         host[self._host_index(index)] = self.to_numpy(value) if self.is_array(value) else value
-        arr[...] = self._from_host(host, arr.dtype)
+        return self._from_host(host, arr.dtype)
 
     def _host_index(self, index):
         return tuple(self.to_numpy(i) if self.is_array(i) else i for i in index)
 
     # --- the operations the standard lacks ----------------------------------------
     def scatter_add(self, target, index, values):
-        host = self.to_numpy(target)
+        host = self.to_numpy(target)                                # a fresh copy: functional
         np.add.at(host, self._host_index(_full_index(index, target.ndim)), self.to_numpy(values))
-        target[...] = self._from_host(host, target.dtype)
+        out = self._from_host(host, target.dtype)
+        # TRANSITION: autograd's IndexAddZeros still ignores the returned array; once it uses it,
+        # delete this write so the strict run catches any caller that relies on a mutation.
+        target[...] = out
+        return out
 
     def erf(self, x):
         from .numpy_backend import _erf
-        return self._from_host(_erf(self.to_numpy(x)), x.dtype)
+        with _quiet.quiet():
+            return self._from_host(_erf(self.to_numpy(x)), x.dtype)
 
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         from .numpy_backend import sliding_windows
@@ -121,10 +149,12 @@ class StrictBackend(HostMemoryMixin, Backend):
         self._rng = np.random.default_rng(seed)
 
     def uniform(self, shape, low, high, dtype):
-        return _xp.astype(self._from_host(self._rng.uniform(low, high, size=shape)), dtype)
+        with _quiet.quiet():
+            return _xp.astype(self._from_host(self._rng.uniform(low, high, size=shape)), dtype)
 
     def normal(self, shape, mean, std, dtype):
-        return _xp.astype(self._from_host(self._rng.normal(mean, std, size=shape)), dtype)
+        with _quiet.quiet():
+            return _xp.astype(self._from_host(self._rng.normal(mean, std, size=shape)), dtype)
 
     def integers(self, low, high, shape, dtype):
         return _xp.astype(self._from_host(self._rng.integers(low, high, size=shape)), dtype)
@@ -168,6 +198,7 @@ def _full_index(index, ndim):
     return index
 
 
-def _is_basic(index):
-    """Ints, slices, None and Ellipsis only: what every array-API library indexes natively."""
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+def _native_setitem(index):
+    """An index array_api_strict assigns through natively: basic, without None (no newaxis in
+    the standard's __setitem__)."""
+    return is_basic_index(index) and not any(i is None for i in index)

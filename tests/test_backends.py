@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tracemalloc
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -167,11 +168,267 @@ def test_sliding_windows_match_numpy(dev):
     np.testing.assert_array_equal(got, want)
 
 
-def test_scatter_add_accumulates_repeated_indices(dev):
+def _index_cases(be):
+    """(target shape, engine-normalized index, values shape): advanced with repeats, mixed with a
+    slice, a bool mask, basic only, and 0-d"""
+    A = lambda *v: be.asarray(np.array(v))                        # noqa: E731
+    return [
+        ((3, 2), (A(0, 2, 0, 0),), (4, 2)),
+        ((3, 4), (slice(None), A(3, 0, 3)), (3, 3)),
+        ((2, 3), (A(1, 1, 0), A(2, 2, 0)), (3,)),
+        ((2, 3), (be.asarray(np.array([[True, False, True], [True, False, False]])),), (3,)),
+        ((4, 3), (slice(1, None, 2), 2), (2,)),
+        ((4, 3), (None, Ellipsis, slice(0, 2)), (1, 4, 2)),
+        ((3,), (1,), ()),
+        ((), (), ()),
+    ]
+
+
+def _host_index(be, index):
+    return tuple(be.to_numpy(i) if be.is_array(i) else i for i in index)
+
+
+def test_scatter_add_returns_the_sum_with_repeated_indices_accumulating(dev):
     be = backends.get(dev)
-    target = be.asarray(np.zeros((3, 2)))
-    be.scatter_add(target, (be.asarray(np.array([0, 2, 0, 0])),), be.asarray(np.ones((4, 2))))
-    np.testing.assert_array_equal(be.to_numpy(target), [[3, 3], [0, 0], [1, 1]])
+    f64 = be.native_dtype(ag.float64)
+    rng = np.random.default_rng(1)
+    for shape, index, vshape in _index_cases(be):
+        start, vals = rng.standard_normal(shape), rng.standard_normal(vshape)
+        want = start.copy()
+        np.add.at(want, _host_index(be, index), vals)
+        got = be.scatter_add(be.asarray(start, dtype=f64), index, be.asarray(vals, dtype=f64))
+        assert be.is_array(got), (shape, index)
+        got = be.to_numpy(got)
+        assert got.shape == shape and got.dtype == np.float64, (shape, index)
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, err_msg=str((shape, index)))
+
+
+def test_index_put_returns_a_new_array_and_leaves_its_input(dev):
+    be = backends.get(dev)
+    f64 = be.native_dtype(ag.float64)
+    rng = np.random.default_rng(2)
+    for shape, index, vshape in _index_cases(be):
+        start = rng.standard_normal(shape)
+        for value in (rng.standard_normal(vshape), 7.5):
+            want = start.copy()
+            want[_host_index(be, index)] = value
+            arr = be.asarray(start, dtype=f64)
+            got = be.index_put(arr, index, be.asarray(value, dtype=f64) if isinstance(value, np.ndarray) else value)
+            assert be.is_array(got), (shape, index)
+            np.testing.assert_array_equal(be.to_numpy(arr), start, err_msg=f"input changed: {shape} {index}")
+            got = be.to_numpy(got)
+            assert got.shape == shape and got.dtype == np.float64, (shape, index)
+            np.testing.assert_array_equal(got, want, err_msg=str((shape, index)))
+
+
+# ----------------------------------------------------------------------------------------
+# the backend contract, exact on every backend: shapes, selects, functional scatters, quiet
+
+SHAPES = [(), (0,), (1,), (2, 3)]
+
+
+def _shape(a):
+    return tuple(int(n) for n in a.shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_elementwise_and_random_keep_exact_shapes(dev, shape):
+    # a 0-d result is 0-d, never (1,): assert_allclose would let (1,) pass for ()
+    be = backends.get(dev)
+    f64, i64 = be.native_dtype(ag.float64), be.native_dtype(ag.int64)
+    x = be.asarray(np.full(shape, 0.5), dtype=f64)
+    assert _shape(be.erf(x)) == shape
+    assert _shape(be.uniform(shape, 0.0, 1.0, f64)) == shape
+    assert _shape(be.normal(shape, 0.0, 1.0, f64)) == shape
+    assert _shape(be.integers(0, 5, shape, i64)) == shape
+    t = ag.full(shape, 0.5, dtype=ag.float64, device=dev)
+    for name, out in (("erf", ag.erf(t)), ("gelu", ag.gelu(t)), ("rand", ag.rand(shape, device=dev)),
+                      ("randn", ag.randn(shape, device=dev)), ("randint", ag.randint(0, 5, shape, device=dev))):
+        assert tuple(out.shape) == shape, name
+        assert np.asarray(out.cpu()).shape == shape, name
+
+
+_SPECIAL = [np.inf, -np.inf, np.nan, -0.0, 0.0, 1.5, -2.0, 3e-30]
+
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view({2: np.int16, 4: np.int32, 8: np.int64}[a.dtype.itemsize])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("n", [0, 1, 8, 5000])          # 5000: past NumPy's small-array path
+def test_masked_is_a_select_bit_for_bit(dev, dtype, n):
+    # g where mask else +0, never g * mask: 0 * inf would be nan, -2 * 0 would be -0.0
+    be = backends.get(dev)
+    try:
+        native = be.native_dtype(getattr(ag, dtype))
+    except TypeError:
+        pytest.skip(f"{dtype} not on {dev}")
+    rng = np.random.default_rng(n)
+    g = np.resize(np.array(_SPECIAL, dtype=dtype), n)
+    rng.shuffle(g)
+    mask = rng.random(n) < 0.5
+    mask[:8] = [False, False, False, False, True, True, True, True][:n]
+    want = np.where(mask, g, np.zeros((), dtype))
+    got = be.to_numpy(be.masked(be.asarray(g, dtype=native), be.asarray(mask)))
+    assert got.dtype == np.dtype(dtype) and got.shape == (n,)
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+def test_masked_zero_d(dev):
+    be = backends.get(dev)
+    f64 = be.native_dtype(ag.float64)
+    for gv, mv, want in ((np.inf, False, 0.0), (-0.0, True, -0.0), (np.nan, False, 0.0)):
+        got = be.to_numpy(be.masked(be.asarray(np.array(gv), dtype=f64), be.asarray(np.array(mv))))
+        assert got.shape == () and got.dtype == np.float64
+        np.testing.assert_array_equal(_bits(got), _bits(np.array(want)))
+
+
+def test_relu_and_clamp_send_no_nan_through_an_inf_gradient(dev):
+    x = ag.tensor([-1.0, 2.0, 0.5], dtype=ag.float64, device=dev, requires_grad=True)
+    up = ag.tensor([np.inf, np.inf, -np.inf], dtype=ag.float64, device=dev)
+    ag.relu(x).backward(up)
+    assert x.grad.tolist() == [0.0, np.inf, -np.inf]
+    x.grad = None
+    ag.clamp(x, -0.5, 1.0).backward(up)
+    assert x.grad.tolist() == [0.0, 0.0, -np.inf]
+
+
+def _fp_errors(xp, f64):
+    """overflow, divide by zero and invalid value, through the backend's namespace"""
+    one, zero = xp.asarray(1.0, dtype=f64), xp.asarray(0.0, dtype=f64)
+    return [one / zero, zero / zero, xp.exp(xp.asarray(1000.0, dtype=f64)), xp.log(zero - one)]
+
+
+QUIET_BACKENDS = ["cpu", "array_api_strict", "cuda"]     # fake_cupy is NumPy: it warns, real CuPy never
+
+
+def _backend_or_skip(name):
+    be = backends.get(name)
+    if not be.is_available():
+        pytest.skip(f"backend {name!r} unavailable here: {be.unavailable_reason()}")
+    return be
+
+
+@pytest.mark.parametrize("name", QUIET_BACKENDS)
+def test_quiet_silences_floating_point_warnings_and_restores_the_users_state(name):
+    be = _backend_or_skip(name)
+    f64 = be.native_dtype(ag.float64)
+    with np.errstate(divide="raise", over="warn", invalid="print", under="ignore"):
+        before = np.geterr()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tok = be.enter_quiet()
+            try:
+                out = [be.to_numpy(a) for a in _fp_errors(be.xp, f64)]
+            finally:
+                be.exit_quiet(tok)
+        assert np.geterr() == before
+        np.testing.assert_array_equal(np.concatenate([o.reshape(-1) for o in out]), [np.inf, np.nan, np.inf, np.nan])
+        if name != "cuda":                        # the user's own settings are back in force
+            with pytest.raises(FloatingPointError):
+                np.float64(1.0) / np.float64(0.0)
+
+
+def test_quiet_nests_and_survives_an_exception():
+    be = backends.get("cpu")
+    base = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t1 = be.enter_quiet()
+        t2 = be.enter_quiet()
+        be.exit_quiet(t2)
+        np.float64(1.0) / np.float64(0.0)         # still quiet: the outer window is open
+        try:
+            t3 = be.enter_quiet()
+            try:
+                raise KeyError("inside")
+            finally:
+                be.exit_quiet(t3)
+        except KeyError:
+            pass
+        np.float64(1.0) / np.float64(0.0)
+        be.exit_quiet(t1)
+        assert np.geterr() == base
+        with pytest.raises(RuntimeWarning):
+            np.float64(1.0) / np.float64(0.0)
+
+
+def test_quiet_is_per_thread():
+    import threading
+    be = backends.get("cpu")
+    entered, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def quiet_thread():
+        tok = be.enter_quiet()
+        seen["inside"] = np.geterr()
+        entered.set()
+        done.wait(10)
+        be.exit_quiet(tok)
+
+    th = threading.Thread(target=quiet_thread)
+    th.start()
+    try:
+        assert entered.wait(10)
+        assert seen["inside"]["divide"] == "ignore"
+        with np.errstate(divide="raise"):          # this thread keeps its own state meanwhile
+            with pytest.raises(FloatingPointError):
+                np.float64(1.0) / np.float64(0.0)
+    finally:
+        done.set()
+        th.join()
+
+
+def test_quiet_is_a_no_op_on_a_backend_that_never_warns():
+    be = backends.Backend()
+    assert be.enter_quiet() is None and be.exit_quiet(None) is None
+
+
+@pytest.mark.parametrize("name", ["cpu", "array_api_strict"])
+def test_backend_host_computations_and_printing_are_silent(name):
+    be = _backend_or_skip(name)
+    dt = ag.float32 if name == "array_api_strict" else ag.float16
+    big = 1e39 if dt is ag.float32 else 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isinf(be.to_numpy(be.asarray([big, -big], dtype=be.native_dtype(dt)))).all()
+        assert np.isinf(be.to_numpy(be.uniform((50,), -big * 1e3, big * 1e3, be.native_dtype(dt)))).any()
+        be.erf(be.asarray([np.nan, np.inf, 1.0], dtype=be.native_dtype(dt)))
+        t = ag.tensor([1.0, float("inf"), float("nan"), -float("inf")], dtype=dt, device=name)
+        text = repr(t)
+        repr(ag.tensor([3.0, float("inf")], dtype=dt, device=name))
+    assert "inf" in text and "nan" in text
+
+
+def _raised(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001
+        return e
+    raise AssertionError("no exception")
+
+
+def test_error_type_is_a_builtin_class_found_without_reading_the_message(dev):
+    be = backends.get(dev)
+    xp = be.xp
+    f64 = be.native_dtype(ag.float64)
+    cases = [
+        (_raised(lambda: be.asarray(np.ones(2), dtype=f64) + be.asarray(np.ones(3), dtype=f64)), ValueError),
+        (_raised(lambda: xp.reshape(be.asarray(np.ones(6), dtype=f64), (4,))), ValueError),
+        (_raised(lambda: be.getitem(be.asarray(np.ones(2), dtype=f64), (5,))), IndexError),
+        (ZeroDivisionError("x"), ZeroDivisionError),
+    ]
+    if dev == "cpu":
+        cases += [(_raised(lambda: np.add(np.array(["a"]), 1.0)), TypeError),          # _UFuncNoLoopError
+                  (_raised(lambda: np.sum(np.ones(2), axis=3)), ValueError),            # AxisError
+                  (type("LibOOM", (MemoryError,), {})("x"), MemoryError)]
+    for exc, want in cases:
+        got = be.error_type(exc)
+        assert got is want, (type(exc), got)
+        assert isinstance(exc, got)
+        assert isinstance(got("op: message"), want)                  # constructible from a message
 
 
 # ----------------------------------------------------------------------------------------
