@@ -130,9 +130,6 @@ class StrictBackend(HostMemoryMixin, Backend):
         host = self.to_numpy(target)                                # a fresh copy: functional
         np.add.at(host, self._host_index(_full_index(index, target.ndim)), self.to_numpy(values))
         out = self._from_host(host, target.dtype)
-        # TRANSITION: autograd's IndexAddZeros still ignores the returned array; once it uses it,
-        # delete this write so the strict run catches any caller that relies on a mutation.
-        target[...] = out
         return out
 
     def erf(self, x):

@@ -101,7 +101,9 @@ def test_registry_runs_on_fake_cupy(fake_cupy):
         rep = conf._Report(info, dt, "cpu")
         for s in info.samples(dt)[:3]:
             conf._run_sample(info, s, dt, "cuda", rep)
-        unexpected += [u for u in rep.unexpected if not u.startswith("fixed")]
+        # real CuPy never emits NumPy's floating-point warnings (its enter_quiet is a no-op);
+        # the NumPy stand-in does, so the warning check says nothing about CuPy here
+        unexpected += [u for u in rep.unexpected if not u.startswith("fixed") and "'warning')" not in u]
     assert not unexpected, "\n".join(unexpected)
 
 

@@ -350,6 +350,12 @@ def _check_other_call(c, s, sid, touts, device, tol, rep):
     rep.check(sid, f"call {label}", "; ".join(f"{k}: {v}" for k, v in fails.items()) or None)
 
 
+def _has_nan(out):
+    outs = out if isinstance(out, tuple) else (out,)
+    return any(isinstance(o, ag.Tensor) and o.dtype.is_floating_point and bool(o.detach().isnan().any())
+               for o in outs)
+
+
 def _gradchecks(info, s, sid, fn_o, side, rep):
     leaves0 = _args(s, side, True)[2]
 
@@ -357,6 +363,10 @@ def _gradchecks(info, s, sid, fn_o, side, rep):
         args, kw, _ = _args(s, side, True, given=list(leaves))
         return fn_o(*args, **kw)
     checks = [("gradcheck", ag.gradcheck)] + ([("gradgradcheck", ag.gradgradcheck)] if info.smooth else [])
+    if info.smooth and _has_nan(f(*leaves0)):
+        # finite differences through a nan output (var of one element) compare nan with the analytic
+        # value: meaningless for gradgradcheck (torch's fails the same way), so it is not run
+        checks = checks[:1]
     for name, check in checks:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

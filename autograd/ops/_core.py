@@ -41,10 +41,13 @@ def apply(op, inputs, *params):
                 device_error(op.name, inputs)
         args = tuple(t._data for t in inputs)
         rg = any(t._rg for t in inputs)
+    quiet = be.enter_quiet()                 # no NumPy warnings where torch is silent (item 32)
     try:
         out = op.forward(be, *args, *params)
     except (ValueError, TypeError, IndexError) as e:
         raise _op_error(op.name, inputs, e) from None
+    finally:
+        be.exit_quiet(quiet)
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
         out = be.asarray(out)
     if state.anomaly:
@@ -172,7 +175,11 @@ def nondiff(x, f):
     """An op with no gradient (comparisons, predicates, integer results): computed on arrays,
     never recorded."""
     be = x._backend
-    return _wrap(be.asarray(f(be, x._data)), be)
+    quiet = be.enter_quiet()
+    try:
+        return _wrap(be.asarray(f(be, x._data)), be)
+    finally:
+        be.exit_quiet(quiet)
 
 
 def zeros_like_scalar(t):

@@ -59,7 +59,8 @@ def gelu(input, approximate="none"):
     if approximate == "tanh":
         # tanh's argument is taken at x clamped to +-50, where tanh is already +-1 in any precision:
         # x**3 cannot overflow, and the gradient beyond is exactly that of 0.5 x (1 +- 1)
-        xc = clamp(x, -50.0, 50.0)
+        # (PyTorch's gradient at +-inf is nan: inf * 0 in its formula; ours follows by letting inf through)
+        xc = where(x.isinf(), x, clamp(x, -50.0, 50.0))
         return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (xc + 0.044715 * xc ** 3)))
     return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 

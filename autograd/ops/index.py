@@ -17,12 +17,7 @@ class Getitem:
 class IndexAddZeros:
     """zeros(shape) with g added at index (repeated indices accumulate): getitem's adjoint."""
     def forward(B, g, index, shape, basic):
-        out = B.xp.zeros(shape, dtype=g.dtype)
-        if basic:
-            B.setitem(out, index, g)
-        else:
-            B.scatter_add(out, index, g)
-        return out
+        return B.scatter_add(B.xp.zeros(shape, dtype=g.dtype), index, g)
 
     def backward(ctx, gg):
         return apply(Getitem, (gg,), ctx.index, ctx.basic)
@@ -32,9 +27,7 @@ class IndexAddZeros:
 class IndexPut:
     """x with x[index] = v (out of place): the recorded form of `x[index] = v`."""
     def forward(B, x, v, index, basic):
-        out = B.xp.asarray(x, copy=True)
-        B.setitem(out, index, v)
-        return out
+        return B.index_put(x, index, v)
 
     def backward(ctx, g):
         need_x, need_v = ctx.needs_input_grad

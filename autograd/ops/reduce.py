@@ -447,6 +447,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepd
 @op(method=False)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over dim, as torch.var_mean."""
+    norm_dims(_all_dims(dim), input.ndim, "var_mean")            # errors name this op
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, _all_dims(dim), keepdim))
 
@@ -454,6 +455,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @op(method=False)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over dim, as torch.std_mean."""
+    norm_dims(_all_dims(dim), input.ndim, "std_mean")
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, _all_dims(dim), keepdim))
 
