@@ -11,7 +11,7 @@ import autograd as _ag
 from autograd import ops as _ops
 from autograd import nn_ops as _nn_ops
 from autograd.nn_ops import windows as _windows
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _wrap
 
 # --- activations (reused from autograd.ops) ------------------------------------------------
 relu = _ops.relu
@@ -120,40 +120,116 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # --- pooling ----------------------------------------------------------------------------------
-def _pool_windows(input, kernel_size, stride, padding, dilation, value, who):
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{who}: expected a 3-D or 4-D input, got {tuple(input.shape)}")
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, who):
+    """torch's checks and output size (pooling_output_shape) for a 2-D pooling; ints or pairs."""
+    if input.ndim not in (3, 4) or input.numel() == 0 and 0 in tuple(input.shape[-3:]):
+        raise RuntimeError(f"{who}: non-empty 3D or 4D (batch mode) tensor expected for input, got "
+                           f"{tuple(input.shape)}")
     k = _pair(kernel_size, 2, "kernel_size")
-    s = k if stride is None or stride == [] else _pair(stride, 2, "stride")
-    p = _pair(padding, 2, "padding")
+    s = k if stride is None or stride == [] or stride == () else _pair(stride, 2, "stride")
+    p, d = _pair(padding, 2, "padding"), _pair(dilation, 2, "dilation")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{who}: kernel size should be greater than zero, but got kernel_size={k}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{who}: stride should not be zero, but got stride={s}" if 0 in s else
+                           f"{who}: stride should be greater than zero, but got stride={s}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{who}: pad must be non-negative, but got pad: {p}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{who}: dilation should be greater than zero, but got dilation={d}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, got padding={p} "
-                           f"and kernel_size={k}")
-    x = _pad_spatial(input, [(pi, pi) for pi in p], value)
-    win = _windows(x, k, s, _pair(dilation, 2, "dilation"))
-    return win.reshape(*win.shape[:-2], k[0] * k[1]), k
+        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, but got pad={p}, "
+                           f"kernel_size={k} and dilation={d}")
+    out = []
+    for size, ki, si, pi, di in zip(input.shape[-2:], k, s, p, d):
+        o = (size + 2 * pi - di * (ki - 1) - 1 + (si - 1 if ceil_mode else 0)) // si + 1
+        if ceil_mode and (o - 1) * si >= size + pi:      # the last window must start inside the input
+            o -= 1
+        out.append(o)
+    if any(o < 1 for o in out):
+        c = "x".join(str(v) for v in input.shape[-3:-2])
+        raise RuntimeError(f"{who}: Given input size: ({c}x{input.shape[-2]}x{input.shape[-1]}). Calculated output "
+                           f"size: ({c}x{out[0]}x{out[1]}). Output size is too small")
+    return k, s, p, d, tuple(out)
+
+
+def _pool_windows(input, k, s, p, d, out, value):
+    """Windows (..., OH, OW, kH*kW) over input padded by p with `value`, and on the right as far as
+    ceil_mode's extra windows reach."""
+    h, w = input.shape[-2:]
+    right = [max(0, (o - 1) * si + di * (ki - 1) + 1 - size - pi)
+             for o, si, di, ki, size, pi in zip(out, s, d, k, (h, w), p)]
+    x = _pad_spatial(input, [(p[0], right[0]), (p[1], right[1])], value)
+    win = _windows(x, k, s, d)
+    return win.reshape(*win.shape[:-2], k[0] * k[1])
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
-    win, _ = _pool_windows(input, kernel_size, stride, padding, dilation, float("-inf"), "max_pool2d")
-    return win.max(dim=-1).values        # the gradient goes to the first maximum, as torch's
+    """Max over each window, gathered at its argmax (the first maximum, or a NaN, as torch).
+
+    The index is found without recording; the value is then taken from the input by flat index
+    (`take_flat`), so the gradient is scattered to that element only (an inf upstream gradient
+    stays inf there and 0 elsewhere, as torch) and the op is differentiable twice."""
+    k, s, p, d, (oh, ow) = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    be = input._backend
+    xp = be.xp
+    h, w = input.shape[-2:]
+    native = input._data.dtype
+    with _ag.no_grad():
+        if input.dtype.is_floating_point:
+            low = float("-inf")
+        elif input.dtype is _ag.bool:
+            low = False
+        else:
+            low = int(xp.iinfo(native).min)
+        win = _pool_windows(input.detach(), k, s, p, d, (oh, ow), low)._data
+    i64 = be.native_dtype(_ag.int64)
+    kidx = xp.astype(xp.argmax(win, axis=-1), i64)                 # (..., OH, OW), first maximum
+    if input.dtype.is_floating_point:
+        nan = xp.isnan(win)
+        if bool(xp.any(nan)):                       # torch takes a window's last NaN
+            last = (k[0] * k[1] - 1) - xp.astype(xp.argmax(xp.astype(xp.flip(nan, axis=-1), i64), axis=-1), i64)
+            kidx = xp.where(xp.any(nan, axis=-1), last, kidx)
+    rows = xp.reshape(xp.arange(oh, dtype=i64) * s[0] - p[0], (oh, 1)) + (kidx // k[1]) * d[0]
+    cols = xp.reshape(xp.arange(ow, dtype=i64) * s[1] - p[1], (1, ow)) + (kidx % k[1]) * d[1]
+    # a window whose real elements are all -inf (or the integer minimum) ties with its padding:
+    # torch then reports the window's first real element
+    pad_hit = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    r0 = xp.reshape(_first_inside(xp, oh, s[0], p[0], d[0], i64), (oh, 1))
+    c0 = xp.reshape(_first_inside(xp, ow, s[1], p[1], d[1], i64), (1, ow))
+    local = xp.where(pad_hit, r0 * w + c0, rows * w + cols)          # index within each (H, W) plane
+    lead = 1
+    for v in input.shape[:-2]:
+        lead *= v
+    planes = xp.reshape(xp.arange(lead, dtype=i64) * (h * w), tuple(input.shape[:-2]) + (1, 1))
+    out = _nn_ops.take_flat(input, planes + local)
+    if return_indices:
+        return out, _wrap(local, be)
+    return out
+
+
+def _first_inside(xp, n, stride, pad, dilation, dtype):
+    """Per output position, the first input coordinate of its window that is not padding."""
+    start = xp.arange(n, dtype=dtype) * stride - pad
+    skip = (-start + dilation - 1) // dilation                         # ceil(-start / dilation)
+    return start + xp.where(start < 0, skip, xp.zeros((), dtype=dtype)) * dilation
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     if ceil_mode:
         raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
-    win, k = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
-    total = win.sum(dim=-1)
+    k, s, p, d, out = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    total = _pool_windows(input, k, s, p, d, out, 0.0).sum(dim=-1)
     if divisor_override:
         return total / divisor_override
-    if count_include_pad or padding == 0 or padding == (0, 0):
+    if count_include_pad or p == (0, 0):
         return total / (k[0] * k[1])
-    ones = _ag.ones(*input.shape[-2:], dtype=input.dtype, device=input.device)
-    counts, _ = _pool_windows(ones.unsqueeze(0), kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
-    return total / counts.sum(dim=-1).squeeze(0)
+    ones = _ag.ones(1, *input.shape[-2:], dtype=input.dtype, device=input.device)
+    counts = _pool_windows(ones, k, s, p, d, out, 0.0).sum(dim=-1)
+    return total / counts.squeeze(0)
 
 
 # --- normalisation ------------------------------------------------------------------------------
