@@ -165,21 +165,29 @@ class CrossEntropyIndex:
         total = xp.sum(loss)
         if reduction == "sum":
             return total
-        return total / (n if every else int(xp.sum(xp.astype(valid, x.dtype))))
+        count = n if every else int(xp.sum(xp.astype(valid, xp.int64)))
+        if count == 0:                                  # the mean of nothing, as torch (and no 0/0 warning)
+            return xp.full((), float("nan"), dtype=x.dtype)
+        return total / count
 
     def backward(ctx, g):
         (x,) = ctx.unpack()
         t, ignore_index, reduction = ctx.params
         be = x._backend
         xp = be.xp
-        valid = xp.astype(t != ignore_index, x._data.dtype)
-        onehot = xp.astype(xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1)),
-                           x._data.dtype)
-        if reduction == "mean":
-            valid = valid / xp.sum(valid)
-        coef = _wrap(xp.reshape(valid, (-1, 1)), be)
-        g = g.reshape(-1, 1) if reduction == "none" else g
-        return (softmax(x, 1) - _wrap(onehot, be)) * (g * coef)
+        valid = t != ignore_index
+        onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
+        if reduction == "none":
+            g = g.reshape(-1, 1)
+        elif reduction == "mean":
+            g = g / max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+        # softmax * g - onehot * g with the onehot term selected (log_softmax's and nll's rules
+        # composed, as ATen): an inf upstream gradient gives torch's inf/nan pattern exactly
+        gx = softmax(x, 1) * g - where(_wrap(onehot, be), g, 0.0)
+        if bool(xp.all(valid)):
+            return gx
+        # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
+        return where(_wrap(xp.reshape(valid, (-1, 1)), be), gx, 0.0)
 
 
 def cross_entropy_index(x, t, ignore_index, reduction):

@@ -146,17 +146,19 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     t = target.reshape(-1)
     v = valid.reshape(-1)
     safe = _ops.where(v, t, 0)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     picked = flat[_ag.arange(flat.shape[0], device=flat.device), safe]
-    w = weight[safe] if weight is not None else _ag.ones(flat.shape[0], dtype=input.dtype, device=input.device)
-    w = w * v.to(input.dtype)
-    loss = -picked * w
+    loss = -picked if weight is None else -picked * weight[safe]
+    # ignored elements are selected out (ATen writes 0 there), so their gradient is 0 even when
+    # the mean divides by a total weight of 0; a multiply by 0 would give 0 * inf = nan
+    loss = _ops.where(v, loss, 0.0)
     if reduction == "none":
         return loss.reshape(target.shape)
     if reduction == "sum":
         return loss.sum()
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    w = v.to(input.dtype) if weight is None else _ops.where(v, weight[safe], 0.0)
+    return loss.sum() / w.sum()
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -192,9 +194,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0:
         return nll
-    valid = (target != ignore_index).to(input.dtype)
+    keep = target != ignore_index
+    valid = keep.to(input.dtype)
     smooth = -(logp * weight.reshape(wshape)).sum(cdim) if weight is not None else -logp.sum(cdim)
-    smooth = smooth * valid
+    smooth = _ops.where(keep, smooth, 0.0)               # ATen's masked_fill: selected out, gradient 0
     if reduction == "mean":
         if weight is not None:
             safe = _ops.where(target != ignore_index, target, 0)
