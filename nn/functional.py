@@ -319,8 +319,25 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def one_hot(tensor, num_classes=-1):
-    if num_classes < 0:
-        num_classes = int(tensor.max()) + 1
+    """int64 (..., num_classes) with a 1 at each class index; num_classes=-1 infers max + 1 (torch's
+    checks and messages: int64 input only, values in [0, num_classes))."""
+    if not isinstance(tensor, Tensor) or tensor.dtype is not _ag.int64:
+        got = tensor.dtype.name if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of type LongTensor, got {got}")
+    n = tensor.numel()
+    if num_classes == -1 and n == 0:
+        raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+    if n:
+        lo, hi = int(tensor.min()), int(tensor.max())
+        if lo < 0:
+            raise RuntimeError(f"one_hot: Class values must be non-negative, got {lo}.")
+        if num_classes == -1:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise RuntimeError(f"one_hot: Class values must be smaller than num_classes, got {hi} with "
+                               f"num_classes={num_classes}.")
+    elif num_classes < 0:
+        raise RuntimeError(f"one_hot: num_classes should be positive or -1, got {num_classes}.")
     ar = _ag.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == ar).to(_ag.int64)
 

@@ -75,15 +75,18 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w (y log x + (1-y) log(1-x)) with each log clamped at -100, as torch."""
+    if isinstance(target, Tensor) and target.dtype is not input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.name} but expected {input.dtype.name} "
+                           f"(input {input.dtype.name}, target {target.dtype.name})")
     target = _same_shape(input, target, "binary_cross_entropy")
-    if input.numel():
-        lo, hi = float(input.min()), float(input.max())
-        if lo < 0 or hi > 1:
-            raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
-                             f"(got values in [{lo}, {hi}]); use binary_cross_entropy_with_logits on logits")
+    # torch raises for values outside [0, 1], NaN included (a NaN input is not a loss of 100)
+    for name, t in (("input", input), ("target", target)):
+        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
+                               + ("; use binary_cross_entropy_with_logits on logits" if name == "input" else ""))
     loss = _bce(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * (weight if weight.dtype is input.dtype else weight.to(input.dtype))
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 

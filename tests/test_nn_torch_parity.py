@@ -168,7 +168,7 @@ def test_one_hot_vs_torch():
 def test_one_hot_errors(arg, n, msg):
     t = {"int32": ag.tensor([0, 1], dtype=ag.int32), "bool": ag.tensor([True, False]),
          "empty": ag.zeros(0, dtype=ag.int64)}.get(arg) if isinstance(arg, str) else ag.tensor(arg)
-    with pytest.raises(RuntimeError, match="one_hot: " + msg):
+    with pytest.raises(RuntimeError, match="one_hot: .*" + msg):
         F.one_hot(t, n)
 
 
