@@ -7,6 +7,8 @@ Everything is composed from differentiable autograd ops (the activations already
 """
 from __future__ import annotations
 
+import numbers
+
 import autograd as _ag
 from autograd import ops as _ops
 from autograd import nn_ops as _nn_ops
@@ -92,6 +94,95 @@ def _pad_spatial(x, pads, value=0.0):
     for lo, hi in reversed(pads):
         flat += [lo, hi]
     return _ops.pad(x, flat, value=value)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: `pad` lists (before, after) pairs from the last dim backwards.
+
+    constant: negative amounts crop (a slice), positive ones pad with `value` (the engine's Pad).
+    reflect / replicate / circular: every output position along a padded dim reads one input
+    position, so each padded dim is one gather (advanced getitem with an int64 index built on the
+    device); its gradient is the scatter-add of getitem, differentiable to any order."""
+    if not isinstance(pad, (tuple, list)) or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                                  for v in pad):
+        bad = type(pad).__name__ if not isinstance(pad, (tuple, list)) else \
+            next(type(v).__name__ for v in pad if isinstance(v, bool) or not isinstance(v, numbers.Integral))
+        raise TypeError(f"pad: argument 'pad' must be tuple of ints, but found element of type {bad}")
+    pad = tuple(int(v) for v in pad)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got {pad}")
+    k = len(pad) // 2
+    shape = tuple(input.shape)
+    if k > input.ndim:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {input.ndim}")
+    pairs = {input.ndim - 1 - i: (pad[2 * i], pad[2 * i + 1]) for i in range(k)}     # dim -> (lo, hi)
+    if mode == "constant":
+        return _pad_constant(input, pairs, pad, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor of shape {shape} in mode "
+            f"{mode!r}. Supported combinations for non-constant padding: 2D or 3D input: padding size = 2 (pads "
+            f"last dimension); 3D or 4D input: padding size = 4 (pads last 2 dimensions); 4D or 5D input: "
+            f"padding size = 6 (pads last 3 dimensions)")
+    be = input._backend
+    xp = be.xp
+    i64 = be.native_dtype(_ag.int64)
+    out = input
+    for d, (lo, hi) in sorted(pairs.items()):
+        size, n = shape[d], shape[d] + lo + hi
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(f"pad: Argument #4: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input {list(shape)}")
+        kept = size - max(-lo, 0) - max(-hi, 0)        # circular wraps around what a negative pad leaves
+        if mode == "circular" and (lo > kept or hi > kept):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once: padding ({lo}, {hi}) "
+                               f"at dimension {d} of input {list(shape)}")
+        if n <= 0 or size == 0:
+            raise RuntimeError(f"pad: padding ({lo}, {hi}) at dimension {d} of input {list(shape)} is resulting in "
+                               f"an empty dimension (mode {mode!r})")
+        if lo == 0 and hi == 0:
+            continue
+        src = xp.arange(n, dtype=i64) - lo                    # the input position each output reads
+        if mode == "reflect":
+            src = (size - 1) - xp.abs((size - 1) - xp.abs(src))
+        elif mode == "replicate":
+            src = xp.clip(src, 0, size - 1)
+        else:                                  # torch crops first, then wraps over the kept part
+            src = (xp.arange(n, dtype=i64) - max(lo, 0)) % kept + max(-lo, 0)
+        out = out[(slice(None),) * d + (_wrap(src, be),)]
+    return out
+
+
+def _pad_constant(input, pairs, pad, value):
+    shape = tuple(input.shape)
+    crop = [slice(None)] * input.ndim
+    grow = []
+    for d in range(input.ndim - 1, input.ndim - 1 - len(pairs), -1):
+        lo, hi = pairs[d]
+        if max(-lo, 0) + max(-hi, 0) > shape[d]:
+            raise RuntimeError(f"pad: padding {pad} crops dimension {d} of input {list(shape)} below size 0 "
+                               f"(narrow(): length must be non-negative)")
+        if lo < 0 or hi < 0:
+            crop[d] = slice(max(-lo, 0), shape[d] - max(-hi, 0))
+        grow += [max(lo, 0), max(hi, 0)]
+    out = input[tuple(crop)] if any(c != slice(None) for c in crop) else input
+    if not any(grow):
+        return out if out is not input else input.clone()       # torch returns a new tensor
+    if input.dtype is _ag.bool:
+        value = bool(value)
+    elif not input.dtype.is_floating_point:
+        value = int(value)
+    else:
+        value = float(value)
+    return _ops.pad(out, grow, value=value)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -205,17 +205,17 @@ def test_bce_dtypes_and_edges_vs_torch():
 # --- F.pad (#33) ---------------------------------------------------------------------------------
 
 PADS = [("constant", (1, 2)), ("constant", (-1, 2, 0, 1)), ("constant", (2, -3, 1, 1, 1, 0)),
-        ("reflect", (1, 2)), ("reflect", (-1, 2, 2, 1)), ("reflect", (3, 3, 2, 0)),
-        ("replicate", (2, 5)), ("replicate", (1, -1, 3, 2)), ("circular", (1, 2)), ("circular", (4, -1, 1, 3))]
+        ("reflect", (1, 2)), ("reflect", (-1, 2, 2, 1)), ("reflect", (3, 3, 2, 0)), ("reflect", (1, 2, 0, 1, 3, -1)),
+        ("replicate", (2, 5)), ("replicate", (1, -1, 3, 2)), ("replicate", (1, 1, 1, 1, 1, 1)),
+        ("circular", (1, 2)), ("circular", (4, -1, 1, 3)), ("circular", (-2, 3, 2, -1, 1, 1))]
 
 
 @pytest.mark.parametrize("mode,pad", PADS)
 @pytest.mark.parametrize("batched", [False, True])
 def test_pad_vs_torch(mode, pad, batched):
     torch = _torch()
-    shape = (2, 3, 4, 5) if batched else (3, 4, 5)
-    if len(pad) == 2 and not batched:
-        shape = (4, 5)
+    k = len(pad) // 2
+    shape = (2,) * batched + (3,) + (4, 5, 6)[3 - k:]     # (C, *spatial), batched or not
     x_np = RNG.standard_normal(shape)
     x, tx = ag.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
     kw = dict(value=1.5) if mode == "constant" else {}
