@@ -59,6 +59,12 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
         raise RuntimeError(f"linear: weight must be (out, in) and bias (out,), got {tuple(weight.shape)} and "
                            f"{None if bias is None else tuple(bias.shape)}")
+    if input.dtype is not weight.dtype:          # torch refuses to promote here
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got input {input.dtype.name} and "
+                           f"weight {weight.dtype.name}")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"linear: bias of dtype {bias.dtype.name} must have the dtype of input and weight "
+                           f"({input.dtype.name}): self and mat2 must have the same dtype")
     return _nn_ops.linear(input, weight, bias)
 
 
@@ -195,11 +201,34 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d: expected a 4-D weight (out, in/groups, kH, kW), got {tuple(weight.shape)}")
     n, c, h, w = input.shape
     o, cg, kh, kw = weight.shape
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"conv2d: Input type ({input.dtype.name}) and weight type ({weight.dtype.name}) should be "
+                           f"the same")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"conv2d: Input type ({input.dtype.name}) and bias type ({bias.dtype.name}) should be "
+                           f"the same")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"conv2d: kernel size should be greater than zero, but got kernel_height: {kh} "
+                           f"kernel_width: {kw} (weight of shape {tuple(weight.shape)})")
+    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    if any(v <= 0 for v in stride):
+        raise RuntimeError(f"conv2d: non-positive stride is not supported, got stride={stride}")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError(f"conv2d: dilation should be greater than zero, but got {list(dilation)}")
+    if not isinstance(padding, str) and any(v < 0 for v in _pair(padding, 2, "padding")):
+        raise RuntimeError(f"conv2d: negative padding is not supported, got padding={_pair(padding, 2, 'padding')}")
+    if groups <= 0:
+        raise RuntimeError(f"conv2d: non-positive groups is not supported, got groups={groups}")
     if c % groups or o % groups or cg * groups != c:
         raise RuntimeError(f"conv2d: input of shape {tuple(input.shape)} with groups={groups} does not match "
                            f"weight of shape {tuple(weight.shape)} (expected {cg * groups} input channels)")
-    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
-    x = _pad_spatial(input, _conv_padding(padding, (kh, kw), dilation, stride, "conv2d"))
+    pads = _conv_padding(padding, (kh, kw), dilation, stride, "conv2d")
+    ph, pw = h + sum(pads[0]), w + sum(pads[1])
+    if dilation[0] * (kh - 1) + 1 > ph or dilation[1] * (kw - 1) + 1 > pw:
+        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({ph} x {pw}). Kernel size: "
+                           f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
+                           f"greater than actual input size")
+    x = _pad_spatial(input, pads)
     cols = _windows(x, (kh, kw), stride, dilation)                # (N, C, OH, OW, kH, kW)
     oh, ow = cols.shape[2], cols.shape[3]
     cols = cols.reshape(n, groups, cg, oh * ow, kh * kw).permute(0, 1, 3, 2, 4).reshape(n, groups, oh * ow, cg * kh * kw)

@@ -48,6 +48,10 @@ class Linear(Module):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
+        if input.dtype is not self.weight.dtype:
+            raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): mat1 and "
+                               f"mat2 must have the same dtype, but got input {input.dtype.name} and weight "
+                               f"{self.weight.dtype.name}")
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
@@ -58,6 +62,8 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"Conv2d: groups must be a positive integer, got {groups!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
@@ -84,6 +90,9 @@ class Conv2d(Module):
         if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
             raise RuntimeError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input (N, "
                                f"{self.in_channels}, H, W), got {tuple(input.shape)}")
+        if input.dtype is not self.weight.dtype:
+            raise RuntimeError(f"Conv2d({self.in_channels}, {self.out_channels}): Input type ({input.dtype.name}) and "
+                               f"weight type ({self.weight.dtype.name}) should be the same")
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
