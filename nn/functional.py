@@ -53,6 +53,9 @@ def swiglu(input, dim=-1):
 
 # --- linear and convolution -----------------------------------------------------------------
 def linear(input, weight, bias=None):
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError(f"linear: both arguments to linear need to be at least 1D, but they are {input.ndim}D "
+                           f"and {weight.ndim}D")
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
                            f"{tuple(weight.shape)} (in_features {weight.shape[-1]})")
@@ -291,6 +294,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     (`take_flat`), so the gradient is scattered to that element only (an inf upstream gradient
     stays inf there and 0 elsewhere, as torch) and the op is differentiable twice."""
     k, s, p, d, (oh, ow) = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if input.dtype is _ag.bool:
+        raise NotImplementedError('max_pool2d: "max_pool2d" not implemented for \'bool\'')
     be = input._backend
     xp = be.xp
     h, w = input.shape[-2:]
@@ -298,8 +303,6 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     with _ag.no_grad():
         if input.dtype.is_floating_point:
             low = float("-inf")
-        elif input.dtype is _ag.bool:
-            low = False
         else:
             low = int(xp.iinfo(native).min)
         win = _pool_windows(input.detach(), k, s, p, d, (oh, ow), low)._data
@@ -445,7 +448,7 @@ def one_hot(tensor, num_classes=-1):
         got = tensor.dtype.name if isinstance(tensor, Tensor) else type(tensor).__name__
         raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of type LongTensor, got {got}")
     n = tensor.numel()
-    if num_classes == -1 and n == 0:
+    if num_classes <= 0 and n == 0:                 # torch: also for num_classes=0
         raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
     if n:
         lo, hi = int(tensor.min()), int(tensor.max())

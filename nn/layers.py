@@ -67,8 +67,14 @@ class Conv2d(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode {padding_mode!r} is not supported (only 'zeros')")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"but got padding_mode={padding_mode!r}")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv2d: invalid padding string {padding!r}, should be one of 'valid' or 'same'")
+            if padding == "same" and F._pair(stride, 2, "stride") != (1, 1):
+                raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = F._pair(kernel_size, 2, "kernel_size")
         self.stride = F._pair(stride, 2, "stride")
@@ -93,7 +99,12 @@ class Conv2d(Module):
         if input.dtype is not self.weight.dtype:
             raise RuntimeError(f"Conv2d({self.in_channels}, {self.out_channels}): Input type ({input.dtype.name}) and "
                                f"weight type ({self.weight.dtype.name}) should be the same")
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.padding_mode == "zeros":
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        # torch pads with the mode first, then convolves without padding
+        (t, b), (l, r) = F._conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, "Conv2d")
+        return F.conv2d(F.pad(input, (l, r, t, b), self.padding_mode), self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -105,6 +116,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 

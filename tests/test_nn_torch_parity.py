@@ -306,3 +306,54 @@ def test_load_names_the_file_and_the_unsupported_dtype(tmp_path, dtype):
     sn.save_file({"layer.weight": np.zeros(3, dtype)}, str(p))
     with pytest.raises(ValueError, match=f"nn.load: .*w.safetensors.*layer.weight.*{dtype}"):
         nn.load(p)
+
+
+# --- further divergences found while checking the functions above --------------------------------
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, (2, 1), "same"])
+def test_conv2d_padding_modes_vs_torch(mode, padding):
+    torch = _torch()
+    m = nn.Conv2d(2, 3, (3, 2), padding=padding, padding_mode=mode, dtype=ag.float64)
+    t = torch.nn.Conv2d(2, 3, (3, 2), padding=padding, padding_mode=mode, dtype=torch.float64)
+    t.load_state_dict({k: torch.tensor(npy(v)) for k, v in m.state_dict().items()})
+    x_np = RNG.standard_normal((2, 2, 5, 6))
+    x, tx = ag.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    y, ty = m(x), t(tx)
+    _same(y, ty)
+    g = RNG.standard_normal(tuple(ty.shape))
+    _same(ag.grad(y, x, ag.tensor(g))[0], torch.autograd.grad(ty, tx, torch.tensor(g))[0])
+    assert repr(m) == repr(t)
+
+
+def test_conv2d_constructor_errors_as_torch():
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding_mode"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
+
+
+def test_loss_dtype_rules_vs_torch():
+    torch = _torch()
+    a, b = np.ones(3, np.float32), np.array([0.5, 1.0, 0.0])
+    for f in ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits"]:
+        _same(getattr(F, f)(ag.tensor(a), ag.tensor(b)),                    # float32 with float64: promoted
+              getattr(torch.nn.functional, f)(torch.tensor(a), torch.tensor(b)))
+    x = ag.randn(4, 3)
+    with pytest.raises(RuntimeError, match="cross_entropy: expected target dtype to be Long or Byte, but got int32"):
+        F.cross_entropy(x, ag.tensor([0, 1, 2, 0], dtype=ag.int32))
+    with pytest.raises(RuntimeError, match="nll_loss: expected target dtype to be Long or Byte"):
+        F.nll_loss(x, ag.tensor([0, 1, 2, 0], dtype=ag.int32))
+    with pytest.raises(RuntimeError, match="cross_entropy: expected scalar type float32 but found float64"):
+        F.cross_entropy(x, ag.tensor([0, 1, 2, 0]), weight=ag.ones(3, dtype=ag.float64))
+    with pytest.raises(RuntimeError, match="nll_loss: expected scalar type float32 but found float64"):
+        F.nll_loss(x, ag.tensor([0, 1, 2, 0]), weight=ag.ones(3, dtype=ag.float64))
+
+
+def test_small_argument_checks_as_torch():
+    with pytest.raises(RuntimeError, match="linear: both arguments to linear need to be at least 1D"):
+        F.linear(ag.tensor(1.0), ag.ones(4, 1))
+    with pytest.raises(RuntimeError, match="one_hot: Can not infer total number of classes from empty tensor"):
+        F.one_hot(ag.zeros(0, dtype=ag.int64), 0)
+    with pytest.raises(NotImplementedError, match="max_pool2d.*not implemented for 'bool'"):
+        F.max_pool2d(ag.ones(1, 1, 4, 4, dtype=ag.bool), 2)
