@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 
 from .graph import primitive
-from .ops import MatmulT, apply, clamp, log, pair, softmax
+from .ops import IndexAddZeros, MatmulT, apply, clamp, log, pair, softmax, where
 from .tensor import _wrap
 
 
@@ -64,6 +64,46 @@ def windows(x, kernel, stride, dilation):
 
 def fold(g, in_shape, kernel, stride, dilation):
     return apply(Fold, (g,), tuple(in_shape), tuple(kernel), tuple(stride), tuple(dilation))
+
+
+@primitive(save=(0,))
+class TakeFlat:
+    """x.reshape(-1)[index] for an integer index array of any shape: max pooling's gather.
+
+    Its gradient is scattered back by index (a selection: an inf gradient stays on its element,
+    where a mask multiply would spread 0 * inf = nan), by TakeFlatBackward, which also takes x as
+    an input, as ATen's max_pool2d_with_indices_backward does: a gradient computed with
+    create_graph then depends on x with derivative zero, so double backward gives zeros (torch)
+    instead of "does not require grad"."""
+    def forward(B, x, index):
+        xp = B.xp
+        return xp.reshape(xp.take(xp.reshape(x, (-1,)), xp.reshape(index, (-1,))), index.shape)
+
+    def backward(ctx, g):
+        (x,) = ctx.unpack()
+        return apply(TakeFlatBackward, (g, x), ctx.params[0])
+
+
+@primitive()
+class TakeFlatBackward:
+    """zeros_like(x) with g added at the flat indices (repeats accumulate): TakeFlat's adjoint."""
+    def forward(B, g, x, index):
+        xp = B.xp
+        flat = IndexAddZeros.forward(B, xp.reshape(g, (-1,)), (xp.reshape(index, (-1,)),), (x.size,), False)
+        return xp.reshape(flat, x.shape)
+
+    def backward(ctx, gg):
+        nxt = ctx.next
+        index = ctx.params[0]
+        xp = gg._backend.xp
+        g_g = apply(TakeFlat, (gg,), index) if nxt[0] is not None else None
+        g_x = _wrap(xp.zeros(gg.shape, dtype=gg._data.dtype), gg._backend) if nxt[1] is not None else None
+        return g_g, g_x
+
+
+def take_flat(x, index):
+    """x.reshape(-1)[index] (index a backend integer array), differentiable to any order."""
+    return apply(TakeFlat, (x,), index)
 
 
 @primitive(save=(0, 1))
@@ -125,21 +165,29 @@ class CrossEntropyIndex:
         total = xp.sum(loss)
         if reduction == "sum":
             return total
-        return total / (n if every else int(xp.sum(xp.astype(valid, x.dtype))))
+        count = n if every else int(xp.sum(xp.astype(valid, xp.int64)))
+        if count == 0:                                  # the mean of nothing, as torch (and no 0/0 warning)
+            return xp.full((), float("nan"), dtype=x.dtype)
+        return total / count
 
     def backward(ctx, g):
         (x,) = ctx.unpack()
         t, ignore_index, reduction = ctx.params
         be = x._backend
         xp = be.xp
-        valid = xp.astype(t != ignore_index, x._data.dtype)
-        onehot = xp.astype(xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1)),
-                           x._data.dtype)
-        if reduction == "mean":
-            valid = valid / xp.sum(valid)
-        coef = _wrap(xp.reshape(valid, (-1, 1)), be)
-        g = g.reshape(-1, 1) if reduction == "none" else g
-        return (softmax(x, 1) - _wrap(onehot, be)) * (g * coef)
+        valid = t != ignore_index
+        onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
+        if reduction == "none":
+            g = g.reshape(-1, 1)
+        elif reduction == "mean":
+            g = g / max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+        # softmax * g - onehot * g with the onehot term selected (log_softmax's and nll's rules
+        # composed, as ATen): an inf upstream gradient gives torch's inf/nan pattern exactly
+        gx = softmax(x, 1) * g - where(_wrap(onehot, be), g, 0.0)
+        if bool(xp.all(valid)):
+            return gx
+        # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
+        return where(_wrap(xp.reshape(valid, (-1, 1)), be), gx, 0.0)
 
 
 def cross_entropy_index(x, t, ignore_index, reduction):

@@ -144,14 +144,22 @@ def load(path, device=None):
     if _HASH in meta and meta[_HASH] != _digest(tensors):
         raise ValueError(f"nn.load: {path!r} is corrupted: the tensor data does not match its recorded SHA-256")
 
+    names = {id(v): k for k, v in tensors.items()}
+
     def make(arr):
-        return _ag.tensor(arr, device=device)
+        try:
+            return _ag.tensor(arr, device=device)
+        except TypeError as e:      # a dtype safetensors stores but tapegrad lacks (uint16, complex64, ...)
+            raise ValueError(f"nn.load: {path!r}: tensor {names.get(id(arr), '?')!r} has dtype {arr.dtype}, which "
+                             f"tapegrad does not support ({e})") from None
     if _TREE not in meta:
         return {k: make(v) for k, v in tensors.items()}
     try:
         used = set()
         out = _decode(json.loads(meta[_TREE]), tensors, used, "", make)
     except (ValueError, RecursionError, TypeError) as e:
+        if str(e).startswith("nn.load:"):
+            raise
         raise ValueError(f"nn.load: {path!r} has a malformed structure record: {e}") from None
     if used != set(tensors):
         raise ValueError(f"nn.load: {path!r} holds tensors its structure does not mention: "

@@ -7,11 +7,13 @@ Everything is composed from differentiable autograd ops (the activations already
 """
 from __future__ import annotations
 
+import numbers
+
 import autograd as _ag
 from autograd import ops as _ops
 from autograd import nn_ops as _nn_ops
 from autograd.nn_ops import windows as _windows
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _wrap
 
 # --- activations (reused from autograd.ops) ------------------------------------------------
 relu = _ops.relu
@@ -51,12 +53,21 @@ def swiglu(input, dim=-1):
 
 # --- linear and convolution -----------------------------------------------------------------
 def linear(input, weight, bias=None):
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError(f"linear: both arguments to linear need to be at least 1D, but they are {input.ndim}D "
+                           f"and {weight.ndim}D")
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
                            f"{tuple(weight.shape)} (in_features {weight.shape[-1]})")
     if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
         raise RuntimeError(f"linear: weight must be (out, in) and bias (out,), got {tuple(weight.shape)} and "
                            f"{None if bias is None else tuple(bias.shape)}")
+    if input.dtype is not weight.dtype:          # torch refuses to promote here
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got input {input.dtype.name} and "
+                           f"weight {weight.dtype.name}")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"linear: bias of dtype {bias.dtype.name} must have the dtype of input and weight "
+                           f"({input.dtype.name}): self and mat2 must have the same dtype")
     return _nn_ops.linear(input, weight, bias)
 
 
@@ -94,6 +105,95 @@ def _pad_spatial(x, pads, value=0.0):
     return _ops.pad(x, flat, value=value)
 
 
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: `pad` lists (before, after) pairs from the last dim backwards.
+
+    constant: negative amounts crop (a slice), positive ones pad with `value` (the engine's Pad).
+    reflect / replicate / circular: every output position along a padded dim reads one input
+    position, so each padded dim is one gather (advanced getitem with an int64 index built on the
+    device); its gradient is the scatter-add of getitem, differentiable to any order."""
+    if not isinstance(pad, (tuple, list)) or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                                  for v in pad):
+        bad = type(pad).__name__ if not isinstance(pad, (tuple, list)) else \
+            next(type(v).__name__ for v in pad if isinstance(v, bool) or not isinstance(v, numbers.Integral))
+        raise TypeError(f"pad: argument 'pad' must be tuple of ints, but found element of type {bad}")
+    pad = tuple(int(v) for v in pad)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got {pad}")
+    k = len(pad) // 2
+    shape = tuple(input.shape)
+    if k > input.ndim:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {input.ndim}")
+    pairs = {input.ndim - 1 - i: (pad[2 * i], pad[2 * i + 1]) for i in range(k)}     # dim -> (lo, hi)
+    if mode == "constant":
+        return _pad_constant(input, pairs, pad, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor of shape {shape} in mode "
+            f"{mode!r}. Supported combinations for non-constant padding: 2D or 3D input: padding size = 2 (pads "
+            f"last dimension); 3D or 4D input: padding size = 4 (pads last 2 dimensions); 4D or 5D input: "
+            f"padding size = 6 (pads last 3 dimensions)")
+    be = input._backend
+    xp = be.xp
+    i64 = be.native_dtype(_ag.int64)
+    out = input
+    for d, (lo, hi) in sorted(pairs.items()):
+        size, n = shape[d], shape[d] + lo + hi
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(f"pad: Argument #4: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input {list(shape)}")
+        kept = size - max(-lo, 0) - max(-hi, 0)        # circular wraps around what a negative pad leaves
+        if mode == "circular" and (lo > kept or hi > kept):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once: padding ({lo}, {hi}) "
+                               f"at dimension {d} of input {list(shape)}")
+        if n <= 0 or size == 0:
+            raise RuntimeError(f"pad: padding ({lo}, {hi}) at dimension {d} of input {list(shape)} is resulting in "
+                               f"an empty dimension (mode {mode!r})")
+        if lo == 0 and hi == 0:
+            continue
+        src = xp.arange(n, dtype=i64) - lo                    # the input position each output reads
+        if mode == "reflect":
+            src = (size - 1) - xp.abs((size - 1) - xp.abs(src))
+        elif mode == "replicate":
+            src = xp.clip(src, 0, size - 1)
+        else:                                  # torch crops first, then wraps over the kept part
+            src = (xp.arange(n, dtype=i64) - max(lo, 0)) % kept + max(-lo, 0)
+        out = out[(slice(None),) * d + (_wrap(src, be),)]
+    return out
+
+
+def _pad_constant(input, pairs, pad, value):
+    shape = tuple(input.shape)
+    crop = [slice(None)] * input.ndim
+    grow = []
+    for d in range(input.ndim - 1, input.ndim - 1 - len(pairs), -1):
+        lo, hi = pairs[d]
+        if max(-lo, 0) + max(-hi, 0) > shape[d]:
+            raise RuntimeError(f"pad: padding {pad} crops dimension {d} of input {list(shape)} below size 0 "
+                               f"(narrow(): length must be non-negative)")
+        if lo < 0 or hi < 0:
+            crop[d] = slice(max(-lo, 0), shape[d] - max(-hi, 0))
+        grow += [max(lo, 0), max(hi, 0)]
+    out = input[tuple(crop)] if any(c != slice(None) for c in crop) else input
+    if not any(grow):
+        return out if out is not input else input.clone()       # torch returns a new tensor
+    if input.dtype is _ag.bool:
+        value = bool(value)
+    elif not input.dtype.is_floating_point:
+        value = int(value)
+    else:
+        value = float(value)
+    return _ops.pad(out, grow, value=value)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation (as torch): im2col through sliding windows, then one batched matmul."""
     if input.ndim not in (3, 4):
@@ -104,11 +204,34 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d: expected a 4-D weight (out, in/groups, kH, kW), got {tuple(weight.shape)}")
     n, c, h, w = input.shape
     o, cg, kh, kw = weight.shape
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"conv2d: Input type ({input.dtype.name}) and weight type ({weight.dtype.name}) should be "
+                           f"the same")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"conv2d: Input type ({input.dtype.name}) and bias type ({bias.dtype.name}) should be "
+                           f"the same")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"conv2d: kernel size should be greater than zero, but got kernel_height: {kh} "
+                           f"kernel_width: {kw} (weight of shape {tuple(weight.shape)})")
+    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    if any(v <= 0 for v in stride):
+        raise RuntimeError(f"conv2d: non-positive stride is not supported, got stride={stride}")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError(f"conv2d: dilation should be greater than zero, but got {list(dilation)}")
+    if not isinstance(padding, str) and any(v < 0 for v in _pair(padding, 2, "padding")):
+        raise RuntimeError(f"conv2d: negative padding is not supported, got padding={_pair(padding, 2, 'padding')}")
+    if groups <= 0:
+        raise RuntimeError(f"conv2d: non-positive groups is not supported, got groups={groups}")
     if c % groups or o % groups or cg * groups != c:
         raise RuntimeError(f"conv2d: input of shape {tuple(input.shape)} with groups={groups} does not match "
                            f"weight of shape {tuple(weight.shape)} (expected {cg * groups} input channels)")
-    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
-    x = _pad_spatial(input, _conv_padding(padding, (kh, kw), dilation, stride, "conv2d"))
+    pads = _conv_padding(padding, (kh, kw), dilation, stride, "conv2d")
+    ph, pw = h + sum(pads[0]), w + sum(pads[1])
+    if dilation[0] * (kh - 1) + 1 > ph or dilation[1] * (kw - 1) + 1 > pw:
+        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({ph} x {pw}). Kernel size: "
+                           f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
+                           f"greater than actual input size")
+    x = _pad_spatial(input, pads)
     cols = _windows(x, (kh, kw), stride, dilation)                # (N, C, OH, OW, kH, kW)
     oh, ow = cols.shape[2], cols.shape[3]
     cols = cols.reshape(n, groups, cg, oh * ow, kh * kw).permute(0, 1, 3, 2, 4).reshape(n, groups, oh * ow, cg * kh * kw)
@@ -120,40 +243,116 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # --- pooling ----------------------------------------------------------------------------------
-def _pool_windows(input, kernel_size, stride, padding, dilation, value, who):
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{who}: expected a 3-D or 4-D input, got {tuple(input.shape)}")
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, who):
+    """torch's checks and output size (pooling_output_shape) for a 2-D pooling; ints or pairs."""
+    if input.ndim not in (3, 4) or input.numel() == 0 and 0 in tuple(input.shape[-3:]):
+        raise RuntimeError(f"{who}: non-empty 3D or 4D (batch mode) tensor expected for input, got "
+                           f"{tuple(input.shape)}")
     k = _pair(kernel_size, 2, "kernel_size")
-    s = k if stride is None or stride == [] else _pair(stride, 2, "stride")
-    p = _pair(padding, 2, "padding")
+    s = k if stride is None or stride == [] or stride == () else _pair(stride, 2, "stride")
+    p, d = _pair(padding, 2, "padding"), _pair(dilation, 2, "dilation")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{who}: kernel size should be greater than zero, but got kernel_size={k}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{who}: stride should not be zero, but got stride={s}" if 0 in s else
+                           f"{who}: stride should be greater than zero, but got stride={s}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{who}: pad must be non-negative, but got pad: {p}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{who}: dilation should be greater than zero, but got dilation={d}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, got padding={p} "
-                           f"and kernel_size={k}")
-    x = _pad_spatial(input, [(pi, pi) for pi in p], value)
-    win = _windows(x, k, s, _pair(dilation, 2, "dilation"))
-    return win.reshape(*win.shape[:-2], k[0] * k[1]), k
+        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, but got pad={p}, "
+                           f"kernel_size={k} and dilation={d}")
+    out = []
+    for size, ki, si, pi, di in zip(input.shape[-2:], k, s, p, d):
+        o = (size + 2 * pi - di * (ki - 1) - 1 + (si - 1 if ceil_mode else 0)) // si + 1
+        if ceil_mode and (o - 1) * si >= size + pi:      # the last window must start inside the input
+            o -= 1
+        out.append(o)
+    if any(o < 1 for o in out):
+        c = "x".join(str(v) for v in input.shape[-3:-2])
+        raise RuntimeError(f"{who}: Given input size: ({c}x{input.shape[-2]}x{input.shape[-1]}). Calculated output "
+                           f"size: ({c}x{out[0]}x{out[1]}). Output size is too small")
+    return k, s, p, d, tuple(out)
+
+
+def _pool_windows(input, k, s, p, d, out, value):
+    """Windows (..., OH, OW, kH*kW) over input padded by p with `value`, and on the right as far as
+    ceil_mode's extra windows reach."""
+    h, w = input.shape[-2:]
+    right = [max(0, (o - 1) * si + di * (ki - 1) + 1 - size - pi)
+             for o, si, di, ki, size, pi in zip(out, s, d, k, (h, w), p)]
+    x = _pad_spatial(input, [(p[0], right[0]), (p[1], right[1])], value)
+    win = _windows(x, k, s, d)
+    return win.reshape(*win.shape[:-2], k[0] * k[1])
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
-    win, _ = _pool_windows(input, kernel_size, stride, padding, dilation, float("-inf"), "max_pool2d")
-    return win.max(dim=-1).values        # the gradient goes to the first maximum, as torch's
+    """Max over each window, gathered at its argmax (the first maximum, or a NaN, as torch).
+
+    The index is found without recording; the value is then taken from the input by flat index
+    (`take_flat`), so the gradient is scattered to that element only (an inf upstream gradient
+    stays inf there and 0 elsewhere, as torch) and the op is differentiable twice."""
+    k, s, p, d, (oh, ow) = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if input.dtype is _ag.bool:
+        raise NotImplementedError('max_pool2d: "max_pool2d" not implemented for \'bool\'')
+    be = input._backend
+    xp = be.xp
+    h, w = input.shape[-2:]
+    native = input._data.dtype
+    with _ag.no_grad():
+        if input.dtype.is_floating_point:
+            low = float("-inf")
+        else:
+            low = int(xp.iinfo(native).min)
+        win = _pool_windows(input.detach(), k, s, p, d, (oh, ow), low)._data
+    i64 = be.native_dtype(_ag.int64)
+    kidx = xp.astype(xp.argmax(win, axis=-1), i64)                 # (..., OH, OW), first maximum
+    if input.dtype.is_floating_point:
+        nan = xp.isnan(win)
+        if bool(xp.any(nan)):                       # torch takes a window's last NaN
+            last = (k[0] * k[1] - 1) - xp.astype(xp.argmax(xp.astype(xp.flip(nan, axis=-1), i64), axis=-1), i64)
+            kidx = xp.where(xp.any(nan, axis=-1), last, kidx)
+    rows = xp.reshape(xp.arange(oh, dtype=i64) * s[0] - p[0], (oh, 1)) + (kidx // k[1]) * d[0]
+    cols = xp.reshape(xp.arange(ow, dtype=i64) * s[1] - p[1], (1, ow)) + (kidx % k[1]) * d[1]
+    # a window whose real elements are all -inf (or the integer minimum) ties with its padding:
+    # torch then reports the window's first real element
+    pad_hit = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    r0 = xp.reshape(_first_inside(xp, oh, s[0], p[0], d[0], i64), (oh, 1))
+    c0 = xp.reshape(_first_inside(xp, ow, s[1], p[1], d[1], i64), (1, ow))
+    local = xp.where(pad_hit, r0 * w + c0, rows * w + cols)          # index within each (H, W) plane
+    lead = 1
+    for v in input.shape[:-2]:
+        lead *= v
+    planes = xp.reshape(xp.arange(lead, dtype=i64) * (h * w), tuple(input.shape[:-2]) + (1, 1))
+    out = _nn_ops.take_flat(input, planes + local)
+    if return_indices:
+        return out, _wrap(local, be)
+    return out
+
+
+def _first_inside(xp, n, stride, pad, dilation, dtype):
+    """Per output position, the first input coordinate of its window that is not padding."""
+    start = xp.arange(n, dtype=dtype) * stride - pad
+    skip = (-start + dilation - 1) // dilation                         # ceil(-start / dilation)
+    return start + xp.where(start < 0, skip, xp.zeros((), dtype=dtype)) * dilation
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     if ceil_mode:
         raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
-    win, k = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
-    total = win.sum(dim=-1)
+    k, s, p, d, out = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    total = _pool_windows(input, k, s, p, d, out, 0.0).sum(dim=-1)
     if divisor_override:
         return total / divisor_override
-    if count_include_pad or padding == 0 or padding == (0, 0):
+    if count_include_pad or p == (0, 0):
         return total / (k[0] * k[1])
-    ones = _ag.ones(*input.shape[-2:], dtype=input.dtype, device=input.device)
-    counts, _ = _pool_windows(ones.unsqueeze(0), kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
-    return total / counts.sum(dim=-1).squeeze(0)
+    ones = _ag.ones(1, *input.shape[-2:], dtype=input.dtype, device=input.device)
+    counts = _pool_windows(ones, k, s, p, d, out, 0.0).sum(dim=-1)
+    return total / counts.squeeze(0)
 
 
 # --- normalisation ------------------------------------------------------------------------------
@@ -243,8 +442,25 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def one_hot(tensor, num_classes=-1):
-    if num_classes < 0:
-        num_classes = int(tensor.max()) + 1
+    """int64 (..., num_classes) with a 1 at each class index; num_classes=-1 infers max + 1 (torch's
+    checks and messages: int64 input only, values in [0, num_classes))."""
+    if not isinstance(tensor, Tensor) or tensor.dtype is not _ag.int64:
+        got = tensor.dtype.name if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of type LongTensor, got {got}")
+    n = tensor.numel()
+    if num_classes <= 0 and n == 0:                 # torch: also for num_classes=0
+        raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+    if n:
+        lo, hi = int(tensor.min()), int(tensor.max())
+        if lo < 0:
+            raise RuntimeError(f"one_hot: Class values must be non-negative, got {lo}.")
+        if num_classes == -1:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise RuntimeError(f"one_hot: Class values must be smaller than num_classes, got {hi} with "
+                               f"num_classes={num_classes}.")
+    elif num_classes < 0:
+        raise RuntimeError(f"one_hot: num_classes should be positive or -1, got {num_classes}.")
     ar = _ag.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == ar).to(_ag.int64)
 

@@ -29,14 +29,14 @@ def _reduce(loss, reduction, who):
     raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _same_shape(input, target, who):
+def _same_shape(input, target, who, promote=True):
     if not isinstance(target, Tensor):
         raise TypeError(f"{who}: target must be a Tensor, got {type(target).__name__}")
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{who}: target size {tuple(target.shape)} must be the same as input size "
                          f"{tuple(input.shape)}")
-    if target.dtype is not input.dtype:
-        target = target.to(input.dtype)
+    if target.dtype is not input.dtype and not (promote and target.dtype.is_floating_point):
+        target = target.to(input.dtype)        # a float target of another dtype promotes, as torch (not huber)
     return target
 
 
@@ -55,7 +55,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    target = _same_shape(input, target, "huber_loss")
+    target = _same_shape(input, target, "huber_loss", promote=False)
     d = input - target
     a = _ops.abs(d)
     return _reduce(_ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, "huber_loss")
@@ -75,15 +75,18 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w (y log x + (1-y) log(1-x)) with each log clamped at -100, as torch."""
+    if isinstance(target, Tensor) and target.dtype is not input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.name} but expected {input.dtype.name} "
+                           f"(input {input.dtype.name}, target {target.dtype.name})")
     target = _same_shape(input, target, "binary_cross_entropy")
-    if input.numel():
-        lo, hi = float(input.min()), float(input.max())
-        if lo < 0 or hi > 1:
-            raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
-                             f"(got values in [{lo}, {hi}]); use binary_cross_entropy_with_logits on logits")
+    # torch raises for values outside [0, 1], NaN included (a NaN input is not a loss of 100)
+    for name, t in (("input", input), ("target", target)):
+        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
+                               + ("; use binary_cross_entropy_with_logits on logits" if name == "input" else ""))
     loss = _bce(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * (weight if weight.dtype is input.dtype else weight.to(input.dtype))
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
@@ -107,6 +110,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 def _check_class_target(input, target, who, ignore_index):
     """Class-index target: shape input.shape without dim 1 (or () for 1-D input), integer, in range."""
+    if not target.dtype.is_floating_point and target.dtype not in (_ag.int64, _ag.uint8):
+        raise RuntimeError(f"{who}: expected target dtype to be Long or Byte, but got {target.dtype.name}")
     if target.dtype.is_floating_point:
         raise RuntimeError(f"{who}: expected integer class indices (or a float target of the input's shape "
                            f"{tuple(input.shape)} holding class probabilities), got {target.dtype.name} "
@@ -126,6 +131,16 @@ def _check_class_target(input, target, who, ignore_index):
     return c, valid
 
 
+def _check_weight(input, weight, c, who):
+    if weight is None:
+        return
+    if tuple(weight.shape) != (c,):
+        raise ValueError(f"{who}: weight must have shape ({c},), got {tuple(weight.shape)}")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"{who}: expected scalar type {input.dtype.name} but found {weight.dtype.name} "
+                           f"(input {input.dtype.name}, weight {weight.dtype.name})")
+
+
 def _class_last(x):
     """(N, C, d1, ...) -> (N*d1*..., C); (C,) -> (1, C)."""
     if x.ndim == 1:
@@ -140,23 +155,24 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if input.ndim < 1:
         raise ValueError(f"nll_loss: input must have at least 1 dim, got {tuple(input.shape)}")
     c, valid = _check_class_target(input, target, "nll_loss", ignore_index)
-    if weight is not None and tuple(weight.shape) != (c,):
-        raise ValueError(f"nll_loss: weight must have shape ({c},), got {tuple(weight.shape)}")
+    _check_weight(input, weight, c, "nll_loss")
     flat = _class_last(input)
     t = target.reshape(-1)
     v = valid.reshape(-1)
     safe = _ops.where(v, t, 0)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     picked = flat[_ag.arange(flat.shape[0], device=flat.device), safe]
-    w = weight[safe] if weight is not None else _ag.ones(flat.shape[0], dtype=input.dtype, device=input.device)
-    w = w * v.to(input.dtype)
-    loss = -picked * w
+    loss = -picked if weight is None else -picked * weight[safe]
+    # ignored elements are selected out (ATen writes 0 there), so their gradient is 0 even when
+    # the mean divides by a total weight of 0; a multiply by 0 would give 0 * inf = nan
+    loss = _ops.where(v, loss, 0.0)
     if reduction == "none":
         return loss.reshape(target.shape)
     if reduction == "sum":
         return loss.sum()
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    w = v.to(input.dtype) if weight is None else _ops.where(v, weight[safe], 0.0)
+    return loss.sum() / w.sum()
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -166,6 +182,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     cdim = 0 if input.ndim == 1 else 1
     c = input.shape[cdim]
+    if not target.dtype.is_floating_point and target.dtype not in (_ag.int64, _ag.uint8):
+        raise RuntimeError(f"cross_entropy: expected target dtype to be Long or Byte, but got {target.dtype.name}")
+    _check_weight(input, weight, c, "cross_entropy")
     if input.ndim == 2 and weight is None and label_smoothing == 0 and not target.dtype.is_floating_point \
             and reduction in ("mean", "sum", "none"):                        # the common case, fused
         if tuple(target.shape) != (input.shape[0],):
@@ -192,9 +211,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0:
         return nll
-    valid = (target != ignore_index).to(input.dtype)
+    keep = target != ignore_index
+    valid = keep.to(input.dtype)
     smooth = -(logp * weight.reshape(wshape)).sum(cdim) if weight is not None else -logp.sum(cdim)
-    smooth = smooth * valid
+    smooth = _ops.where(keep, smooth, 0.0)               # ATen's masked_fill: selected out, gradient 0
     if reduction == "mean":
         if weight is not None:
             safe = _ops.where(target != ignore_index, target, 0)

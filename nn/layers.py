@@ -48,6 +48,10 @@ class Linear(Module):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
+        if input.dtype is not self.weight.dtype:
+            raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): mat1 and "
+                               f"mat2 must have the same dtype, but got input {input.dtype.name} and weight "
+                               f"{self.weight.dtype.name}")
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
@@ -58,11 +62,19 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"Conv2d: groups must be a positive integer, got {groups!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode {padding_mode!r} is not supported (only 'zeros')")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"but got padding_mode={padding_mode!r}")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv2d: invalid padding string {padding!r}, should be one of 'valid' or 'same'")
+            if padding == "same" and F._pair(stride, 2, "stride") != (1, 1):
+                raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = F._pair(kernel_size, 2, "kernel_size")
         self.stride = F._pair(stride, 2, "stride")
@@ -84,7 +96,15 @@ class Conv2d(Module):
         if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
             raise RuntimeError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input (N, "
                                f"{self.in_channels}, H, W), got {tuple(input.shape)}")
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if input.dtype is not self.weight.dtype:
+            raise RuntimeError(f"Conv2d({self.in_channels}, {self.out_channels}): Input type ({input.dtype.name}) and "
+                               f"weight type ({self.weight.dtype.name}) should be the same")
+        if self.padding_mode == "zeros":
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        # torch pads with the mode first, then convolves without padding
+        (t, b), (l, r) = F._conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, "Conv2d")
+        return F.conv2d(F.pad(input, (l, r, t, b), self.padding_mode), self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -96,6 +116,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
