@@ -291,6 +291,5 @@ def test_gelu_tanh_grad_saturates_float32():
     _gelu_tanh_grad_vs_torch("float32")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #12: gelu-tanh grad NaN at ±300; fixed in autograd/ops")
 def test_gelu_tanh_grad_saturates_float16():
     _gelu_tanh_grad_vs_torch("float16")

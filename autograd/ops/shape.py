@@ -283,7 +283,7 @@ def select(x, dim, index):
     return getitem(x, tuple(idx))
 
 
-@op(method=False)
+@op(method=False, export=False)     # torch has no torch.pad: users reach it as nn.functional.pad
 def pad(input, pad, mode="constant", value=0.0):
     x = input
     """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim."""
