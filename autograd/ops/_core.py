@@ -44,7 +44,9 @@ def apply(op, inputs, *params):
     try:
         out = op.forward(be, *args, *params)
     except (ValueError, TypeError, IndexError) as e:
-        raise _op_error(op.name, inputs, e) from None
+        out = _bool_arith(op, be, args, params)
+        if out is None:
+            raise _op_error(op.name, inputs, e) from None
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
         out = be.asarray(out)
     if state.anomaly:
@@ -56,6 +58,23 @@ def apply(op, inputs, *params):
     if op.view:                # a view shares its base's version counter, recorded or not
         res._vc = inputs[0]._vc
     return res
+
+
+#: ops PyTorch defines on bool tensors (+ is or, * is and) that the array API leaves to integers
+_BOOL_ARITH = frozenset(("add", "mul", "maximum", "minimum"))
+
+
+def _bool_arith(op, be, args, params):
+    """op on bool arrays through uint8, for a backend that refuses bool arithmetic (array_api_strict);
+    None where that does not apply. Reached only after the backend refused, so costs nothing else."""
+    if op.name not in _BOOL_ARITH:
+        return None
+    xp = be.xp
+    b = be.native_dtype(_dt.bool_)
+    if not all(a.dtype == b for a in args):
+        return None
+    u8 = be.native_dtype(_dt.uint8)
+    return xp.astype(op.forward(be, *(xp.astype(a, u8) for a in args), *params), b)
 
 
 def device_error(name, inputs):

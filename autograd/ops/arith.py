@@ -86,9 +86,9 @@ def _zeros(t):
     return zeros_like(t)
 
 
-def _check_alpha(input, other, alpha, name):
-    """PyTorch's rules for add/sub's alpha: no float alpha for an integer result, a bool alpha only
-    for a bool one."""
+def _scaled(input, other, alpha, name):
+    """other * alpha for add/sub, with PyTorch's rules for alpha: no float alpha for an integer
+    result, a bool alpha only for a bool one, alpha cast to the result's dtype."""
     dt = pair(input, other, name)[0].dtype
     if isinstance(alpha, bool):
         if dt is not _dt.bool_:
@@ -96,21 +96,20 @@ def _check_alpha(input, other, alpha, name):
     elif not isinstance(alpha, int) and not dt.is_floating_point:
         raise RuntimeError(f"{name}: For integral input tensors, argument alpha must not be a floating point "
                            f"number (got alpha={alpha} with {dt.name})")
+    return other * (bool(alpha) if dt is _dt.bool_ else alpha)
 
 
 @op()
 def add(input, other, *, alpha=1):
-    if alpha != 1 or isinstance(alpha, bool):
-        _check_alpha(input, other, alpha, "add")
-        other = other * alpha
+    if type(alpha) is not int or alpha != 1:
+        other = _scaled(input, other, alpha, "add")
     return binary(Add, input, other)
 
 
 @op(aliases=("subtract",))
 def sub(input, other, *, alpha=1):
-    if alpha != 1 or isinstance(alpha, bool):
-        _check_alpha(input, other, alpha, "sub")
-        other = other * alpha
+    if type(alpha) is not int or alpha != 1:
+        other = _scaled(input, other, alpha, "sub")
     return binary(Sub, input, other)
 
 
@@ -133,13 +132,15 @@ def div(input, other, *, rounding_mode=None):
         if a._data.dtype != b._data.dtype:
             dt = result_dtype(a, b)
             if not dt.is_floating_point:     # each operand straight to float: never through uint8
-                a, b = a.to(_default_dtype()), b.to(_default_dtype())
-    if not a.dtype.is_floating_point:       # true division of integers gives the default float
+                dt = _default_dtype()
+            if dt is not _dt.float16:        # (float16 with a 0-d operand: pair computes it in float32)
+                a, b = a.to(dt), b.to(dt)
+        elif not a.dtype.is_floating_point:  # true division of integers gives the default float
+            a, b = a.to(_default_dtype()), b.to(_default_dtype())
+    elif not a.dtype.is_floating_point:
         a = a.to(_default_dtype())
-        if isinstance(b, Tensor):
-            b = b.to(_default_dtype())
-        elif isinstance(b, int):
-            b = float(b)
+        if isinstance(b, int):
+            b = float(b)                      # not wrapped into a's integer dtype first
     try:
         a, b = pair(a, b, "div")
     except Float32Math:
@@ -342,7 +343,14 @@ _CMP = {"eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y:
 def compare(a, b, name):
     a, b = pair(a, b, name)
     be = a._backend
-    return _wrap(be.asarray(_CMP[name](a._data, b._data)), be)
+    try:
+        out = _CMP[name](a._data, b._data)
+    except TypeError:
+        if a.dtype is not _dt.bool_:      # bool < bool: array_api_strict orders integers only
+            raise
+        u8 = be.native_dtype(_dt.uint8)
+        out = _CMP[name](be.xp.astype(a._data, u8), be.xp.astype(b._data, u8))
+    return _wrap(be.asarray(out), be)
 
 
 @op()
