@@ -140,6 +140,10 @@ def in_float32(fn, a, b):
     return fn(a, b).to(_F16)
 
 
+_INT_RANGE = {d: ((-(1 << (8 * d.itemsize - 1)), (1 << (8 * d.itemsize - 1)) - 1) if d.is_signed
+                   else (0, (1 << (8 * d.itemsize)) - 1)) for d in _dt.ALL if d.category == 1}
+
+
 def wrap_int(x, dt, name):
     """A Python int as a value of integer dtype dt, wrapped around as PyTorch's C++ cast does
     (`uint8 + 300` adds 44)."""
@@ -177,7 +181,9 @@ def as_tensor_like(x, ref: Tensor, name="op"):
         if not isinstance(x, (float, int)):
             x = x.item()                      # a NumPy scalar
         if dt.category == 1 and not isinstance(x, bool):
-            x = wrap_int(x, dt, name)
+            lo, hi = _INT_RANGE[dt]
+            if not lo <= x <= hi:
+                x = wrap_int(x, dt, name)
         return _wrap(be.asarray(x, dtype=be.native_dtype(dt)), be)
     from ..tensor import tensor
     try:

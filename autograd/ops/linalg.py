@@ -69,19 +69,22 @@ def _operands(name, a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         bad = b if isinstance(a, Tensor) else a
         raise TypeError(f"{name}(): expected Tensor operands, got {type(bad).__name__}")
-    if a._data.dtype != b._data.dtype:
+    da = a._data.dtype
+    if da != b._data.dtype:
         raise RuntimeError(f"{name}: expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
                            f"{b.dtype.name} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
     if a._backend is not b._backend:
         device_error(name, (a, b))
-    if a.dtype is _dt.bool_:
+    if a._backend.dtype_from_native(da) is _dt.bool_:
         raise NotImplementedError(f"{name}: not implemented for bool tensors (shapes {tuple(a.shape)} and "
                                   f"{tuple(b.shape)})")
 
 
 @op()
 def matmul(input, other):
-    _operands("matmul", input, other)
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._data.dtype != other._data.dtype \
+            or input._backend.dtype_from_native(input._data.dtype) is _dt.bool_:
+        _operands("matmul", input, other)            # raises the error PyTorch raises
     return apply(Matmul, (input, other))
 
 
