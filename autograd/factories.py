@@ -95,12 +95,73 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         arr = be.asarray(host, dtype=be.native_dtype(dt), copy=True)
         return _leaf(arr, be, requires_grad)
     data = _flatten_tensors(data)
-    dt = _dtype(dtype, _infer_dtype(data))
+    inferred = _infer_dtype(data)
+    dt = _dtype(dtype, inferred)
     try:
-        arr = be.asarray(data, dtype=be.native_dtype(dt), copy=True)
+        if dt.category == 1:
+            arr = _int_array(be, data, dt, inferred.is_floating_point, "tensor()")
+        else:
+            arr = be.asarray(data, dtype=be.native_dtype(dt), copy=True)
     except (ValueError, TypeError) as e:
         raise ValueError(f"tensor(): could not build a tensor from the data: {e}") from None
     return _leaf(arr, be, requires_grad)
+
+
+def _int_range(dt, from_float):
+    """The values PyTorch's checked conversion accepts for integer dtype dt: its range, and for an
+    unsigned dtype also negative ints down to -max (they wrap: tensor([-1], dtype=uint8) is 255)."""
+    bits = dt.itemsize * 8
+    if dt.is_signed:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    hi = (1 << bits) - 1
+    return (0 if from_float else -hi), hi
+
+
+def _int_array(be, data, dt, floats, name):
+    """Python data as an integer array of dtype dt: staged at int64 (or float64 for floats),
+    range-checked as PyTorch does, then cast (wrapping, truncating toward zero)."""
+    xp = be.xp
+    stage = _dt.float64 if floats else _dt.int64
+    try:
+        arr = be.asarray(data, dtype=be.native_dtype(stage), copy=True)
+    except OverflowError:
+        raise RuntimeError(f"{name}: Overflow when unpacking long long: a value does not fit in int64") from None
+    if stage is dt:
+        return arr
+    if arr.size == 0:
+        return xp.astype(arr, be.native_dtype(dt))
+    lo, hi = _int_range(dt, floats)
+    if floats:
+        bad = bool(xp.any(xp.isnan(arr))) or bool(xp.any(arr < lo)) or bool(xp.any(arr > hi))
+    else:
+        bad = bool(xp.any(arr < lo)) or bool(xp.any(arr > hi))
+    if bad:
+        raise RuntimeError(f"{name}: value cannot be converted to type {dt.name} without overflow "
+                           f"(accepted: {lo} to {hi})")
+    return xp.astype(arr, be.native_dtype(dt))
+
+
+def _fill_value(value, dt, name):
+    """A Python number converted to dtype dt with PyTorch's checks (full(), full_like())."""
+    import math
+    if dt is _dt.bool_:
+        return bool(value)
+    if dt.is_floating_point:
+        value = float(value)
+        big = {2: 65504.0, 4: 3.4028234663852886e38}.get(dt.itemsize)
+        if big is not None and math.isfinite(value) and abs(value) > big:
+            raise RuntimeError(f"{name}: value {value} cannot be converted to type {dt.name} without overflow")
+        return value
+    floats = isinstance(value, float)
+    lo, hi = _int_range(dt, floats)
+    if (floats and not math.isfinite(value)) or not lo <= value <= hi:
+        raise RuntimeError(f"{name}: value {value} cannot be converted to type {dt.name} without overflow")
+    v = int(value)                      # toward zero, as a C++ cast
+    bits = dt.itemsize * 8
+    v &= (1 << bits) - 1
+    if dt.is_signed and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return v
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -139,13 +200,16 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    default = None
-    if dtype is None:
-        default = _infer_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    """A tensor filled with fill_value; its dtype inferred as PyTorch does (7 -> int64, True -> bool,
+    7.0 -> the default float)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _filled((size,) if isinstance(size, int) else (tuple(size),), fill_value, dtype, device,
-                   requires_grad, default)
+    if not isinstance(fill_value, numbers.Real):
+        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
+    dt = _dtype(dtype, _infer_dtype(fill_value))
+    fill_value = _fill_value(fill_value, dt, "full")
+    return _filled((size,) if isinstance(size, int) else (tuple(size),), fill_value, dt, device,
+                   requires_grad)
 
 
 def _like(t, dtype, device):
@@ -172,23 +236,62 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from start (inclusive) to end (exclusive) by step. Integer dtypes are computed in
+    integers (exact beyond 2**53); any float argument makes the default float dtype."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
+    for v in vals:
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange(): start, end and step must be numbers, got {type(v).__name__}")
+    s, e, st = vals
+    if st == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not (math.isfinite(s) and math.isfinite(e)):
+        raise RuntimeError(f"arange: unsupported range: {s} -> {e}")
+    if not ((st > 0 and e >= s) or (st < 0 and e <= s)):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={s}, end={e}, step={st})")
     be = _backend_for(device)
-    dt = _dtype(dtype, _infer_dtype(vals))
-    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = be.xp.arange(n, dtype=be.native_dtype(_dt.float64)) * vals[2] + vals[0]
-    return _leaf(be.xp.astype(arr, be.native_dtype(dt)), be, requires_grad)
+    floats = any(isinstance(v, float) or not isinstance(v, numbers.Integral) for v in vals)
+    dt = _dtype(dtype, _config.dtype if floats else _dt.int64)
+    xp = be.xp
+    if dt.is_floating_point:
+        n = math.ceil((e - s) / st)
+        arr = xp.arange(n, dtype=be.native_dtype(_dt.float64)) * st + s       # PyTorch: start + step * i
+        return _leaf(xp.astype(arr, be.native_dtype(dt)), be, requires_grad)
+    si, ei, sti = int(s), int(e), int(st)          # as PyTorch: truncated toward zero
+    if sti == 0:
+        raise ValueError(f"arange: step must be nonzero (step {st} truncates to 0 for {dt.name})")
+    # int64 sizes come from the truncated ints; other integer dtypes' from the original numbers
+    n = -((si - ei) // sti) if dt is _dt.int64 else math.ceil((e - s) / st)
+    i64 = be.native_dtype(_dt.int64)
+    arr = xp.arange(max(n, 0), dtype=i64) * xp.asarray(sti, dtype=i64) + xp.asarray(si, dtype=i64)
+    return _leaf(xp.astype(arr, be.native_dtype(dt)), be, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """steps values from start to end inclusive, in the default float dtype unless dtype is given
+    (integer dtypes truncate, as PyTorch)."""
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative (got {steps})")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
     be = _backend_for(device)
     dt = _dtype(dtype)
-    arr = be.xp.linspace(float(start), float(end), int(steps), dtype=be.native_dtype(_dt.float64))
-    return _leaf(be.xp.astype(arr, be.native_dtype(dt)), be, requires_grad)
+    xp = be.xp
+    f64 = be.native_dtype(_dt.float64)
+    if dt.is_floating_point or steps < 2:
+        arr = xp.linspace(float(start), float(end), int(steps), dtype=f64)
+    else:             # PyTorch's integer kernel: from the nearer end, in double, then truncated
+        step = (float(end) - float(start)) / (steps - 1)
+        i = xp.arange(steps, dtype=f64)
+        arr = xp.where(i < steps // 2, float(start) + step * i, float(end) - step * (steps - 1 - i))
+    return _leaf(xp.astype(arr, be.native_dtype(dt)), be, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -197,15 +300,23 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _leaf(be.xp.eye(n, m if m is not None else n, dtype=be.native_dtype(dt)), be, requires_grad)
 
 
+def _floating_only(dt, name):
+    if not dt.is_floating_point:
+        raise NotImplementedError(f"{name}: not implemented for {dt.name} (random floats need a floating "
+                                  f"point dtype; use randint for integers)")
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     be = _backend_for(device)
     dt = _dtype(dtype)
+    _floating_only(dt, "rand")
     return _leaf(be.uniform(_size(size), 0.0, 1.0, be.native_dtype(dt)), be, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     be = _backend_for(device)
     dt = _dtype(dtype)
+    _floating_only(dt, "randn")
     return _leaf(be.normal(_size(size), 0.0, 1.0, be.native_dtype(dt)), be, requires_grad)
 
 
@@ -230,11 +341,13 @@ def randperm(n, dtype=None, device=None, generator=None):
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
     dt, dev = _like(t, dtype, device)
+    _floating_only(_dtype(dt), "rand_like")
     return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
     dt, dev = _like(t, dtype, device)
+    _floating_only(_dtype(dt), "randn_like")
     return randn(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 

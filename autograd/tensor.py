@@ -349,6 +349,14 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    def __format__(self, format_spec):
+        """As PyTorch: a 0-d Tensor formats as its Python number (`f"{loss:.4f}"`); anything else
+        (more dims, or a subclass such as Parameter) as object does: str() for an empty spec,
+        else TypeError."""
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     # --- operators ---------------------------------------------------------------
     # +, -, * go straight to the primitive: a call less on the hottest path
     def __add__(self, o): return _ops.binary(_ops.Add, self, o)

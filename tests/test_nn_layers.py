@@ -291,5 +291,7 @@ def test_gelu_tanh_grad_saturates_float32():
     _gelu_tanh_grad_vs_torch("float32")
 
 
-def test_gelu_tanh_grad_saturates_float16():
+def test_gelu_tanh_grad_saturates_float16(device):
+    if device == "array_api_strict":
+        pytest.skip("array_api_strict has no float16")
     _gelu_tanh_grad_vs_torch("float16")

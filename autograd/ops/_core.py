@@ -45,7 +45,9 @@ def apply(op, inputs, *params):
     try:
         out = op.forward(be, *args, *params)
     except (ValueError, TypeError, IndexError) as e:
-        raise _op_error(op.name, inputs, e) from None
+        out = _bool_arith(op, be, args, params)
+        if out is None:
+            raise _op_error(op.name, inputs, e) from None
     finally:
         be.exit_quiet(quiet)
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
@@ -61,18 +63,50 @@ def apply(op, inputs, *params):
     return res
 
 
+#: ops PyTorch defines on bool tensors (+ is or, * is and) that the array API leaves to integers
+_BOOL_ARITH = frozenset(("add", "mul", "maximum", "minimum"))
+
+
+def _bool_arith(op, be, args, params):
+    """op on bool arrays through uint8, for a backend that refuses bool arithmetic (array_api_strict);
+    None where that does not apply. Reached only after the backend refused, so costs nothing else."""
+    if op.name not in _BOOL_ARITH:
+        return None
+    xp = be.xp
+    b = be.native_dtype(_dt.bool_)
+    if not all(a.dtype == b for a in args):
+        return None
+    u8 = be.native_dtype(_dt.uint8)
+    return xp.astype(op.forward(be, *(xp.astype(a, u8) for a in args), *params), b)
+
+
 def device_error(name, inputs):
     devs = ", ".join(str(t.device) for t in inputs)
     raise RuntimeError(f"{name}: expected all tensors on the same device, but found tensors on {devs}")
 
 
 def _op_error(name, inputs, e):
+    if name in ("sub", "neg") and any(t.dtype is _dt.bool_ for t in inputs):
+        return bool_sub_error(name, inputs)
     desc = ", ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs)
     msg = str(e)
     if "broadcast" in msg:
         return RuntimeError(f"{name}: shapes {' and '.join(str(tuple(t.shape)) for t in inputs)} are not "
                             f"broadcastable")
     return type(e)(f"{name}: invalid input ({desc}): {msg}")
+
+
+def bool_sub_error(name, inputs):
+    """PyTorch refuses - on bool tensors (NumPy refuses bool - bool only)."""
+    if name == "neg":
+        return RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    shapes = " and ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs if isinstance(t, Tensor))
+    if len(inputs) == 2 and all(t.dtype is _dt.bool_ for t in inputs):
+        return RuntimeError(f"sub: Subtraction, the `-` operator, with two bool tensors is not supported "
+                            f"({shapes}). Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError(f"sub: Subtraction, the `-` operator, with a bool tensor is not supported ({shapes}). "
+                        f"If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def is_scalar(x):
@@ -89,24 +123,70 @@ def _scalar_dtype(x):
     raise TypeError(f"unsupported scalar type {type(x).__name__} (complex numbers are not supported)")
 
 
+_F32, _F64, _F16 = _dt.float32, _dt.float64, _dt.float16
+
+#: ops PyTorch computes in float32 when a float16 tensor meets a Python scalar or a 0-d tensor
+#: (its CPU kernels read the scalar's original value at float precision: `h * 1e-8` is not `h * 0`)
+FLOAT32_SCALAR_OPS = frozenset(("mul", "div"))
+
+
+class Float32Math(Exception):
+    """Raised by `pair` for a float16 op PyTorch computes in float32 (see FLOAT32_SCALAR_OPS);
+    the op's public function catches it and calls `in_float32`. An exception, not a check,
+    keeps the float32 path free of it (try costs nothing in Python 3.11+)."""
+
+
+def in_float32(fn, a, b):
+    """fn(a, b) computed in float32 and rounded to float16 once, as PyTorch does."""
+    a = a.to(_F32) if isinstance(a, Tensor) else a
+    b = b.to(_F32) if isinstance(b, Tensor) else b
+    return fn(a, b).to(_F16)
+
+
+_INT_RANGE = {d: ((-(1 << (8 * d.itemsize - 1)), (1 << (8 * d.itemsize - 1)) - 1) if d.is_signed
+                   else (0, (1 << (8 * d.itemsize)) - 1)) for d in _dt.ALL if d.category == 1}
+
+
+def wrap_int(x, dt, name):
+    """A Python int as a value of integer dtype dt, wrapped around as PyTorch's C++ cast does
+    (`uint8 + 300` adds 44)."""
+    if not -(1 << 63) <= x < (1 << 63):
+        raise OverflowError(f"{name}: Python int {x} is too big to convert to a tensor (int64 range)")
+    bits = dt.itemsize * 8
+    x &= (1 << bits) - 1
+    if dt.is_signed and x >= 1 << (bits - 1):
+        x -= 1 << bits
+    return x
+
+
 def as_tensor_like(x, ref: Tensor, name="op"):
-    """x (Tensor, scalar, NumPy array) as a Tensor on ref's backend."""
+    """x (Tensor, scalar, NumPy array) as a Tensor on ref's backend, of PyTorch's common dtype with
+    ref for a scalar (the scalar is "wrapped": it only decides the dtype when of a higher category)."""
     if isinstance(x, Tensor):
         return x
     be = ref._backend
     if type(x) is float or type(x) is int:   # the common case: a Python number with a float tensor
         dt = ref._data.dtype
-        if be.dtype_from_native(dt).is_floating_point:
+        d = be.dtype_from_native(dt)
+        if d is _F32 or d is _F64:
             return _wrap(be.asarray(x, dtype=dt), be)
     if is_scalar(x):
         sd = _scalar_dtype(x)
         rd = ref.dtype
+        if rd is _dt.bool_ and name == "sub":
+            raise bool_sub_error(name, (ref,))
         if sd.category > rd.category:
             dt = _default_dtype() if sd.is_floating_point else sd
         else:
             dt = rd
+            if dt is _F16 and name in FLOAT32_SCALAR_OPS and not isinstance(x, bool):
+                raise Float32Math
         if not isinstance(x, (float, int)):
             x = x.item()                      # a NumPy scalar
+        if dt.category == 1 and not isinstance(x, bool):
+            lo, hi = _INT_RANGE[dt]
+            if not lo <= x <= hi:
+                x = wrap_int(x, dt, name)
         return _wrap(be.asarray(x, dtype=be.native_dtype(dt)), be)
     from ..tensor import tensor
     try:
@@ -133,20 +213,28 @@ def result_dtype(*ts):
 
 
 def pair(a, b, name):
-    """Two operands as Tensors on one backend with a common dtype."""
+    """Two operands as Tensors on one backend with PyTorch's common dtype. Raises Float32Math
+    where PyTorch computes a float16 result in float32 (FLOAT32_SCALAR_OPS)."""
     if not isinstance(a, Tensor):
         a = as_tensor_like(a, b, name)
     elif not isinstance(b, Tensor):
         b = as_tensor_like(b, a, name)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
+        if name == "sub" and (a.dtype is _dt.bool_ or b.dtype is _dt.bool_):
+            raise bool_sub_error(name, (a, b))
         dt = result_dtype(a, b)
+        if dt is _F16 and name in FLOAT32_SCALAR_OPS and not b._data.ndim:
+            raise Float32Math                  # a 0-d tensor as second operand counts as a scalar
         a, b = a.to(dt), b.to(dt)
     return a, b
 
 
 def binary(op, a, b):
-    a, b = pair(a, b, op.name)
+    try:
+        a, b = pair(a, b, op.name)
+    except Float32Math:
+        return in_float32(lambda x, y: binary(op, x, y), a, b)
     return apply(op, (a, b))
 
 

@@ -1,8 +1,11 @@
-"""Linear algebra: matmul (with mm and bmm) and the fused transposed product its gradient uses."""
+"""Linear algebra: matmul, mm and bmm (PyTorch's checks: one dtype, mm exactly 2-D, bmm exactly 3-D),
+and the fused transposed product their gradients use."""
 from __future__ import annotations
 
+from backends import dtypes as _dt
 from ..graph import primitive
-from ._core import apply, pair
+from ..tensor import Tensor
+from ._core import apply, device_error
 from ._registry import op
 
 
@@ -61,10 +64,57 @@ class MatmulT:
         return ga, gb
 
 
-@op(aliases=("mm", "bmm"))
+def _operands(name, a, b):
+    """matmul's family takes tensors of one dtype, as PyTorch: no promotion, bool refused."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        bad = b if isinstance(a, Tensor) else a
+        raise TypeError(f"{name}(): expected Tensor operands, got {type(bad).__name__}")
+    da = a._data.dtype
+    if da != b._data.dtype:
+        raise RuntimeError(f"{name}: expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
+                           f"{b.dtype.name} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    if a._backend is not b._backend:
+        device_error(name, (a, b))
+    if a._backend.dtype_from_native(da) is _dt.bool_:
+        raise NotImplementedError(f"{name}: not implemented for bool tensors (shapes {tuple(a.shape)} and "
+                                  f"{tuple(b.shape)})")
+
+
+@op()
 def matmul(input, other):
-    a, b = pair(input, other, "matmul")
-    return apply(Matmul, (a, b))
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._data.dtype != other._data.dtype \
+            or input._backend.dtype_from_native(input._data.dtype) is _dt.bool_:
+        _operands("matmul", input, other)            # raises the error PyTorch raises
+    return apply(Matmul, (input, other))
+
+
+@op()
+def mm(input, mat2):
+    """The product of two matrices (exactly 2-D, no broadcasting)."""
+    _operands("mm", input, mat2)
+    if input.ndim != 2 or mat2.ndim != 2:
+        which = "self" if input.ndim != 2 else "mat2"
+        raise RuntimeError(f"mm: {which} must be a matrix (got shapes {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)})")
+    (n, k), (k2, m) = input.shape, mat2.shape
+    if k != k2:
+        raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    return apply(Matmul, (input, mat2))
+
+
+@op()
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors with equal batch sizes (no broadcasting)."""
+    _operands("bmm", input, mat2)
+    if input.ndim != 3 or mat2.ndim != 3:
+        which = "batch1" if input.ndim != 3 else "batch2"
+        raise RuntimeError(f"bmm: {which} must be a 3D tensor (got shapes {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)})")
+    (b, _, k), (b2, k2, _) = input.shape, mat2.shape
+    if b != b2 or k != k2:
+        raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] "
+                           f"but got: [{b2}, {k2}] (shapes {tuple(input.shape)} and {tuple(mat2.shape)})")
+    return apply(Matmul, (input, mat2))
 
 
 from .shape import broadcast_shapes  # noqa: E402 - Matmul's rule uses it

@@ -260,6 +260,8 @@ def rsqrt(input):
 
 @op(inplace=True)
 def square(input):
+    if input.dtype.name == "bool":          # torch squares a bool tensor as int64
+        input = input.long()
     return input * input
 
 
