@@ -1,7 +1,17 @@
 """Indexing: `x[index]` (basic indexing is a view, advanced indexing a copy), its adjoint
-scatter-add, and the out-of-place `index_put` that a recorded `x[index] = v` becomes."""
+scatter-add, and the out-of-place `index_put` that a recorded `x[index] = v` becomes.
+
+Also what every view op shares: a view remembers its root base and the chain of view ops
+(op, params) that derives it from that base (`ViewInfo`, set by `as_view`), and the storage's
+live views are listed beside its version counter. An in-place write through a view records
+`CopySlices` on the base (the base with the view's region replaced: PyTorch's rebase), and views
+whose base gained history re-derive theirs from it (see inplace.py).
+"""
 from __future__ import annotations
 
+import weakref
+
+from ..grad_mode import state
 from ..graph import primitive
 from ..tensor import Tensor
 from ._core import apply, as_tensor_like, device_error, zeros_like_scalar
@@ -46,12 +56,84 @@ class IndexPut:
         return gx, gv
 
 
+@primitive()
+class CopySlices:
+    """base with the view that `steps` derives from it replaced by value (broadcast): the recorded
+    form of an in-place write into a view, which becomes the base's new history."""
+    def forward(B, base, value, steps):
+        out = B.xp.asarray(base, copy=True)
+        B.setitem(derive(B, out, steps), (...,), value)
+        return out
+
+    def backward(ctx, g):
+        need_base, need_value = ctx.needs_input_grad
+        gb = apply(CopySlices, (g, zeros_like_scalar(g)), ctx.steps) if need_base else None
+        return gb, (replay(g, ctx.steps) if need_value else None)
+
+
+def derive(B, arr, steps):
+    """The view `steps` takes of backend array arr (a view, never a copy)."""
+    for op, params in steps:
+        arr = op.forward(B, arr, *params)
+    return arr
+
+
+def replay(t, steps):
+    """The view `steps` takes of tensor t, recorded (a view's history re-derived from its base)."""
+    for op, params in steps:
+        t = apply(op, (t,), *params)
+    return t
+
+
+class ViewInfo:
+    """How a view came to be: its root `base`, the view ops `steps` ((op, params), ...) that derive it
+    from that base, whether one of them ran without grad mode (`no_grad`) and, for outputs of ops
+    that return several views (unbind, split), `multi` = (op name, output index)."""
+    __slots__ = ("base", "steps", "no_grad", "multi")
+
+
+class _Views(list):
+    """Weak references to the live views of one storage, kept beside its version counter."""
+    __slots__ = ("limit",)
+
+
+def as_view(out, x, op, params, multi=None):
+    """Mark `out`, which is `op(x, *params)` sharing x's storage, a view of x's root base."""
+    parent = getattr(x, "_view", None)
+    v = ViewInfo()
+    if parent is None:
+        v.base, v.steps, v.no_grad, v.multi = x, ((op, params),), not state.enabled, multi
+    else:
+        v.base, v.steps = parent.base, parent.steps + ((op, params),)
+        v.no_grad, v.multi = parent.no_grad or not state.enabled, parent.multi or multi
+    out._view = v
+    vc = out._vc = x._vc
+    if len(vc) == 1:
+        views = _Views()
+        views.limit = 64
+        vc.append(views)
+    views = vc[1]
+    views.append(weakref.ref(out))
+    if len(views) > views.limit:                 # drop dead views now and then: amortized O(1)
+        views[:] = [r for r in views if r() is not None]
+        views.limit = max(64, 2 * len(views))
+    return out
+
+
+def live_views(vc):
+    """The live views sharing version counter vc."""
+    if len(vc) < 2:
+        return []
+    return [w for w in (r() for r in vc[1]) if w is not None]
+
+
 def getitem(x, index):
     index, basic = convert_index(x, index)
     out = apply(Getitem, (x,), index, basic)
     if not basic:              # advanced indexing copies: its own version counter
         out._vc = [0]
-    return out
+        return out
+    return as_view(out, x, Getitem, (index, basic))
 
 
 def index_add_zeros(g, index, shape, basic):
@@ -73,6 +155,7 @@ def convert_index(x, index):
         index = (index,)
     out = []
     basic = True
+    ellipsis = False
     B = x._backend
     for i in index:
         if isinstance(i, Tensor):
@@ -89,5 +172,11 @@ def convert_index(x, index):
             basic = False
         else:
             out.append(i)
+            if i is Ellipsis:
+                ellipsis = True
+    if basic and not ellipsis:
+        # with an Ellipsis, NumPy returns a 0-d view for a full integer index, not a scalar copy
+        # (x[1, 2] must share storage so that x[1, 2].add_(1) writes into x)
+        out.append(Ellipsis)
     # bounds are checked by the backend; re-raised by apply with the op's name
     return tuple(out), basic
