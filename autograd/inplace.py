@@ -21,7 +21,7 @@ from backends import dtypes as _dt
 from .grad_mode import no_grad, state
 from .graph import record
 from . import ops
-from .ops.index import CopySlices, live_views, replay
+from .ops.index import CopySlices, live_views, replay, view_info
 from .tensor import Tensor, _wrap
 
 
@@ -65,7 +65,7 @@ def _recording(self, others):
         return False
     if self._rg or any(isinstance(o, Tensor) and o._rg for o in others):
         return True
-    view = getattr(self, "_view", None)          # a view made without grad of a base that requires it
+    view = view_info(self)          # a view made without grad of a base that requires it
     return view is not None and view.base._rg
 
 
@@ -85,7 +85,7 @@ def _result(self, res, name):
 def _write(self, res, name):
     """Write tensor `res` into self's storage (same shape; cast within a category)."""
     res = _result(self, res, name)
-    _check_overlap(self, getattr(self, "_view", None), name)
+    _check_overlap(self, view_info(self), name)
     self._data[...] = res._data
     self._vc[0] += 1
 
@@ -98,7 +98,7 @@ def apply_(self, fn, name, *others):
             res = fn(self)
         _write(self, res, name)
         return self
-    view = getattr(self, "_view", None)
+    view = view_info(self)
     if view is not None:
         return _apply_to_view(self, view, fn, name)
     be = self._backend
@@ -172,7 +172,7 @@ def binary_(self, o, kind, alpha=1):
     try:
         arr = getattr(self._data, _FAST[kind])(od)
     except (ValueError, TypeError) as e:
-        _check_overlap(self, getattr(self, "_view", None), name)
+        _check_overlap(self, view_info(self), name)
         raise RuntimeError(f"{name}: cannot apply to shapes {tuple(self.shape)} and "
                            f"{tuple(getattr(od, 'shape', ()))}: {e}") from None
     if arr is NotImplemented or arr.shape != self._data.shape:
@@ -188,7 +188,7 @@ def fill_(self, value):
                            f"{value.ndim} dimensions")
     if not _recording(self, (value,)):
         _check_leaf(self, "fill_")
-        _check_overlap(self, getattr(self, "_view", None), "fill_")
+        _check_overlap(self, view_info(self), "fill_")
         v = value.item() if isinstance(value, Tensor) else value
         self._data[...] = v
         self._vc[0] += 1
@@ -209,7 +209,7 @@ def copy_(self, src):
         except ValueError:
             raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
                                f"{tuple(self.shape)}") from None
-        _check_overlap(self, getattr(self, "_view", None), "copy_")
+        _check_overlap(self, view_info(self), "copy_")
         self._data[...] = self._backend.xp.astype(b, self._data.dtype)
         self._vc[0] += 1
         return self

@@ -85,39 +85,59 @@ def replay(t, steps):
     return t
 
 
-class ViewInfo:
+class ViewInfo(tuple):
     """How a view came to be: its root `base`, the view ops `steps` ((op, params), ...) that derive it
     from that base, whether one of them ran without grad mode (`no_grad`) and, for outputs of ops
-    that return several views (unbind, split), `multi` = (op name, output index)."""
-    __slots__ = ("base", "steps", "no_grad", "multi")
+    that return several views (unbind, split), `multi` = (op name, output index). A tuple: cheap to
+    make, and views are made often."""
+    __slots__ = ()
+    base = property(lambda self: self[0])
+    steps = property(lambda self: self[1])
+    no_grad = property(lambda self: self[2])
+    multi = property(lambda self: self[3])
+
+    def __reduce__(self):       # pickle and deepcopy copy arrays, not storage: a copy is no view
+        return type(None), ()
 
 
 class _Views(list):
-    """Weak references to the live views of one storage, kept beside its version counter."""
-    __slots__ = ("limit",)
+    """Weak references to a storage's live views. Pickled and copied empty (weak references are
+    neither): a copy of a tensor starts with no views."""
+    __slots__ = ()
+
+    def __reduce__(self):
+        return _Views, ()
 
 
 def as_view(out, x, op, params, multi=None):
-    """Mark `out`, which is `op(x, *params)` sharing x's storage, a view of x's root base."""
-    parent = getattr(x, "_view", None)
-    v = ViewInfo()
-    if parent is None:
-        v.base, v.steps, v.no_grad, v.multi = x, ((op, params),), not state.enabled, multi
-    else:
-        v.base, v.steps = parent.base, parent.steps + ((op, params),)
-        v.no_grad, v.multi = parent.no_grad or not state.enabled, parent.multi or multi
-    out._view = v
-    vc = out._vc = x._vc
-    if len(vc) == 1:
+    """Mark `out`, which is `op(x, *params)` sharing x's storage, a view of x's root base, and list
+    it beside the storage's version counter (weakly: `live_views`)."""
+    vc = x._vc
+    if len(vc) == 1:            # no views of this storage yet, so x is not one; saying so spares
+        x._view = None          # later reads an AttributeError (an unset slot is slow to miss)
+        out._view = ViewInfo((x, ((op, params),), not state.enabled, multi))
         views = _Views()
-        views.limit = 64
         vc.append(views)
-    views = vc[1]
+        vc.append(64)           # vc = [version, views, when to drop the dead ones next]
+    else:
+        parent = getattr(x, "_view", None)
+        if parent is None:
+            out._view = ViewInfo((x, ((op, params),), not state.enabled, multi))
+        else:
+            out._view = ViewInfo((parent[0], parent[1] + ((op, params),), parent[2] or not state.enabled,
+                                  parent[3] or multi))
+        views = vc[1]
+    out._vc = vc
     views.append(weakref.ref(out))
-    if len(views) > views.limit:                 # drop dead views now and then: amortized O(1)
+    if len(views) > vc[2]:      # amortized O(1)
         views[:] = [r for r in views if r() is not None]
-        views.limit = max(64, 2 * len(views))
+        vc[2] = max(64, 2 * len(views))
     return out
+
+
+def view_info(t):
+    """t's ViewInfo, or None when t is not a view."""
+    return getattr(t, "_view", None) if len(t._vc) > 1 else None
 
 
 def live_views(vc):
@@ -176,7 +196,9 @@ def convert_index(x, index):
                 ellipsis = True
     if basic and not ellipsis:
         # with an Ellipsis, NumPy returns a 0-d view for a full integer index, not a scalar copy
-        # (x[1, 2] must share storage so that x[1, 2].add_(1) writes into x)
+        # (x[1, 2] must share storage so that x[1, 2].add_(1) writes into x). CuPy returns views
+        # either way; array_api_strict wraps NumPy's views, so its basic indexing shares storage too
+        # (tests/test_views_inplace.py runs on every backend)
         out.append(Ellipsis)
     # bounds are checked by the backend; re-raised by apply with the op's name
     return tuple(out), basic

@@ -100,8 +100,9 @@ def reshape(x, *shape):
         return as_view(_wrap(x._data, x._backend), x, Reshape, (shape,))
     out = apply(Reshape, (x,), shape)
     be = x._backend
-    if be.storage(out._data) is not be.storage(x._data):
-        out._vc = [0]           # the library had to copy (a non-contiguous input): not a view (torch)
+    # a reshape of a 1-d (or 0-d) tensor is always a view; of a non-contiguous one the library may copy
+    if x._data.ndim > 1 and be.storage(out._data) is not be.storage(x._data):
+        out._vc = [0]           # a copy (as torch's reshape makes there): not a view
         return out
     return as_view(out, x, Reshape, (shape,))
 
@@ -323,7 +324,8 @@ def _pieces(x, d, sizes):
 
 def _multi(view, name, i):
     """Mark an output of an op that returns several views (PyTorch refuses in-place writes into them)."""
-    view._view.multi = (name, i)
+    v = view._view
+    view._view = type(v)((v.base, v.steps, v.no_grad, v.multi or (name, i)))
     return view
 
 
