@@ -64,11 +64,13 @@ class Op:
 
     `forward(B, *inputs, *params)` names its arguments; the rule reads them back by those names
     (see `Node.__getattr__`). `save` lists, by name, what backward needs: inputs and/or "out"
-    (the op's result). Saving only what the rule needs is what keeps the tape small.
+    (the op's result). Saving only what the rule needs is what keeps the tape small: `save_if`
+    maps a saved name to the input whose gradient alone needs it (Mul saves b only when a needs a
+    gradient), and the rule must then read it only in that case.
     """
-    __slots__ = ("name", "forward", "backward", "save", "view", "arg_pos", "save_pos")
+    __slots__ = ("name", "forward", "backward", "save", "view", "arg_pos", "save_pos", "save_if")
 
-    def __init__(self, name, forward, backward, save=(), view=False, args=None):
+    def __init__(self, name, forward, backward, save=(), view=False, args=None, save_if=None):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
         if args is None:
             import inspect
@@ -87,19 +89,22 @@ class Op:
                                 f"of its forward {tuple(args)}")
         self.save = tuple(pos)
         self.save_pos = {s: j for j, s in enumerate(save) if isinstance(s, str)}
+        # (position, input index whose need decides it, or None) per saved value; None: save all
+        self.save_if = tuple(zip(pos, (save_if.get(s) for s in save))) if save_if else None
 
     def __repr__(self):
         return f"<op {self.name}>"
 
 
-def primitive(save=(), view=False, name=None, args=None):
+def primitive(save=(), view=False, name=None, args=None, save_if=None):
     """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`.
 
-    `args` names forward's arguments where its signature cannot (a `*arrays` forward)."""
+    `args` names forward's arguments where its signature cannot (a `*arrays` forward);
+    `save_if={"a": 1}` saves a only when input 1 needs a gradient (see `Op`)."""
     def deco(cls):
         snake = name or "".join("_" + c.lower() if c.isupper() and i else c.lower()
                                 for i, c in enumerate(cls.__name__))
-        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args)
+        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args, save_if)
     return deco
 
 
@@ -243,24 +248,48 @@ def record(op, inputs, out, params, be):
     if op.view:
         res._vc = inputs[0]._vc
     if op.save:
-        saved = []
-        vers = []
-        for s in op.save:
-            if s == "out":
-                saved.append((out, res._vc, be, 0))
-                vers.append(res._vc[0])
-            else:
-                t = inputs[s]
-                saved.append(t)
-                vers.append(t._vc[0])
-        node.saved = tuple(saved)
-        node.versions = tuple(vers)
+        if op.save_if is not None:
+            _save_if_needed(op, node, inputs, out, res, be)
+        else:
+            saved = []
+            vers = []
+            for s in op.save:
+                if s == "out":
+                    saved.append((out, res._vc, be, 0))
+                    vers.append(res._vc[0])
+                else:
+                    t = inputs[s]
+                    saved.append(t)
+                    vers.append(t._vc[0])
+            node.saved = tuple(saved)
+            node.versions = tuple(vers)
     else:
         node.saved = ()
         node.versions = ()
     if PROFILER is not None:
         PROFILER.saved(node)
     return res
+
+
+def _save_if_needed(op, node, inputs, out, res, be):
+    """record's saving for an op with `save_if`: a value only some input's gradient needs is saved
+    (and later version-checked) only when that input needs a gradient."""
+    saved = []
+    vers = []
+    nxt = node.next
+    for s, cond in op.save_if:
+        if cond is not None and nxt[cond] is None:
+            saved.append(None)
+            vers.append(0)
+        elif s == "out":
+            saved.append((out, res._vc, be, 0))
+            vers.append(res._vc[0])
+        else:
+            t = inputs[s]
+            saved.append(t)
+            vers.append(t._vc[0])
+    node.saved = tuple(saved)
+    node.versions = tuple(vers)
 
 
 # ----------------------------------------------------------------------------------------
@@ -408,17 +437,25 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
 
 
 def accumulate_grad(leaf, g, create_graph, handed=None):
-    """Add g into leaf.grad. Without create_graph a fresh .grad never aliases another tensor's
-    storage (two leaves of `a + b` would otherwise share one array, and clip_grad_norm_ would
-    scale it twice)."""
+    """Add g into leaf.grad. A fresh .grad never aliases another tensor's storage (two leaves of
+    `a + b` would otherwise share one array, and clip_grad_norm_ would scale it twice) and is
+    writable; with create_graph it is a recorded copy, so it keeps its graph."""
     if leaf.grad is None:
+        d = g._data
+        copy = handed is not None and (id(d) in handed or not g._backend.owns_memory(d))
         if not create_graph:
-            d = g._data
-            if handed is not None and (id(d) in handed or not g._backend.owns_memory(d)):
+            if copy:
                 d = g._backend.asarray(d, copy=True)
-            if handed is not None:
-                handed.add(id(d))
             g = _wrap(d, g._backend)
+        elif copy:
+            prev, state.enabled = state.enabled, True
+            try:
+                g = _ops.apply(_ops.Clone, (g,))
+            finally:
+                state.enabled = prev
+            d = g._data
+        if handed is not None:
+            handed.add(id(d))
         leaf.grad = g
     else:
         leaf.grad = leaf.grad + g if create_graph else _wrap(leaf.grad._data + g._data, g._backend)

@@ -6,13 +6,22 @@ so a tensor modified after it was saved is caught and named instead of giving a 
 wrong gradient. When the write itself must be recorded (the tensor, or the value written,
 requires grad), the op runs out of place on a copy of the old value, the result is written
 back into the same storage, and the tensor takes the new node as its history.
+
+A write into a view (see `ops.index.as_view`) changes its base too. When it is recorded, the base
+takes a `CopySlices` node as its history (the old base with the view's region replaced by the
+result: PyTorch's rebase) and every live view of the storage re-derives its history from its base,
+so reading any of them afterwards differentiates through the write. As in PyTorch, this is refused
+for views of a leaf that requires grad, views made in no_grad mode, and outputs of ops that return
+several views (unbind, split, chunk).
 """
 from __future__ import annotations
 
 from backends import dtypes as _dt
 
 from .grad_mode import no_grad, state
+from .graph import record
 from . import ops
+from .ops.index import CopySlices, live_views, replay, view_info
 from .tensor import Tensor, _wrap
 
 
@@ -23,23 +32,45 @@ def _check_leaf(self, name):
                            f"(as optimizers do) or operate on a clone.")
 
 
-def _check_view(self, name):
-    """A recorded write into a view would leave its base's history stale (PyTorch rebases the
-    base's grad_fn; this tape keeps no link from a view to its base): refuse it."""
-    n = self.grad_fn
-    if n is not None and n.op.view and not (n.op.name == "getitem" and not n.params[-1]):  # advanced: a copy
-        kind = "a leaf Variable" if type(n.next[0]) is not tuple else "a tensor"
-        raise RuntimeError(f"{name}: a view (output of '{n.name}', shape {tuple(self.shape)}) of {kind} that "
-                           f"requires grad is being used in an in-place operation. Clone the view, or write "
-                           f"out of place.")
+def _check_view(self, view, name):
+    """PyTorch's refusals for a recorded write into a view."""
+    desc = f"(shape {tuple(self.shape)}, a view of a tensor of shape {tuple(view.base.shape)})"
+    if view.multi is not None:
+        op, i = view.multi
+        raise RuntimeError(f"{name}: Output {i} of {op} is a view and is being modified inplace. This view is the "
+                           f"output of a function that returns multiple views. Such functions do not allow the "
+                           f"output views to be modified inplace. You should replace the inplace operation by an "
+                           f"out-of-place one {desc}.")
+    if view.no_grad:
+        raise RuntimeError(f"{name}: A view was created in no_grad mode and is being modified inplace with grad "
+                           f"mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                           f"You can clarify your code by moving both the view and the inplace either both inside "
+                           f"the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+                           f"you want the inplace to be tracked) {desc}.")
+    if view.base._rg and view.base.grad_fn is None:
+        raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
+                           f"operation {desc}. Wrap it in `with autograd.no_grad():` or operate on a clone.")
+
+
+def _check_overlap(self, view, name):
+    """A write into an expanded view would write one element several times (PyTorch refuses)."""
+    if view is not None and any(op is ops.Expand for op, _ in view.steps):
+        raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers "
+                           f"to a single memory location (shape {tuple(self.shape)}, an expanded view). Please "
+                           f"clone() the tensor before performing the operation.")
 
 
 def _recording(self, others):
-    return state.enabled and (self._rg or any(isinstance(o, Tensor) and o._rg for o in others))
+    if not state.enabled:
+        return False
+    if self._rg or any(isinstance(o, Tensor) and o._rg for o in others):
+        return True
+    view = view_info(self)          # a view made without grad of a base that requires it
+    return view is not None and view.base._rg
 
 
-def _write(self, res, name):
-    """Write tensor `res` into self's storage (same shape; cast within a category)."""
+def _result(self, res, name):
+    """res checked against self's shape and cast to self's dtype (within a category), as written."""
     if tuple(res.shape) != tuple(self.shape):
         raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast "
                            f"shape {tuple(res.shape)}")
@@ -48,6 +79,13 @@ def _write(self, res, name):
             raise RuntimeError(f"{name}: result type {res.dtype.name} can't be cast to the desired output "
                                f"type {self.dtype.name}")
         res = res.to(self.dtype)
+    return res
+
+
+def _write(self, res, name):
+    """Write tensor `res` into self's storage (same shape; cast within a category)."""
+    res = _result(self, res, name)
+    _check_overlap(self, view_info(self), name)
     self._data[...] = res._data
     self._vc[0] += 1
 
@@ -60,14 +98,44 @@ def apply_(self, fn, name, *others):
             res = fn(self)
         _write(self, res, name)
         return self
-    _check_view(self, name)
+    view = view_info(self)
+    if view is not None:
+        return _apply_to_view(self, view, fn, name)
     be = self._backend
     old = _wrap(be.asarray(self._data, copy=True), be, self._rg, self.grad_fn, self._idx)
-    res = fn(old)
+    res = _result(self, fn(old), name)
     with no_grad():
         _write(self, res, name)
     self.grad_fn, self._idx, self._rg = res.grad_fn, res._idx, res._rg
+    _rederive_views(self._vc)
     return self
+
+
+def _apply_to_view(self, view, fn, name):
+    """A recorded write into a view: the base takes CopySlices as its history (PyTorch's rebase)."""
+    _check_view(self, view, name)
+    _check_overlap(self, view, name)
+    base, be = view.base, self._backend
+    cur = replay(base, view.steps) if base._rg else self      # the view's history as of now
+    old = _wrap(be.asarray(self._data, copy=True), be, cur._rg, cur.grad_fn, cur._idx)
+    res = _result(self, fn(old), name)
+    with no_grad():
+        _write(self, res, name)
+    new = record(CopySlices, (base, res), base._data, (view.steps,), be)
+    base.grad_fn, base._idx, base._rg = new.grad_fn, 0, True
+    _rederive_views(self._vc)
+    return self
+
+
+def _rederive_views(vc):
+    """After a recorded write, every live view of the storage whose base has history re-derives its
+    own from that base (PyTorch regenerates a view's grad_fn when its base's version moved on)."""
+    for w in live_views(vc):
+        v = w._view
+        b = v.base
+        if b.grad_fn is not None and not v.no_grad:
+            nv = replay(b, v.steps)
+            w.grad_fn, w._idx, w._rg = nv.grad_fn, nv._idx, True
 
 
 _FAST = {"add": "__iadd__", "sub": "__isub__", "mul": "__imul__", "div": "__itruediv__"}
@@ -104,6 +172,7 @@ def binary_(self, o, kind, alpha=1):
     try:
         arr = getattr(self._data, _FAST[kind])(od)
     except (ValueError, TypeError) as e:
+        _check_overlap(self, view_info(self), name)
         raise RuntimeError(f"{name}: cannot apply to shapes {tuple(self.shape)} and "
                            f"{tuple(getattr(od, 'shape', ()))}: {e}") from None
     if arr is NotImplemented or arr.shape != self._data.shape:
@@ -119,6 +188,7 @@ def fill_(self, value):
                            f"{value.ndim} dimensions")
     if not _recording(self, (value,)):
         _check_leaf(self, "fill_")
+        _check_overlap(self, view_info(self), "fill_")
         v = value.item() if isinstance(value, Tensor) else value
         self._data[...] = v
         self._vc[0] += 1
@@ -139,6 +209,7 @@ def copy_(self, src):
         except ValueError:
             raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
                                f"{tuple(self.shape)}") from None
+        _check_overlap(self, view_info(self), "copy_")
         self._data[...] = self._backend.xp.astype(b, self._data.dtype)
         self._vc[0] += 1
         return self

@@ -53,14 +53,16 @@ def _wrap(data, be, requires_grad=False, grad_fn=None, idx=0):
 
 
 class Tensor:
-    __slots__ = ("_data", "_backend", "_rg", "grad_fn", "_idx", "grad", "_vc", "_hooks", "__weakref__")
+    # `_view` (a ViewInfo: base, how to re-derive this view from it) is set only on views, by the
+    # view ops; `_wrap` leaves it unset so that the hot path pays nothing: read it with getattr.
+    __slots__ = ("_data", "_backend", "_rg", "grad_fn", "_idx", "grad", "_vc", "_hooks", "_view", "__weakref__")
     __array_ufunc__ = None        # ndarray + Tensor reaches Tensor.__radd__
     __array_priority__ = 1000
 
     def __init__(self, data=(), *, dtype=None, device=None, requires_grad=False):
         t = tensor(data, dtype=dtype if dtype is not None else (None if isinstance(data, Tensor) else _config.dtype),
                    device=device, requires_grad=requires_grad)
-        for s in Tensor.__slots__[:-1]:
+        for s in Tensor.__slots__[:-2]:           # a new leaf: no `_view`
             setattr(self, s, getattr(t, s))
 
     # --- metadata --------------------------------------------------------------
@@ -71,6 +73,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0 and isinstance(dim, int):
+            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size")]
 
     @property
@@ -112,11 +116,55 @@ class Tensor:
     def is_floating_point(self):
         return self.dtype.is_floating_point
 
-    def is_contiguous(self):
+    def stride(self, dim=None):
+        """Element strides (PyTorch's), from the backend array's layout."""
+        st = self._layout()[0]
+        if dim is None:
+            return st
+        if self._data.ndim == 0 and isinstance(dim, int):
+            raise IndexError(f"stride: Dimension specified as {dim} but tensor has no dimensions")
+        return st[_ops.norm_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self):
+        return self._layout()[1]
+
+    def _layout(self):
+        lay = self._backend.layout(self._data)
+        if lay is None:          # a library that does not expose strides: its arrays are compact
+            st, n = [], 1
+            for s in reversed(self._data.shape):
+                st.append(n)
+                n *= max(s, 1)
+            return tuple(reversed(st)), 0
+        return lay
+
+    def is_contiguous(self, memory_format=None):
+        """PyTorch's rule: strides are row-major wherever a dim has more than one element."""
+        st = self._layout()[0]
+        expected = 1
+        for size, stride in zip(reversed(self._data.shape), reversed(st)):
+            if size == 0:
+                return True
+            if size != 1:
+                if stride != expected:
+                    return False
+                expected *= size
         return True
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self when contiguous, else a row-major copy (recorded, differentiable, like clone)."""
+        if self.is_contiguous():
+            return self
+        return _ops.apply(_ops.shape.Contiguous, (self,))
+
+    @property
+    def _base(self):
+        """The tensor this one is a view of (the root of a chain of views), or None."""
+        v = getattr(self, "_view", None)
+        return None if v is None else v.base
+
+    def _is_view(self):
+        return getattr(self, "_view", None) is not None
 
     @property
     def is_leaf(self):
@@ -233,7 +281,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, _dt.DType):
+            elif isinstance(a, _dt.DType) or (isinstance(a, type) and a in _PY_DTYPES):
                 dtype = a
             elif a is not None:
                 device = a
@@ -245,10 +293,13 @@ class Tensor:
                 from .function import move_to_backend
                 out = move_to_backend(out, be)
         if dtype is not None:
-            if isinstance(dtype, str):
-                dtype = _dt.BY_NAME[dtype]
+            dtype = _as_dtype(dtype)
             if dtype is not out.dtype:
-                out = _ops.apply(_ops.Cast, (out,), out._backend.native_dtype(dtype))
+                if dtype.is_floating_point:
+                    out = _ops.apply(_ops.Cast, (out,), out._backend.native_dtype(dtype))
+                else:           # an integer or bool result has no gradient (torch): not recorded
+                    be = out._backend
+                    out = _wrap(be.xp.astype(out._data, be.native_dtype(dtype)), be)
         if copy and out is self:
             out = self.clone()
         return out
@@ -402,9 +453,9 @@ class Tensor:
 
     # --- methods that are not ops' own (every `@op` in autograd/ops is also a method) ---------
     def where(self, condition, other): return _ops.where(condition, self, other)
-    def view(self, *shape): return _ops.reshape(self, *shape)
-    def view_as(self, o): return _ops.reshape(self, o.shape)
-    reshape_as = view_as
+    def view(self, *shape): return _ops.shape.view(self, *shape)
+    def view_as(self, o): return _ops.shape.view(self, o.shape)
+    def reshape_as(self, o): return _ops.reshape(self, o.shape)
     def expand_as(self, o): return _ops.expand(self, o.shape)
     def equal(self, o): return self.shape == o.shape and bool((self == o).all())
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -430,6 +481,20 @@ class Tensor:
     def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
     def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
     def lerp_(self, end, weight): return self.add_((end - self) * weight)
+
+
+_PY_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool_}
+
+
+def _as_dtype(dtype):
+    """A DType from a DType, its name, or a Python type (torch: float -> float64, int -> int64)."""
+    if isinstance(dtype, _dt.DType):
+        return dtype
+    if isinstance(dtype, str) and dtype in _dt.BY_NAME:
+        return _dt.BY_NAME[dtype]
+    if isinstance(dtype, type) and dtype in _PY_DTYPES:
+        return _PY_DTYPES[dtype]
+    raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}")
 
 
 class Size(tuple):

@@ -158,6 +158,11 @@ class Backend:
             arr, base = base, getattr(base, "base", None)
         return arr
 
+    def layout(self, arr):
+        """(strides, offset) of arr in elements of its storage, or None where the library does not
+        expose strides (its arrays then count as compact, row-major)."""
+        return None
+
     def owns_memory(self, arr) -> bool:
         """True when arr is not a view of another array (safe to hand to a user as .grad)."""
         return False

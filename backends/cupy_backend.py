@@ -155,6 +155,10 @@ class CupyBackend(Backend):
     def nbytes(self, arr):
         return int(arr.nbytes)
 
+    def layout(self, arr):
+        n = arr.itemsize
+        return tuple(s // n for s in arr.strides), (arr.data.ptr - self.storage(arr).data.ptr) // n
+
     def owns_memory(self, arr):
         return arr.base is None
 

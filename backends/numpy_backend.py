@@ -124,6 +124,16 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def owns_memory(self, arr):
         return arr.base is None
 
+    def layout(self, arr):
+        return numpy_layout(arr, self.storage(arr))
+
+
+
+def numpy_layout(arr, storage):
+    n = arr.itemsize
+    start = storage.__array_interface__["data"][0] if storage is not arr else None
+    off = 0 if start is None else (arr.__array_interface__["data"][0] - start) // n
+    return tuple(s // n for s in arr.strides), off
 
 
 # NumPy ships no erf and scipy is not a dependency: math.erf through a ufunc is exact

@@ -181,6 +181,12 @@ class StrictBackend(HostMemoryMixin, Backend):
             a = a.base
         return a
 
+    def layout(self, arr):
+        # the standard has no strides; array_api_strict's NumPy array (`_array`) has them
+        from .numpy_backend import numpy_layout
+        a = getattr(arr, "_array", None)
+        return numpy_layout(a, self.storage(arr)) if isinstance(a, np.ndarray) else None
+
     def owns_memory(self, arr):
         return False        # the standard cannot tell views from owners: always copy when it matters
 

@@ -27,7 +27,7 @@ class Sub:
     def backward(ctx, g): return g, -g
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), save_if={"a": 1, "b": 0})
 class Mul:
     def forward(B, a, b): return a * b
 
@@ -36,14 +36,14 @@ class Mul:
         return g * ctx.b if need_a else None, g * ctx.a if need_b else None
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), save_if={"a": 1})
 class Div:
     def forward(B, a, b): return a / b
 
     def backward(ctx, g):
         b = ctx.b
         ga = g / b
-        return ga, (-ga * ctx.a / b if ctx.needs_input_grad[1] else None)
+        return (ga if ctx.needs_input_grad[0] else None), (-ga * ctx.a / b if ctx.needs_input_grad[1] else None)
 
 
 @primitive()

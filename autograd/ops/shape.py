@@ -1,15 +1,18 @@
 """Shape ops: views (reshape, permute, expand and what is built on them), joining and splitting.
 
-A view shares its input's storage and version counter; its gradient is the inverse view.
-Slicing ops (narrow, select, split, chunk, unbind) are basic indexing, in `index`.
+A view shares its input's storage and version counter and remembers its base (`index.as_view`);
+its gradient is the inverse view. Slicing ops (narrow, select, split, chunk, unbind) are basic
+indexing, in `index`; split, chunk and unbind mark their outputs as views of a multi-view op
+(PyTorch refuses recorded in-place writes into those).
 """
 from __future__ import annotations
 
 import math
 
+from backends import dtypes as _dt
 from ..grad_mode import state
 from ..graph import primitive
-from ..tensor import _wrap
+from ..tensor import Tensor, _wrap
 from ._core import apply, builtins_max, builtins_sum, norm_dim, norm_dims, result_dtype
 from ._registry import op
 
@@ -35,6 +38,17 @@ class Permute:
 class Expand:
     def forward(B, x, shape): return B.xp.broadcast_to(x, shape)
     def backward(ctx, g): return g                      # the engine sums it back to the input's shape
+
+
+@primitive(name="clone")
+class Contiguous:
+    """A row-major copy (`Tensor.contiguous()` of a non-contiguous tensor; PyTorch's CloneBackward)."""
+    def forward(B, x):
+        out = B.xp.empty(x.shape, dtype=x.dtype)
+        B.setitem(out, (...,), x)
+        return out
+
+    def backward(ctx, g): return g
 
 
 @primitive(args=("*arrays", "dim", "sizes"))
@@ -82,15 +96,25 @@ def reshape(x, *shape):
         shape = tuple(n // known if s == -1 else s for s in shape)
     if math.prod(shape) != n:
         raise RuntimeError(f"reshape: shape '{list(shape)}' is invalid for input of size {n}")
-    if shape == x._data.shape:
-        return apply(Reshape, (x,), shape) if x._rg and state.enabled else _wrap_view(x)
-    return apply(Reshape, (x,), shape)
+    if shape == x._data.shape and not (x._rg and state.enabled):
+        return as_view(_wrap(x._data, x._backend), x, Reshape, (shape,))
+    out = apply(Reshape, (x,), shape)
+    be = x._backend
+    # a reshape of a 1-d (or 0-d) tensor is always a view; of a non-contiguous one the library may copy
+    if x._data.ndim > 1 and be.storage(out._data) is not be.storage(x._data):
+        out._vc = [0]           # a copy (as torch's reshape makes there): not a view
+        return out
+    return as_view(out, x, Reshape, (shape,))
 
 
-def _wrap_view(x):
-    t = _wrap(x._data, x._backend)
-    t._vc = x._vc
-    return t
+def view(x, *shape):
+    """reshape that must give a view (PyTorch's Tensor.view)."""
+    out = reshape(x, *shape)
+    if out._vc is not x._vc:
+        raise RuntimeError(f"view: view size is not compatible with input tensor's size and stride (at least one "
+                           f"dimension spans across two contiguous subspaces): shape {tuple(x.shape)} with stride "
+                           f"{x.stride()} to {tuple(out.shape)}. Use .reshape(...) instead.")
+    return out
 
 
 @op()
@@ -102,7 +126,7 @@ def permute(x, *dims):
     dims = tuple(norm_dim(d, x.ndim, "permute") for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    return apply(Permute, (x,), dims)
+    return as_view(apply(Permute, (x,), dims), x, Permute, (dims,))
 
 
 @op(aliases=("swapaxes", "swapdims"))
@@ -112,7 +136,8 @@ def transpose(x, dim0, dim1):
     d0, d1 = norm_dim(dim0, x.ndim, "transpose"), norm_dim(dim1, x.ndim, "transpose")
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return apply(Permute, (x,), tuple(dims))
+    dims = tuple(dims)
+    return as_view(apply(Permute, (x,), dims), x, Permute, (dims,))
 
 
 @op(export=False)          # torch has Tensor.expand only
@@ -137,7 +162,7 @@ def expand(x, *shape):
     full = tuple(full)
     if full == x._data.shape:
         return x
-    return apply(Expand, (x,), full)
+    return as_view(apply(Expand, (x,), full), x, Expand, (full,))
 
 
 @op()
@@ -196,6 +221,18 @@ def flatten(x, start_dim=0, end_dim=-1):
 @op()
 def unflatten(x, dim, sizes):
     d = norm_dim(dim, x.ndim, "unflatten")
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise RuntimeError(f"unflatten: only one dimension can be inferred (sizes {sizes})")
+    n = x.shape[d]
+    known = math.prod(s for s in sizes if s != -1)
+    if (n % known if known else n) if -1 in sizes else known != n:
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} ({n}) in "
+                           f"the input tensor")
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = n // known if known else 0
     return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
 
 
@@ -232,7 +269,22 @@ def stack(tensors, dim=0):
 
 @op()
 def narrow(x, dim, start, length):
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, x.ndim, "narrow")
+    if isinstance(start, Tensor):
+        if start.ndim or start.dtype.is_floating_point or start.dtype is _dt.bool_:
+            raise RuntimeError("narrow: start must be an 0-dim integral Tensor.")
+        start = start.item()
+    start, length, n = int(start), int(length), x.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}).")
     idx = [slice(None)] * x.ndim
     idx[d] = slice(start, start + length)
     return getitem(x, tuple(idx))
@@ -245,34 +297,54 @@ def split(tensor, split_size_or_sections, dim=0):
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
-        if s <= 0:
-            raise RuntimeError(f"split: split_size must be positive, got {s}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else [])
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = ([s] * (n // s) + ([n % s] if n % s else [])) if s else []
         if not sizes:
             sizes = [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
         if builtins_sum(sizes) != n:
-            raise RuntimeError(f"split: sizes {sizes} do not sum to the dim's size {n}")
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sizes}")
+    return _pieces(x, d, sizes)
+
+
+def _pieces(x, d, sizes):
     out, start = [], 0
-    for s in sizes:
-        out.append(narrow(x, d, start, s))
+    for i, s in enumerate(sizes):
+        out.append(_multi(narrow(x, d, start, s), "Split", i))
         start += s
     return tuple(out)
 
 
+def _multi(view, name, i):
+    """Mark an output of an op that returns several views (PyTorch refuses in-place writes into them)."""
+    v = view._view
+    view._view = type(v)((v.base, v.steps, v.no_grad, v.multi or (name, i)))
+    return view
+
+
 @op()
 def chunk(x, chunks, dim=0):
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = norm_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(x, size, d)
+    if n == 0:
+        return _pieces(x, d, [0] * chunks)
+    return split(x, -(-n // chunks), d)
 
 
 @op()
 def unbind(x, dim=0):
     d = norm_dim(dim, x.ndim, "unbind")
-    return tuple(select(x, d, i) for i in range(x.shape[d]))
+    return tuple(_multi(select(x, d, i), "Unbind", i) for i in range(x.shape[d]))
 
 
 @op()
@@ -314,4 +386,4 @@ def repeat(x, *sizes):
     return x.reshape(inter).expand(target).reshape([s * r for s, r in zip(shape, sizes)])
 
 
-from .index import getitem  # noqa: E402 - narrow and select are basic indexing
+from .index import as_view, getitem  # noqa: E402 - narrow and select are basic indexing
