@@ -929,10 +929,6 @@ KNOWN: dict[tuple, str] = {
     # --- issue 10 #6
     # --- issue 10 #7
     # --- issue 10 #9
-    ('narrow', '*/neg-start', 'call Tensor.narrow'): "issue 10 #9: narrow with a negative start / too long a length: shape: shape (2, 3, 0), torch (2, 3, 2)",
-    ('narrow', '*/neg-start', 'shape'): "issue 10 #9: narrow with a negative start / too long a length: shape (2, 3, 0), torch (2, 3, 2)",
-    ('narrow', '*/too-long', 'error'): "issue 10 #9: narrow with a negative start / too long a length: returned Tensor (2, 3, 3); torch raises RuntimeError: start (1) + length (5) exc",
-    ('narrow', 'float*/neg-start', 'grad'): "issue 10 #9: narrow with a negative start / too long a length: backward raised RuntimeError: Mismatch in shape: grad_output[0] has a shape of (",
     # --- issue 10 #10
     # --- issue 10 #11
     # --- issue 10 #12
@@ -956,9 +952,7 @@ KNOWN: dict[tuple, str] = {
     ('minimum', 'int64/uint8,300', 'error'): "issue 10 #29: uint8 + 300: bare OverflowError, torch wraps",
     # --- issue 10 #30
     # --- issue 10 #31
-    ('Tensor.to(python-type)', 'float32/vec', 'forward'): "issue 10 #31: x.to(dtype=float) raises KeyError (torch: float64)",
     ('cat', '*/0d-error', 'error'): "issue 10 #31: error: IndexError: tuple index out of range does not name the op (cat); torch: RuntimeError: zero-dimensional tensor (at position 0) cannot be conc",
-    ('chunk', '*/zero', 'error'): "issue 10 #31: error: raised ZeroDivisionError: integer division or modulo by zero; torch raises RuntimeError: chunk expects `chunks` to be greater than 0, got: 0",
     ('maximum', '*/tensor,2.5', 'error'): "issue 10 #31: error: returned Tensor (2, 3); torch raises TypeError: maximum(): argument 'other' (position 2) must be Tensor, not float",
     ('maximum', 'int64/int64,2.5', 'error'): "issue 10 #31: error: returned Tensor (3,); torch raises TypeError: maximum(): argument 'other' (position 2) must be Tensor, not float",
     ('minimum', '*/tensor,2.5', 'error'): "issue 10 #31: error: returned Tensor (2, 3); torch raises TypeError: minimum(): argument 'other' (position 2) must be Tensor, not float",
@@ -966,7 +960,6 @@ KNOWN: dict[tuple, str] = {
     ('select', '*/out-of-range', 'error'): "issue 10 #31: error: IndexError: getitem: invalid input ((2, 3, 4) float64): index 2 is out of bounds for axis 0 with size 2 does not name the op (select); torch",
     ('std', '*/dim=3-out-of-range', 'error'): "issue 10 #31: error: IndexError: var: Dimension out of range (expected to be in range of [-3, 2], but got 3) for a tensor with 3 dims does not name the op (std);",
     ('unbind', '*/0d', 'error'): "issue 10 #31: error: IndexError: tuple index out of range does not name the op (unbind); torch: IndexError: Dimension specified as 0 but tensor has no dimensions",
-    ('unflatten', '*/bad', 'error'): "issue 10 #31: error: RuntimeError: reshape: shape '[2, 3, 3, 3]' is invalid for input of size 24 does not name the op (unflatten); torch: RuntimeError: unflatten",
     # --- issue 10 #32
     # --- issue 10 #33
     # --- issue 10 #contract
