@@ -2,15 +2,30 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
+
+#: TAPEGRAD_RECORD_SOURCE=1 turns record_source() on in every thread from the start
+_SOURCE_DEFAULT = os.environ.get("TAPEGRAD_RECORD_SOURCE", "") not in ("", "0")
 
 
 class _State(threading.local):
-    enabled = True      # class attribute: every new thread starts with recording on
-    anomaly = False     # detect_anomaly() is active
+    # class attributes: the state every new thread starts with
+    enabled = True              # ops record onto the tape
+    anomaly = False             # detect_anomaly(): "nan" or "nan+inf"
+    source = _SOURCE_DEFAULT    # record_source(): every node keeps the user's file:line
+    # anomaly or source: one flag, so that `apply` pays a single thread-local read for both
+    watch = _SOURCE_DEFAULT
 
 
 state = _State()
+
+
+def set_instrumentation(anomaly, source):
+    """Set this thread's anomaly mode and source recording (and the flag `apply` reads)."""
+    state.anomaly = anomaly
+    state.source = source
+    state.watch = bool(anomaly or source)
 
 
 def is_grad_enabled() -> bool:

@@ -71,7 +71,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size", wrap_scalar=False)]
 
     @property
     def dtype(self):
@@ -233,7 +233,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, _dt.DType):
+            elif isinstance(a, _dt.DType) or a in (float, int, bool):
                 dtype = a
             elif a is not None:
                 device = a
@@ -247,6 +247,10 @@ class Tensor:
         if dtype is not None:
             if isinstance(dtype, str):
                 dtype = _dt.BY_NAME[dtype]
+            if dtype in (float, int, bool):       # Python types, as torch: float64, int64, bool
+                dtype = {float: _dt.float64, int: _dt.int64, bool: _dt.bool_}[dtype]
+            if not isinstance(dtype, _dt.DType):
+                raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}")
             if dtype is not out.dtype:
                 out = _ops.apply(_ops.Cast, (out,), out._backend.native_dtype(dtype))
         if copy and out is self:

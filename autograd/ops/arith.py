@@ -11,19 +11,19 @@ from ._core import apply, binary, is_scalar, nondiff, pair
 from ._registry import op
 
 
-@primitive()
+@primitive(broadcast=True)
 class Add:
     def forward(B, a, b): return a + b
     def backward(ctx, g): return g, g
 
 
-@primitive()
+@primitive(broadcast=True)
 class Sub:
     def forward(B, a, b): return a - b
     def backward(ctx, g): return g, -g
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Mul:
     def forward(B, a, b): return a * b
 
@@ -32,7 +32,7 @@ class Mul:
         return g * ctx.b if need_a else None, g * ctx.a if need_b else None
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Div:
     def forward(B, a, b): return a / b
 
@@ -60,7 +60,7 @@ class PowScalar:
         return g * (c * ctx.x ** (c - 1))
 
 
-@primitive(save=("a", "b", "out"))
+@primitive(save=("a", "b", "out"), broadcast=True)
 class Pow:
     def forward(B, a, b): return B.xp.pow(a, b)
 

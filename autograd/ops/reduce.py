@@ -247,6 +247,12 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, name):
+    if not x.numel():
+        if dim is None:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        d = norm_dim(dim, x.ndim, name)
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     B = x._backend
     f = getattr(B.xp, name)
     if dim is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ..graph import primitive
+from ..graph import depends_on, primitive
 from ..tensor import Tensor
 from ._core import apply, as_tensor_like, binary, floating, nondiff, pair, zeros_like_scalar
 from ._registry import op
@@ -103,7 +103,11 @@ def masked(g, mask):
 @primitive(save=("out",))
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
-    def backward(ctx, g): return masked(g, ctx.out._data > 0)   # relu'(0) = 0, as PyTorch
+    def backward(ctx, g):
+        out = ctx.out
+        # relu'(0) = 0, as PyTorch; like torch's threshold_backward the result depends on `out`
+        # (with zero derivative), so the gradient can be differentiated again
+        return depends_on(masked(g, out._data > 0), out)
 
 
 @primitive(save=("x",))
@@ -127,7 +131,7 @@ class Clamp:
         return g if mask is None else masked(g, mask)
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Maximum:
     def forward(B, a, b): return B.xp.maximum(a, b)
 
@@ -137,7 +141,7 @@ class Maximum:
         return ga, g - ga
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Minimum:
     def forward(B, a, b): return B.xp.minimum(a, b)
 
@@ -147,7 +151,7 @@ class Minimum:
         return ga, g - ga
 
 
-@primitive(save=("cond",))
+@primitive(save=("cond",), broadcast=True)
 class Where:
     def forward(B, cond, a, b): return B.xp.where(cond, a, b)
 
@@ -275,6 +279,8 @@ def trunc(input): return apply(Round, (input,), "trunc")
 
 @op(inplace=True)
 def sign(input):
+    if input.dtype.name == "bool":                 # torch: the sign of a bool is itself
+        return nondiff(input, lambda B, a: B.xp.asarray(a, copy=True))
     return nondiff(input, lambda B, a: B.xp.sign(a))
 
 
