@@ -6,7 +6,7 @@ whatever attributes the user's forward stores on it, recorded through the same p
 """
 from __future__ import annotations
 
-from .grad_mode import no_grad, state
+from .grad_mode import grad_enabled, no_grad, watching
 from .graph import Node, Op, _seq, edges, save, user_source
 from .tensor import Tensor, _wrap
 
@@ -14,6 +14,7 @@ from .tensor import Tensor, _wrap
 class FunctionCtx(Node):
     """The `ctx` of a custom Function (a tape node that accepts attributes)."""
     materialize_grads = True      # undefined output gradients reach backward as zeros (torch's default)
+    _to_save = _non_diff = _dirty = ()      # until forward says otherwise
 
     def save_for_backward(self, *tensors):
         for t in tensors:
@@ -77,15 +78,13 @@ class Function:
         ctx.hooks = None
         ctx.params = ()
         ctx.source = None
-        ctx._to_save = ()
-        ctx._non_diff = ctx._dirty = ()
         # edges first: forward may read ctx.needs_input_grad, and a dirty input's history changes
         ctx.next = edges([a if isinstance(a, Tensor) else _NO_GRAD for a in args])
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        recording = state.enabled and any(e is not None for e in ctx.next)
+        recording = grad_enabled() and any(e is not None for e in ctx.next)
         inputs = {id(a): a for a in args if isinstance(a, Tensor)}
         if ctx._dirty:
             _check_dirty(ctx, inputs, outs, recording)
@@ -104,14 +103,17 @@ class Function:
             result.append(o)
         if recording:
             ctx.seq = next(_seq)
-            if state.watch:
+            if watching():
                 ctx.source = user_source()
             ctx.out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), None)
                                  for o in result)
-            # a saved output is saved as this node's output (its array, re-wrapped on use); an input
-            # returned as is stays saved as the input, with its own history
-            as_out = {id(o): r for o, r in zip(outs, result) if id(o) not in inputs or id(o) in ctx._dirty}
-            save(ctx, [as_out.get(id(t), t) for t in ctx._to_save])
+            to_save = ctx._to_save
+            if to_save:
+                # a saved output is saved as this node's output (its array, re-wrapped on use); an
+                # input returned as is stays saved as the input, with its own history
+                as_out = {id(o): r for o, r in zip(outs, result) if id(o) not in inputs or id(o) in ctx._dirty}
+                to_save = [as_out.get(id(t), t) for t in to_save]
+            save(ctx, range(len(to_save)), to_save)
         ctx._to_save = None
         return result[0] if single else tuple(result)
 

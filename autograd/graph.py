@@ -18,7 +18,7 @@ from heapq import heappush
 import os
 import sys
 
-from .grad_mode import set_instrumentation, state
+from .grad_mode import grad_enabled, set_instrumentation, state
 from .tensor import _wrap
 
 _seq = itertools.count()
@@ -235,7 +235,12 @@ def record(op, inputs, out, params, be):
     res = _wrap(out, be, True, node, 0)
     if op.view:
         res._vc = inputs[0]._vc
-    save(node, [res if s == "out" else inputs[s] for s in op.save] if op.save else ())
+    if op.save:
+        save(node, op.save, inputs, res)
+    else:
+        node.saved = node.versions = ()
+        if PROFILER is not None:
+            profile_saved(node)
     return res
 
 
@@ -257,15 +262,17 @@ def edges(inputs):
     return tuple(out)
 
 
-def save(node, tensors):
-    """Keep `tensors` (None allowed) for node's backward, each with its version now, which
-    unpacking checks. The node's own outputs are kept as (array, version counter, backend, output
-    index) and re-wrapped on use: holding the output Tensor would make a reference cycle
-    (output -> grad_fn -> node -> output). Tells the memory profiler, if one is active."""
-    if tensors:
+def save(node, which, tensors, out=None):
+    """Keep `tensors[i]` for each i in `which` ("out" for `out`; None allowed) for node's backward,
+    each with its version now, which unpacking checks. The node's own outputs are kept as (array,
+    version counter, backend, output index) and re-wrapped on use: holding the output Tensor
+    would make a reference cycle (output -> grad_fn -> node -> output). Tells the memory
+    profiler, if one is active."""
+    if which:
         saved = []
         vers = []
-        for t in tensors:
+        for s in which:
+            t = out if s == "out" else tensors[s]
             if t is None:
                 saved.append(None)
                 vers.append(0)
@@ -278,9 +285,14 @@ def save(node, tensors):
     else:
         node.saved = node.versions = ()
     if PROFILER is not None:
-        if node.source is None:
-            node.source = user_source()     # a profiled run shows where each node came from
-        PROFILER.saved(node)
+        profile_saved(node)
+
+
+def profile_saved(node):
+    """Tell the active memory profiler what node saved (and where the user created it)."""
+    if node.source is None:
+        node.source = user_source()
+    PROFILER.saved(node)
 
 
 # ----------------------------------------------------------------------------------------
@@ -331,7 +343,7 @@ def depends_on(g, ref):
     the op's input or output as a differentiable argument, so their gradient requires grad even
     when the incoming gradient does not, and differentiating it again gives zeros instead of
     "does not require grad". A rule written as `masked(g, constant mask)` says so with this."""
-    if state.enabled and ref._rg and not g._rg:
+    if ref._rg and not g._rg and grad_enabled():
         return _ops.apply(DependsOn, (g, ref))
     return g
 
@@ -363,9 +375,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             # a rule reading values freed by an earlier backward raises the retain_graph error
             # (Node.unpack); a node that saved nothing can run again, as in torch
             in_grads = node.op.backward(node, *grads)
+            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
             nxt = node.next
-            if type(in_grads) is not tuple or len(in_grads) != len(nxt):
-                in_grads = _as_grads(node, in_grads)
+            if len(in_grads) != len(nxt):
+                _count_error(node, in_grads)
             for i in range(len(nxt)):
                 edge = nxt[i]
                 g = in_grads[i]
@@ -437,12 +451,19 @@ def _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, al
                     continue
             if len(grads) > 1:
                 _fill_unused(node, grads)
-            in_grads = _as_grads(node, node.op.backward(node, *grads))
-            for i, (edge, g) in enumerate(zip(node.next, in_grads)):
+            in_grads = node.op.backward(node, *grads)
+            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            nxt = node.next
+            if len(in_grads) != len(nxt):
+                _count_error(node, in_grads)
+            for i, edge in enumerate(nxt):
+                g = in_grads[i]
                 if edge is None or g is None:
                     continue
                 meta = edge[0].out_meta[edge[1]] if type(edge) is tuple else (edge._data.shape, edge._data.dtype)
-                if g._data.shape != meta[0] or g._data.dtype != meta[1]:
+                d = g._data
+                if d.shape != meta[0] or d.dtype != meta[1]:
                     g = _check_grad(node, i, g, meta)
                 if anomaly:
                     check_backward(node, i, g, anomaly)
@@ -501,14 +522,9 @@ def _send(edge, g, heap, buffers, leaves):
     return ent[1]
 
 
-def _as_grads(node, in_grads):
-    """A rule's result as a tuple of one gradient per input, or an error naming the op."""
-    if type(in_grads) is not tuple:
-        in_grads = tuple(in_grads) if isinstance(in_grads, list) else (in_grads,)
-    if len(in_grads) != len(node.next):
-        raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
-                           f"the op has {len(node.next)} inputs")
-    return in_grads
+def _count_error(node, in_grads):
+    raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
+                       f"the op has {len(node.next)} inputs")
 
 
 def _accumulate_leaves(leaves, root_grads, create_graph):

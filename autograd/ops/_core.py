@@ -10,7 +10,7 @@ import builtins
 import numbers
 
 from backends import dtypes as _dt
-from ..grad_mode import state
+from ..grad_mode import grad_enabled, state, watching
 from ..graph import record, user_source
 from ..tensor import Tensor, _wrap, _default_dtype
 
@@ -47,9 +47,9 @@ def apply(op, inputs, *params):
         raise _op_error(op, inputs, e) from e
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
         out = be.asarray(out)
-    if state.watch:                          # detect_anomaly() or record_source()
+    if watching():                           # detect_anomaly() or record_source()
         return _watched(op, inputs, out, params, be, rg)
-    if rg and state.enabled:
+    if rg and grad_enabled():
         return record(op, inputs, out, params, be)
     res = _wrap(out, be)
     if op.view:                # a view shares its base's version counter, recorded or not
