@@ -73,6 +73,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if kwargs:                  # as torch: an argument given by name is an input like the others
+            import inspect
+            bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)
+            args, kwargs = bound.args[1:], bound.kwargs
         ctx = FunctionCtx()
         ctx.op = cls._op()
         ctx.hooks = None

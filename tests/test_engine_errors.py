@@ -296,6 +296,31 @@ def test_mark_non_differentiable_and_needs_input_grad_like_torch():
     assert got["a"] == (True, False, True, False)
 
 
+def test_function_arguments_given_by_name_are_inputs_like_torch():
+    torch = torch_or_skip()
+    got = {}
+
+    def make(lib, key):
+        class K(lib.Function):
+            @staticmethod
+            def forward(ctx, x, w=None, scale=2.0):
+                got[key] = tuple(ctx.needs_input_grad)
+                return x * w * scale
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, g * 5, None
+        return K
+
+    tx, tw = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    x, w = ag.ones(2, requires_grad=True), ag.ones(2, requires_grad=True)
+    make(torch.autograd, "t").apply(tx, w=tw, scale=3.0).sum().backward()
+    make(ag, "a").apply(x, w=w, scale=3.0).sum().backward()
+    assert got["a"] == got["t"] == (True, True, False)
+    assert_like(w.grad, tw.grad, ag.float32)
+    assert_like(x.grad, tx.grad, ag.float32)
+
+
 # --- item 26: double backward through relu ---------------------------------------------------------
 
 def test_relu_double_backward_gives_zeros_like_torch():
