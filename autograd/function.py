@@ -6,7 +6,7 @@ whatever attributes the user's forward stores on it, recorded through the same p
 """
 from __future__ import annotations
 
-from .grad_mode import grad_enabled, no_grad, watching
+from .grad_mode import _enabled as _grad_enabled, grad_enabled, watching
 from .graph import Node, Op, _seq, edges, save, user_source
 from .tensor import Tensor, _wrap
 
@@ -84,8 +84,11 @@ class Function:
         ctx.source = None
         # edges first: forward may read ctx.needs_input_grad, and a dirty input's history changes
         ctx.next = edges([a if isinstance(a, Tensor) else _NO_GRAD for a in args])
-        with no_grad():
+        token = _grad_enabled.set(False)     # no_grad(), without its object and calls
+        try:
             outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _grad_enabled.reset(token)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         recording = grad_enabled() and any(e is not None for e in ctx.next)
