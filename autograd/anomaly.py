@@ -3,7 +3,7 @@ user source line where it was created."""
 from __future__ import annotations
 
 from . import graph as _graph
-from .grad_mode import state
+from .grad_mode import set_instrumentation, state
 
 
 class detect_anomaly:
@@ -16,13 +16,12 @@ class detect_anomaly:
         self.check_nan, self.check_inf = check_nan, check_inf
 
     def __enter__(self):
-        self._prev = (state.anomaly, _graph.RECORD_SOURCE)
-        state.anomaly = ("nan+inf" if self.check_inf else "nan") if self.check_nan else False
-        _graph.RECORD_SOURCE = True
+        self._prev = (state.anomaly, state.source)
+        set_instrumentation(("nan+inf" if self.check_inf else "nan") if self.check_nan else False, True)
         return self
 
     def __exit__(self, *exc):
-        state.anomaly, _graph.RECORD_SOURCE = self._prev
+        set_instrumentation(*self._prev)
         return False
 
     def __call__(self, fn):

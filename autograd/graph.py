@@ -18,36 +18,34 @@ from heapq import heappush
 import os
 import sys
 
-from .grad_mode import state
+from .grad_mode import grad_enabled, set_instrumentation, state
 from .tensor import _wrap
 
 _seq = itertools.count()
 _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), d) + os.sep
                   for d in ("autograd", "nn"))
-#: capture the user's file:line for every node (shown by the ledger, anomaly and in-place errors).
-#: It walks the stack on every recorded op, so it is off by default and switched on by
-#: detect_anomaly(), by record_source(), or for a whole run by TAPEGRAD_RECORD_SOURCE=1.
-RECORD_SOURCE = os.environ.get("TAPEGRAD_RECORD_SOURCE", "") not in ("", "0")
 #: the active `autograd.profile_memory()`, told of every node's saving and freeing; None when off,
 #: so an unprofiled run pays one global lookup per node
 PROFILER = None
 
 
 class record_source:
-    """Capture the user's file:line for every recorded node while active (context manager), or
-    from now on when called as `record_source(True)` without `with`."""
+    """Capture the user's file:line for every node recorded in this thread while active (context
+    manager), or from now on when called as `record_source(True)` without `with`.
+
+    Walking the stack on every recorded op is slow, so it is off by default; detect_anomaly()
+    and profile_memory() switch it on too, and TAPEGRAD_RECORD_SOURCE=1 for a whole run. Like
+    grad mode it is thread-local."""
 
     def __init__(self, enabled=True):
-        global RECORD_SOURCE
-        self._prev = RECORD_SOURCE
-        RECORD_SOURCE = bool(enabled)
+        self._prev = state.source
+        set_instrumentation(state.anomaly, bool(enabled))
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        global RECORD_SOURCE
-        RECORD_SOURCE = self._prev
+        set_instrumentation(state.anomaly, self._prev)
         return False
 
 
@@ -68,10 +66,11 @@ class Op:
     maps a saved name to the input whose gradient alone needs it (Mul saves b only when a needs a
     gradient), and the rule must then read it only in that case.
     """
-    __slots__ = ("name", "forward", "backward", "save", "view", "arg_pos", "save_pos", "save_if")
+    __slots__ = ("name", "forward", "backward", "save", "view", "broadcast", "arg_pos", "save_pos", "save_if")
 
-    def __init__(self, name, forward, backward, save=(), view=False, args=None, save_if=None):
+    def __init__(self, name, forward, backward, save=(), view=False, args=None, broadcast=False, save_if=None):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
+        self.broadcast = broadcast
         if args is None:
             import inspect
             args = [p.name for p in inspect.signature(forward).parameters.values()][1:]
@@ -96,15 +95,18 @@ class Op:
         return f"<op {self.name}>"
 
 
-def primitive(save=(), view=False, name=None, args=None, save_if=None):
+def primitive(save=(), view=False, name=None, args=None, broadcast=False, save_if=None):
     """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`.
 
     `args` names forward's arguments where its signature cannot (a `*arrays` forward);
-    `save_if={"a": 1}` saves a only when input 1 needs a gradient (see `Op`)."""
+    `broadcast=True` says the inputs broadcast against each other elementwise (so a failure on
+    shapes that cannot broadcast is reported as such); `save_if={"a": 1}` saves a only when
+    input 1 needs a gradient (see `Op`)."""
     def deco(cls):
         snake = name or "".join("_" + c.lower() if c.isupper() and i else c.lower()
                                 for i, c in enumerate(cls.__name__))
-        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args, save_if)
+        return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args, broadcast,
+                  save_if)
     return deco
 
 
@@ -187,6 +189,8 @@ class Node:
         """The saved tensors, checked against in-place modification since they were saved."""
         s = self.saved
         if s is None:
+            if not self.versions:
+                return ()                            # nothing was saved, so nothing was freed
             raise SavedTensorError(
                 f"Trying to backward through the graph a second time (or to read saved tensors after "
                 f"they were freed) at op '{self.name}'. Saved tensors are freed after backward; "
@@ -222,78 +226,84 @@ def _raise_modified(node, t, saved_ver, cur_ver):
 
 
 def record(op, inputs, out, params, be):
-    """Wrap `out` as the result of `op` on `inputs`, recording a node if any input requires grad."""
+    """Wrap `out` as the result of `op` on `inputs` (some of which require grad), recording a node.
+
+    The node's edges and saved values are made by `edges` and `save`, which custom Functions
+    record through too; the user's source line is added by apply's instrumented path."""
     node = Node()
     node.op = op
     node.params = params
     node.seq = next(_seq)
     node.hooks = None
-    node.source = user_source() if RECORD_SOURCE else None
-    # an edge is (producing node, output index), or the leaf tensor itself, or None (no grad)
-    if len(inputs) == 1:
-        t = inputs[0]
-        f = t.grad_fn
-        node.next = (t if f is None else (f, t._idx),)        # the input requires grad: we are here
-    else:
-        edges = []
-        for t in inputs:
-            if t._rg:
-                f = t.grad_fn
-                edges.append(t if f is None else (f, t._idx))
-            else:
-                edges.append(None)
-        node.next = tuple(edges)
+    node.source = None
+    node.next = edges(inputs)
     node.out_meta = ((out.shape, out.dtype),)
     res = _wrap(out, be, True, node, 0)
     if op.view:
         res._vc = inputs[0]._vc
     if op.save:
-        if op.save_if is not None:
-            _save_if_needed(op, node, inputs, out, res, be)
-        else:
-            saved = []
-            vers = []
-            for s in op.save:
-                if s == "out":
-                    saved.append((out, res._vc, be, 0))
-                    vers.append(res._vc[0])
-                else:
-                    t = inputs[s]
-                    saved.append(t)
-                    vers.append(t._vc[0])
-            node.saved = tuple(saved)
-            node.versions = tuple(vers)
+        which = op.save
+        if op.save_if is not None:          # a value only some input's gradient needs, saved only then
+            nxt = node.next
+            which = tuple(None if cond is not None and nxt[cond] is None else pos for pos, cond in op.save_if)
+        save(node, which, inputs, res)
     else:
-        node.saved = ()
-        node.versions = ()
-    if PROFILER is not None:
-        PROFILER.saved(node)
+        node.saved = node.versions = ()
+        if PROFILER is not None:
+            profile_saved(node)
     return res
 
 
-def _save_if_needed(op, node, inputs, out, res, be):
-    """record's saving for an op with `save_if`: a value only some input's gradient needs is saved
-    (and later version-checked) only when that input needs a gradient."""
-    saved = []
-    vers = []
-    nxt = node.next
-    for s, cond in op.save_if:
-        if cond is not None and nxt[cond] is None:
-            saved.append(None)
-            vers.append(0)
-        elif s == "out":
-            saved.append((out, res._vc, be, 0))
-            vers.append(res._vc[0])
+def edges(inputs):
+    """Where each input's gradient goes: (producing node, output index) for a computed tensor,
+    the tensor itself for a leaf, None for an input that needs no gradient. The tape's one edge
+    representation, for primitives and custom Functions alike."""
+    if len(inputs) == 1:              # most ops: no loop, no list
+        t = inputs[0]
+        f = t.grad_fn
+        return ((t if f is None else (f, t._idx)) if t._rg else None,)
+    out = []
+    for t in inputs:
+        if t._rg:
+            f = t.grad_fn
+            out.append(t if f is None else (f, t._idx))
         else:
-            t = inputs[s]
-            saved.append(t)
-            vers.append(t._vc[0])
-    node.saved = tuple(saved)
-    node.versions = tuple(vers)
+            out.append(None)
+    return tuple(out)
 
 
-# ----------------------------------------------------------------------------------------
-# the reverse walk
+def save(node, which, tensors, out=None):
+    """Keep `tensors[i]` for each i in `which` ("out" for `out`; None allowed) for node's backward,
+    each with its version now, which unpacking checks. The node's own outputs are kept as (array,
+    version counter, backend, output index) and re-wrapped on use: holding the output Tensor
+    would make a reference cycle (output -> grad_fn -> node -> output). Tells the memory
+    profiler, if one is active."""
+    if which:
+        saved = []
+        vers = []
+        for s in which:
+            t = out if s == "out" else None if s is None else tensors[s]
+            if t is None:
+                saved.append(None)
+                vers.append(0)
+                continue
+            vc = t._vc
+            vers.append(vc[0])
+            saved.append((t._data, vc, t._backend, t._idx) if t.grad_fn is node else t)
+        node.saved = tuple(saved)
+        node.versions = tuple(vers)
+    else:
+        node.saved = node.versions = ()
+    if PROFILER is not None:
+        profile_saved(node)
+
+
+def profile_saved(node):
+    """Tell the active memory profiler what node saved (and where the user created it)."""
+    if node.source is None:
+        node.source = user_source()
+    PROFILER.saved(node)
+
 
 def _check_grad(node, i, g, meta):
     """Reduce a rule's gradient to its input's shape (the one unbroadcast) and dtype."""
@@ -322,51 +332,121 @@ def sum_to(g, shape, node=None):
     return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape))
 
 
+@primitive(save=(), name="depends_on")
+class DependsOn:
+    """g, recorded as a function of `ref` whose derivative is zero (see `depends_on`)."""
+    def forward(B, g, ref): return g
+
+    def backward(ctx, gg):
+        shape, dtype = ctx.input_shapes[1], ctx.input_dtypes[1]
+        return gg, _wrap(gg._backend.xp.zeros(shape, dtype=dtype), gg._backend)
+
+
+def depends_on(g, ref):
+    """A rule's gradient `g`, made to depend on `ref` (an input or output of the op) with a zero
+    derivative when the rule runs under create_graph.
+
+    torch's dedicated backward kernels (relu's threshold_backward, max_pool's, hardtanh's) take
+    the op's input or output as a differentiable argument, so their gradient requires grad even
+    when the incoming gradient does not, and differentiating it again gives zeros instead of
+    "does not require grad". A rule written as `masked(g, constant mask)` says so with this."""
+    if ref._rg and not g._rg and grad_enabled():
+        return _ops.apply(DependsOn, (g, ref))
+    return g
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Propagate gradients from `roots`. Without `inputs`, accumulate into leaves' `.grad`;
-    with `inputs`, return their gradients and touch no `.grad`."""
-    heap = []
+    with `inputs`, return their gradients and touch no `.grad`.
+
+    This is the plain walk, kept lean because every training step runs it; anomaly mode and
+    `inputs=` (autograd.grad) take `_walk_instrumented`, which does the same and more."""
+    if inputs is not None or state.anomaly:
+        return _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
+    heap = []                # (-seq, node): the latest-created pending node first
     buffers = {}             # node -> [grad per output]
     leaves = {}              # id(leaf) -> [leaf, grad]
-    capture = None
-    needed = None
+    for t, g in zip(roots, root_grads):
+        _send(_edge_of(t), g, heap, buffers, leaves)
+    prev_mode = state.enabled
+    state.enabled = create_graph           # rules record only for create_graph
+    heappop = heapq.heappop
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+            if node.hooks:
+                _run_node_hooks(node, grads)
+            if len(grads) > 1:
+                _fill_unused(node, grads)
+            # a rule reading values freed by an earlier backward raises the retain_graph error
+            # (Node.unpack); a node that saved nothing can run again, as in torch
+            in_grads = node.op.backward(node, *grads)
+            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            nxt = node.next
+            if len(in_grads) != len(nxt):
+                _count_error(node, in_grads)
+            for i in range(len(nxt)):
+                edge = nxt[i]
+                g = in_grads[i]
+                if edge is None or g is None:
+                    continue
+                d = g._data
+                if type(edge) is tuple:
+                    n, k = edge
+                    meta = n.out_meta[k]
+                    if d.shape != meta[0] or d.dtype != meta[1]:
+                        g = _check_grad(node, i, g, meta)
+                    buf = buffers.get(n)
+                    if buf is None:
+                        buf = buffers[n] = [None] * len(n.out_meta)
+                        heappush(heap, (-n.seq, n))
+                    old = buf[k]
+                    buf[k] = g if old is None else old + g
+                else:
+                    ld = edge._data
+                    if d.shape != ld.shape or d.dtype != ld.dtype:
+                        g = _check_grad(node, i, g, (ld.shape, ld.dtype))
+                    ent = leaves.get(id(edge))
+                    if ent is None:
+                        leaves[id(edge)] = [edge, g]
+                    else:
+                        ent[1] = ent[1] + g
+            if not retain_graph:
+                node.saved = None
+                if PROFILER is not None:
+                    PROFILER.freed(node)
+    finally:
+        state.enabled = prev_mode
+    _accumulate_leaves(leaves, root_grads, create_graph)
+    return None
+
+
+def _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
+    """run_backward with the extras: under anomaly mode every gradient a rule returns and every
+    sum of contributions is checked for NaN/Inf; with `inputs`, only the nodes from which some
+    input can be reached run, and the inputs' gradients are returned instead of accumulated."""
+    from .anomaly import check_backward, check_summed
+    heap, buffers, leaves = [], {}, {}
+    capture = needed = None
     if inputs is not None:
         capture = {}
         targets = set()
         for t in inputs:
-            key = (t.grad_fn, t._idx) if t.grad_fn is not None else id(t)
-            capture[key] = None
+            capture[_key(t)] = None
             if t.grad_fn is not None:
                 targets.add(t.grad_fn)
         needed = _prune(roots, capture, targets)
-
-    def send(edge, g):
-        if type(edge) is tuple:
-            n, i = edge
-            buf = buffers.get(n)
-            if buf is None:
-                buf = buffers[n] = [None] * len(n.out_meta)
-                heappush(heap, (-n.seq, n))
-            buf[i] = g if buf[i] is None else buf[i] + g
-        else:
-            k = id(edge)
-            ent = leaves.get(k)
-            if ent is None:
-                leaves[k] = [edge, g]
-            else:
-                ent[1] = ent[1] + g
-
     for t, g in zip(roots, root_grads):
-        send((t.grad_fn, t._idx) if t.grad_fn is not None else t, g)
-
-    prev_mode = state.enabled
+        _send(_edge_of(t), g, heap, buffers, leaves)
     anomaly = state.anomaly
+    prev_mode, prev_checks = state.enabled, (state.anomaly, state.source)
     state.enabled = create_graph
-    heappop = heapq.heappop
-    state.anomaly = False                  # ops inside rules are checked as the rule's result
+    set_instrumentation(False, state.source)     # ops inside rules are checked as the rule's result
     try:
         while heap:
-            node = heappop(heap)[1]
+            node = heapq.heappop(heap)[1]
             grads = buffers.pop(node)
             if node.hooks:
                 _run_node_hooks(node, grads)
@@ -376,64 +456,88 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                         capture[(node, i)] = g
                 if node not in needed:
                     continue
-            if node.saved is None:
-                node.unpack()                      # raises the retain_graph error
             if len(grads) > 1:
                 _fill_unused(node, grads)
             in_grads = node.op.backward(node, *grads)
-            if type(in_grads) is not tuple:
-                in_grads = tuple(in_grads) if isinstance(in_grads, list) else (in_grads,)
+            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
             nxt = node.next
             if len(in_grads) != len(nxt):
-                raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
-                                   f"the op has {len(nxt)} inputs")
-            for i in range(len(nxt)):
-                edge = nxt[i]
+                _count_error(node, in_grads)
+            for i, edge in enumerate(nxt):
                 g = in_grads[i]
                 if edge is None or g is None:
                     continue
-                if type(edge) is tuple:
-                    shape, dt = edge[0].out_meta[edge[1]]
-                else:
-                    shape, dt = edge._data.shape, edge._data.dtype
+                meta = edge[0].out_meta[edge[1]] if type(edge) is tuple else (edge._data.shape, edge._data.dtype)
                 d = g._data
-                if d.shape != shape or d.dtype != dt:
-                    g = _check_grad(node, i, g, (shape, dt))
+                if d.shape != meta[0] or d.dtype != meta[1]:
+                    g = _check_grad(node, i, g, meta)
                 if anomaly:
-                    from .anomaly import check_backward
                     check_backward(node, i, g, anomaly)
-                send(edge, g)
-                if anomaly:
-                    total = _summed(edge, buffers, leaves)
-                    if total is not g:             # a first contribution was checked just above
-                        from .anomaly import check_summed
-                        check_summed(node, edge, total, anomaly)
+                total = _send(edge, g, heap, buffers, leaves)
+                if anomaly and total is not g:        # a first contribution was checked just above
+                    check_summed(node, edge, total, anomaly)
             if not retain_graph:
                 node.saved = None
                 if PROFILER is not None:
                     PROFILER.freed(node)
     finally:
         state.enabled = prev_mode
-        state.anomaly = anomaly
+        set_instrumentation(*prev_checks)
 
-    if capture is not None:
-        for ent in leaves.values():
-            leaf, g = ent
-            if id(leaf) in capture:
-                capture[id(leaf)] = _leaf_hooks(leaf, g)
-        out = []
-        for t in inputs:
-            g = capture[(t.grad_fn, t._idx) if t.grad_fn is not None else id(t)]
-            if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
-                                   "the graph. Set allow_unused=True if this is the desired behavior.")
-            out.append(g)
-        return tuple(out)
+    if capture is None:
+        _accumulate_leaves(leaves, root_grads, create_graph)
+        return None
+    for leaf, g in leaves.values():
+        if id(leaf) in capture:
+            capture[id(leaf)] = _leaf_hooks(leaf, g)
+    out = []
+    for t in inputs:
+        g = capture[_key(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
+                               "the graph. Set allow_unused=True if this is the desired behavior.")
+        out.append(g)
+    return tuple(out)
 
+
+def _edge_of(t):
+    return t if t.grad_fn is None else (t.grad_fn, t._idx)
+
+
+def _key(t):
+    """A tensor's key in autograd.grad's capture: its edge, with a leaf by identity."""
+    return (t.grad_fn, t._idx) if t.grad_fn is not None else id(t)
+
+
+def _send(edge, g, heap, buffers, leaves):
+    """Add g into the gradient flowing into `edge`, queueing its node; return the new total."""
+    if type(edge) is tuple:
+        n, k = edge
+        buf = buffers.get(n)
+        if buf is None:
+            buf = buffers[n] = [None] * len(n.out_meta)
+            heappush(heap, (-n.seq, n))
+        old = buf[k]
+        total = buf[k] = g if old is None else old + g
+        return total
+    ent = leaves.get(id(edge))
+    if ent is None:
+        leaves[id(edge)] = [edge, g]
+        return g
+    ent[1] = ent[1] + g
+    return ent[1]
+
+
+def _count_error(node, in_grads):
+    raise RuntimeError(f"backward of op '{node.name}' returned {len(in_grads)} gradients; "
+                       f"the op has {len(node.next)} inputs")
+
+
+def _accumulate_leaves(leaves, root_grads, create_graph):
     handed = {id(g._data) for g in root_grads}
     for leaf, g in leaves.values():
         accumulate_grad(leaf, _leaf_hooks(leaf, g), create_graph, handed)
-    return None
 
 
 def accumulate_grad(leaf, g, create_graph, handed=None):
@@ -467,22 +571,36 @@ def _run_node_hooks(node, grads):
             for h in sorted(hooks.values(), key=_retains_last):   # retain_grad sees the final grad
                 r = h(grads[i])
                 if r is not None:
-                    grads[i] = r
+                    grads[i] = _hook_result(h, grads[i], r)
+
+
+def _hook_result(hook, g, r):
+    """A hook's replacement gradient, checked like torch: same shape, dtype and device, so a
+    wrong one is blamed on the hook rather than on the next op's rule."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(r, type(g)):
+        raise TypeError(f"hook '{name}' returned an object of type {type(r).__name__}; a gradient hook must return a "
+                        f"Tensor or None")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape "
+                           f"{tuple(g.shape)}, the hook returned shape {tuple(r.shape)}")
+    if r._backend is not g._backend or r._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value: the gradient is {g.dtype.name} on "
+                           f"{g.device}, the hook returned {r.dtype.name} on {r.device}")
+    return r
 
 
 def _fill_unused(node, grads):
-    """Outputs of a multi-output node that nobody used get a zero gradient."""
+    """Outputs of a multi-output node that nobody used get a zero gradient (unless a custom
+    Function said `ctx.set_materialize_grads(False)`: then None), non-tensor outputs None."""
+    if not getattr(node, "materialize_grads", True):
+        return
     be = next(x for x in grads if x is not None)._backend
     for i, g in enumerate(grads):
         if g is None:
             shape, dt = node.out_meta[i]
-            grads[i] = _wrap(be.xp.zeros(shape, dtype=dt), be)
-
-
-def _summed(edge, buffers, leaves):
-    if type(edge) is tuple:
-        return buffers[edge[0]][edge[1]]
-    return leaves[id(edge)][1]
+            if dt is not None:
+                grads[i] = _wrap(be.xp.zeros(shape, dtype=dt), be)
 
 
 def _retains_last(hook):
@@ -494,7 +612,7 @@ def _leaf_hooks(leaf, g):
         for h in list(leaf._hooks.values()):
             r = h(g)
             if r is not None:
-                g = r
+                g = _hook_result(h, g, r)
     return g
 
 

@@ -182,16 +182,13 @@ class profile_memory:
 
     def __enter__(self):
         self._prev = _graph.PROFILER
-        self._prev_source = _graph.RECORD_SOURCE
         _graph.PROFILER = self
-        _graph.RECORD_SOURCE = True          # a profiled run shows where each node came from
         self._t0 = time.perf_counter()
         self._active = True
         return self
 
     def __exit__(self, *exc):
         _graph.PROFILER = self._prev
-        _graph.RECORD_SOURCE = self._prev_source
         self._active = False
         return False
 

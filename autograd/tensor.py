@@ -73,9 +73,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        if self._data.ndim == 0 and isinstance(dim, int):
-            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
-        return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[_ops.norm_dim(dim, self._data.ndim, "size", wrap_scalar=False)]
 
     @property
     def dtype(self):

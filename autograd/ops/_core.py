@@ -10,8 +10,8 @@ import builtins
 import numbers
 
 from backends import dtypes as _dt
-from ..grad_mode import state
-from ..graph import record
+from ..grad_mode import grad_enabled, state, watching
+from ..graph import record, user_source
 from ..tensor import Tensor, _wrap, _default_dtype
 
 builtins_max, builtins_sum = builtins.max, builtins.sum
@@ -47,18 +47,33 @@ def apply(op, inputs, *params):
     except (ValueError, TypeError, IndexError) as e:
         out = _bool_arith(op, be, args, params)
         if out is None:
-            raise _op_error(op.name, inputs, e) from None
+            raise _op_error(op, inputs, e) from e
     finally:
         be.exit_quiet(quiet)
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
         out = be.asarray(out)
+    if watching():                           # detect_anomaly() or record_source()
+        return _watched(op, inputs, out, params, be, rg)
+    if rg and grad_enabled():
+        return record(op, inputs, out, params, be)
+    res = _wrap(out, be)
+    if op.view:                # a view shares its base's version counter, recorded or not
+        res._vc = inputs[0]._vc
+    return res
+
+
+def _watched(op, inputs, out, params, be, rg):
+    """apply's instrumented tail: check the output for NaN/Inf under anomaly mode, and note the
+    user's file:line on the node (record itself stays free of both)."""
     if state.anomaly:
         from ..anomaly import check_forward
         check_forward(op.name, out, be)
     if rg and state.enabled:
-        return record(op, inputs, out, params, be)
+        res = record(op, inputs, out, params, be)
+        res.grad_fn.source = user_source()
+        return res
     res = _wrap(out, be)
-    if op.view:                # a view shares its base's version counter, recorded or not
+    if op.view:
         res._vc = inputs[0]._vc
     return res
 
@@ -85,15 +100,20 @@ def device_error(name, inputs):
     raise RuntimeError(f"{name}: expected all tensors on the same device, but found tensors on {devs}")
 
 
-def _op_error(name, inputs, e):
-    if name in ("sub", "neg") and any(t.dtype is _dt.bool_ for t in inputs):
-        return bool_sub_error(name, inputs)
-    desc = ", ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs)
-    msg = str(e)
-    if "broadcast" in msg:
-        return RuntimeError(f"{name}: shapes {' and '.join(str(tuple(t.shape)) for t in inputs)} are not "
-                            f"broadcastable")
-    return type(e)(f"{name}: invalid input ({desc}): {msg}")
+def _op_error(op, inputs, e):
+    """The error to raise for a failure in `op`'s forward, chosen from the inputs (never from the
+    backend's message text, which differs between libraries and versions)."""
+    if op.name in ("sub", "neg") and any(t.dtype is _dt.bool_ for t in inputs):
+        return bool_sub_error(op.name, inputs)
+    shapes = [tuple(t._data.shape) for t in inputs]
+    if op.broadcast:
+        from .shape import broadcast_shapes
+        try:
+            broadcast_shapes(*shapes)
+        except RuntimeError:
+            return RuntimeError(f"{op.name}: shapes {' and '.join(map(str, shapes))} are not broadcastable")
+    desc = ", ".join(f"{s} {t.dtype.name}" for s, t in zip(shapes, inputs))
+    return type(e)(f"{op.name}: invalid input ({desc}): {e}")
 
 
 def bool_sub_error(name, inputs):
@@ -238,10 +258,14 @@ def binary(op, a, b):
     return apply(op, (a, b))
 
 
-def norm_dim(dim, ndim, name):
-    n = builtins_max(ndim, 1)
+def norm_dim(dim, ndim, name, wrap_scalar=True):
+    """`dim` in [0, ndim) from torch's range [-ndim, ndim). A 0-d tensor takes dims 0 and -1, as
+    torch wraps it like a 1-d one, except with `wrap_scalar=False` (size(), stride()): none."""
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
+    if not ndim and not wrap_scalar:
+        raise IndexError(f"{name}: Dimension specified as {dim} but tensor has no dimensions")
+    n = builtins_max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"{name}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim}) for a tensor with {ndim} dims")
@@ -249,6 +273,8 @@ def norm_dim(dim, ndim, name):
 
 
 def norm_dims(dim, ndim, name):
+    """A dim or sequence of dims, checked (0-d tensors too) and as a sorted tuple in [0, ndim);
+    None means every dim."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
@@ -256,7 +282,8 @@ def norm_dims(dim, ndim, name):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"{name}: dim {tuple(dim)} appears multiple times in the list of dims")
         return tuple(sorted(ds)) if ndim else ()
-    return (norm_dim(dim, ndim, name),) if ndim else ()
+    d = norm_dim(dim, ndim, name)
+    return (d,) if ndim else ()
 
 
 def nondiff(x, f):

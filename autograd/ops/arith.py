@@ -15,19 +15,19 @@ from ._core import Float32Math, apply, binary, in_float32, is_scalar, nondiff, p
 from ._registry import op
 
 
-@primitive()
+@primitive(broadcast=True)
 class Add:
     def forward(B, a, b): return a + b
     def backward(ctx, g): return g, g
 
 
-@primitive()
+@primitive(broadcast=True)
 class Sub:
     def forward(B, a, b): return a - b
     def backward(ctx, g): return g, -g
 
 
-@primitive(save=("a", "b"), save_if={"a": 1, "b": 0})
+@primitive(save=("a", "b"), save_if={"a": 1, "b": 0}, broadcast=True)
 class Mul:
     def forward(B, a, b): return a * b
 
@@ -36,7 +36,7 @@ class Mul:
         return g * ctx.b if need_a else None, g * ctx.a if need_b else None
 
 
-@primitive(save=("a", "b"), save_if={"a": 1})
+@primitive(save=("a", "b"), save_if={"a": 1}, broadcast=True)
 class Div:
     def forward(B, a, b): return a / b
 
@@ -64,7 +64,7 @@ class PowScalar:
         return g * (c * ctx.x ** (c - 1))
 
 
-@primitive(save=("a", "b", "out"))
+@primitive(save=("a", "b", "out"), broadcast=True)
 class Pow:
     def forward(B, a, b): return B.xp.pow(a, b)
 

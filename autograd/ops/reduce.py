@@ -474,9 +474,10 @@ def _nonempty(x, dim, axes, name):
     """PyTorch's refusal to take a max/min/arg over nothing (there is no identity)."""
     if x.numel() == 0:
         if dim is None:
-            raise (IndexError if name.startswith("arg") else RuntimeError)(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
-                f"reduction dim with the 'dim' argument.")
+            if name.startswith("arg"):              # torch's words differ between the two families
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
         for a in axes:
             if x._data.shape[a] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")

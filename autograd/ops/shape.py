@@ -82,6 +82,9 @@ class Pad:
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    bad = [s for s in shape if not hasattr(type(s), "__index__")]
+    if bad:
+        raise TypeError(f"reshape(): argument 'shape' must be a tuple of ints, not {type(bad[0]).__name__}")
     shape = tuple(int(s) for s in shape)
     n = x.numel()
     if shape.count(-1) > 1:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from backends import dtypes as _dt
-from ..graph import primitive
+from ..graph import depends_on, primitive
 from ..tensor import Tensor, _wrap
 from ._core import apply, as_tensor_like, binary, floating, nondiff, pair, result_dtype, zeros_like_scalar
 from ._registry import op
@@ -105,8 +105,11 @@ def masked(g, mask):
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
     # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g); out is
-    # 0, positive or nan, so out != 0 is that mask in one pass
-    def backward(ctx, g): return masked(g, ctx.out._data != 0)
+    # 0, positive or nan, so out != 0 is that mask in one pass. Like torch's, the result depends on
+    # `out` (with zero derivative), so the gradient can be differentiated again
+    def backward(ctx, g):
+        out = ctx.out
+        return depends_on(masked(g, out._data != 0), out)
 
 
 @primitive(save=("x",))
@@ -141,13 +144,13 @@ def _tie_split(ctx, g, a_loses, b_loses):
             masked(t, ~b_loses(a, b)) if need_b else None)
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Maximum:
     def forward(B, a, b): return B.xp.maximum(a, b)
     def backward(ctx, g): return _tie_split(ctx, g, lambda a, b: a < b, lambda a, b: a > b)
 
 
-@primitive(save=("a", "b"))
+@primitive(save=("a", "b"), broadcast=True)
 class Minimum:
     def forward(B, a, b): return B.xp.minimum(a, b)
     def backward(ctx, g): return _tie_split(ctx, g, lambda a, b: a > b, lambda a, b: a < b)
@@ -180,7 +183,7 @@ class ClampT1:
         return masked(g, inside) if nx else None, masked(g, outside) if nb else None
 
 
-@primitive(save=("cond",))
+@primitive(save=("cond",), broadcast=True)
 class Where:
     def forward(B, cond, a, b): return B.xp.where(cond, a, b)
 
