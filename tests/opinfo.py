@@ -917,12 +917,12 @@ NON_OPS = {
 # backend contract, "#new" marks a divergence the issue does not list yet.
 KNOWN: dict[tuple, str] = {
     # --- issue 10 #2
-    ('logsumexp', '*/dim=()', 'error'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims, and torch 2.13's logsumexp raises here)",
-    ('logsumexp', '*/dim=[]', 'error'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims, and torch 2.13's logsumexp raises here)",
-    ('std', '*/dim=()', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('std', '*/dim=[]', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('var', '*/dim=()', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
-    ('var', '*/dim=[]', 'grad'): "issue 10 #2: dim=() / dim=[] reduces over no dim (torch: all dims)",
+    ('logsumexp', '*/dim=()', 'error'): "issue 10 #2, deliberate (README porting guide): torch 2.13's logsumexp raises for dim=() (an internal shape error); ours reduces over all dims as sum does",
+    ('logsumexp', '*/dim=[]', 'error'): "issue 10 #2, deliberate (README porting guide): torch 2.13's logsumexp raises for dim=() (an internal shape error); ours reduces over all dims as sum does",
+    ('std', '*/dim=()', 'grad'): "issue 10 #2, deliberate (README porting guide): torch 2.13's std/var backward over dim=() is +-inf (N - 1 with N = 1); ours is the gradient over all dims",
+    ('std', '*/dim=[]', 'grad'): "issue 10 #2, deliberate (README porting guide): torch 2.13's std/var backward over dim=[] is +-inf (N - 1 with N = 1); ours is the gradient over all dims",
+    ('var', '*/dim=()', 'grad'): "issue 10 #2, deliberate (README porting guide): torch 2.13's std/var backward over dim=() is +-inf (N - 1 with N = 1); ours is the gradient over all dims",
+    ('var', '*/dim=[]', 'grad'): "issue 10 #2, deliberate (README porting guide): torch 2.13's std/var backward over dim=[] is +-inf (N - 1 with N = 1); ours is the gradient over all dims",
     # --- issue 10 #3
     # --- issue 10 #4
     # --- issue 10 #5
@@ -943,39 +943,21 @@ KNOWN: dict[tuple, str] = {
     # --- issue 10 #16
     # --- issue 10 #17
     # --- issue 10 #21
-    ('elu', '*/extreme', 'grad'): "issue 10 #21: NaN/inf input: gradient differs from torch (which routes to/through the NaN element): input 0: 1 of 12 differ (ours vs torch) (2,): np.float64(nan) vs np.float64(-0.4",
-    ('elu', '*/extreme-alpha=0.5', 'grad'): "issue 10 #21: NaN/inf input: gradient differs from torch (which routes to/through the NaN element): input 0: 1 of 12 differ (ours vs torch) (2,): np.float64(nan) vs np.float64(-0.4",
     # --- issue 10 #25
     # --- issue 10 #28
     # --- issue 10 #29
-    ('maximum', 'int64/uint8,300', 'error'): "issue 10 #29: uint8 + 300: bare OverflowError, torch wraps",
-    ('minimum', 'int64/uint8,300', 'error'): "issue 10 #29: uint8 + 300: bare OverflowError, torch wraps",
     # --- issue 10 #30
     # --- issue 10 #31
-    ('cat', '*/0d-error', 'error'): "issue 10 #31: error: IndexError: tuple index out of range does not name the op (cat); torch: RuntimeError: zero-dimensional tensor (at position 0) cannot be conc",
-    ('maximum', '*/tensor,2.5', 'error'): "issue 10 #31: error: returned Tensor (2, 3); torch raises TypeError: maximum(): argument 'other' (position 2) must be Tensor, not float",
-    ('maximum', 'int64/int64,2.5', 'error'): "issue 10 #31: error: returned Tensor (3,); torch raises TypeError: maximum(): argument 'other' (position 2) must be Tensor, not float",
-    ('minimum', '*/tensor,2.5', 'error'): "issue 10 #31: error: returned Tensor (2, 3); torch raises TypeError: minimum(): argument 'other' (position 2) must be Tensor, not float",
-    ('minimum', 'int64/int64,2.5', 'error'): "issue 10 #31: error: returned Tensor (3,); torch raises TypeError: minimum(): argument 'other' (position 2) must be Tensor, not float",
-    ('select', '*/out-of-range', 'error'): "issue 10 #31: error: IndexError: getitem: invalid input ((2, 3, 4) float64): index 2 is out of bounds for axis 0 with size 2 does not name the op (select); torch",
-    ('std', '*/dim=3-out-of-range', 'error'): "issue 10 #31: error: IndexError: var: Dimension out of range (expected to be in range of [-3, 2], but got 3) for a tensor with 3 dims does not name the op (std);",
-    ('unbind', '*/0d', 'error'): "issue 10 #31: error: IndexError: tuple index out of range does not name the op (unbind); torch: IndexError: Dimension specified as 0 but tensor has no dimensions",
     # --- issue 10 #32
     # --- issue 10 #33
     # --- issue 10 #contract
-    ('isfinite', 'bool/*', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: Only numeric dtypes are allowed in isfinite; got array_api_strict.bool.",
-    ('isinf', 'bool/*', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: Only numeric dtypes are allowed in isinf; got array_api_strict.bool.",
-    ('isnan', 'bool/*', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: Only numeric dtypes are allowed in isnan; got array_api_strict.bool.",
-    ('logical_not', 'float*/*', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: Only boolean dtypes are allowed in logical_not; got array_api_strict.float64.",
-    ('logical_not', 'int64/*', 'forward', 'array_api_strict'): "issue 10 #contract: array_api_strict refuses this dtype where torch computes: Only boolean dtypes are allowed in logical_not; got array_api_strict.float64.",
     # --- issue 10 #new
-    ('gelu', 'float16/extreme', 'call F.gelu'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('gelu', 'float16/extreme', 'value'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('gelu', 'float32/extreme', 'call F.gelu', 'array_api_strict'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('gelu', 'float32/extreme', 'call F.gelu', 'cpu'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('gelu', 'float32/extreme', 'value', 'array_api_strict'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('gelu', 'float32/extreme', 'value', 'cpu'): "issue 10 #new: torch 2.13's float32 gelu(+inf) is nan (its vectorised kernel), ours inf: decide whether to follow",
-    ('getitem', '*/empty-list', 'forward'): "issue 10 #new: x[[]] (an empty index list) raises; torch returns an empty (0, 3, 4) tensor",
+    ('gelu', 'float16/extreme', 'call F.gelu'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
+    ('gelu', 'float16/extreme', 'value'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
+    ('gelu', 'float32/extreme', 'call F.gelu', 'array_api_strict'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
+    ('gelu', 'float32/extreme', 'call F.gelu', 'cpu'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
+    ('gelu', 'float32/extreme', 'value', 'array_api_strict'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
+    ('gelu', 'float32/extreme', 'value', 'cpu'): "issue 10 #21, deliberate (README porting guide): torch 2.13's float32/float16 gelu(+inf) is nan (its vectorised kernel; float64 gives inf); ours is inf",
     # --- issue 10 #20: prod
     # --- issue 10 #new: torch functions without our counterpart
 }

@@ -21,7 +21,8 @@ def leaky_relu(input, negative_slope=0.01):
 @op(method=False)
 def elu(input, alpha=1.0):
     # expm1 of min(x, 0): the branch where() discards must not overflow into inf * 0 = nan
-    return where(input > 0, input, alpha * expm1(clamp(input, max=0.0)))
+    # (x <= 0, not x > 0: a nan input takes the identity branch, so its gradient is 1 as in torch)
+    return where(input <= 0, alpha * expm1(clamp(input, max=0.0)), input)
 
 
 @primitive(save=("x",))

@@ -413,6 +413,8 @@ def logical_xor(input, other): return _logical2(input, other, "xor")
 
 @op()
 def logical_not(input):
+    if input.dtype is not _dt.bool_:               # torch: nonzero is true, for any dtype
+        input = compare(input, 0, "ne")
     return nondiff(input, lambda B, a: B.xp.logical_not(a))
 
 

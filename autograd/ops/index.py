@@ -14,6 +14,7 @@ import weakref
 from ..grad_mode import state
 from ..graph import primitive
 from ..tensor import Tensor
+from backends import dtypes as _dt
 from ._core import apply, as_tensor_like, device_error, zeros_like_scalar
 
 
@@ -177,7 +178,8 @@ def convert_index(x, index):
             out.append(i._data)
             basic = False
         elif isinstance(i, (list,)) or (hasattr(i, "shape") and hasattr(i, "dtype")):
-            a = B.asarray(i)
+            # an empty list is an empty int64 index (NumPy would make it float64, no index at all)
+            a = B.asarray(i, dtype=B.native_dtype(_dt.int64)) if isinstance(i, list) and not i else B.asarray(i)
             out.append(a)
             basic = False
         elif isinstance(i, bool):

@@ -438,6 +438,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepd
 @op()
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
     x = input
+    norm_dims(_all_dims(dim), x.ndim, "std")                      # errors name this op
     if _half(x):
         return std(x.to(_dt.float32), dim, unbiased, keepdim, correction=correction, keepdims=keepdims
                    ).to(_dt.float16)

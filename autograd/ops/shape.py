@@ -245,6 +245,9 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of Tensors")
     # PyTorch skips 1-D empty tensors in cat
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = tensors[0]
     d = norm_dim(dim, ref.ndim, "cat")
@@ -346,6 +349,8 @@ def chunk(x, chunks, dim=0):
 
 @op()
 def unbind(x, dim=0):
+    if x.ndim == 0:
+        raise IndexError(f"unbind: Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, "unbind")
     return tuple(_multi(select(x, d, i), "Unbind", i) for i in range(x.shape[d]))
 
@@ -353,6 +358,9 @@ def unbind(x, dim=0):
 @op()
 def select(x, dim, index):
     d = norm_dim(dim, x.ndim, "select")
+    n = x.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
     idx = [slice(None)] * x.ndim
     idx[d] = index
     return getitem(x, tuple(idx))

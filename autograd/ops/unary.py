@@ -300,11 +300,18 @@ def clamp(input, min=None, max=None):
 
 @op()
 def maximum(input, other):
+    _tensor_other(other, "maximum")
     return binary(Maximum, input, other)
+
+
+def _tensor_other(other, name):
+    if not isinstance(other, Tensor):          # torch takes no Python number here (clamp does)
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
 
 
 @op()
 def minimum(input, other):
+    _tensor_other(other, "minimum")
     return binary(Minimum, input, other)
 
 
@@ -356,11 +363,18 @@ def sign(input):
 
 
 @op()
-def isnan(input): return nondiff(input, lambda B, a: B.xp.isnan(a))
+def isnan(input): return _float_test(input, "isnan", False)
 @op()
-def isinf(input): return nondiff(input, lambda B, a: B.xp.isinf(a))
+def isinf(input): return _float_test(input, "isinf", False)
 @op()
-def isfinite(input): return nondiff(input, lambda B, a: B.xp.isfinite(a))
+def isfinite(input): return _float_test(input, "isfinite", True)
+
+
+def _float_test(x, name, integer_answer):
+    # integers and bools are never nan or inf (the array API only defines these for numbers)
+    if x.dtype.is_floating_point:
+        return nondiff(x, lambda B, a: getattr(B.xp, name)(a))
+    return nondiff(x, lambda B, a: B.xp.full(a.shape, integer_answer, dtype=B.native_dtype(_dt.bool_)))
 
 
 def _default_float():
