@@ -38,8 +38,7 @@ def layer_program(i, last, linear):
     """Layer i as (op, input names, output name): the same ops TapeMLP.forward records."""
     h_in, prog = f"h{i - 1}", []
     if linear == "nn":                      # nn.Linear: one fused op, x @ W.T + b
-        from autograd import nn_ops
-        prog.append((nn_ops.Linear, (h_in, f"W{i}", f"b{i}"), f"z{i}" if not last else f"h{i}"))
+        prog.append((_ops.Linear, (h_in, f"W{i}", f"b{i}"), f"z{i}" if not last else f"h{i}"))
         if not last:
             prog.append((_ops.Relu, (f"z{i}",), f"h{i}"))
         return prog
@@ -432,8 +431,7 @@ def main(argv=None):
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch is not None else 'not installed'}; {mlp.thread_note()}")
     n, saved = theory(3, args.linear)
-    from autograd import nn_ops
-    print(f"theory from save= declarations (Linear {nn_ops.Linear.save}, Matmul {_ops.Matmul.save}, "
+    print(f"theory from save= declarations (Linear {_ops.Linear.save}, Matmul {_ops.Matmul.save}, "
           f"Add {_ops.Add.save}, Relu {_ops.Relu.save}"
           f"{', Permute ' + str(_ops.Permute.save) if args.linear == 'xwt' else ''}): a depth-3 MLP saves "
           f"{saved}; parameters and h0 predate the forward, so it keeps {n} activations = depth "

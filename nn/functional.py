@@ -2,8 +2,9 @@
 normalisation, dropout, embedding; the losses live in `functional_losses` and are re-exported here.
 
 Everything is composed from differentiable autograd ops (the activations already exist in
-`autograd.ops` and are reused, not redefined), plus the `windows` primitive of
-`autograd.nn_ops` for convolution and pooling. Errors name the function and the shapes.
+`autograd.ops` and are reused, not redefined), plus three engine-internal primitives of
+`autograd.ops`: the fused `linear`, `windows` for convolution and pooling, and `take_flat` for
+max pooling's gather. Errors name the function and the shapes.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numbers
 
 import autograd as _ag
 from autograd import ops as _ops
-from autograd import nn_ops as _nn_ops
-from autograd.nn_ops import windows as _windows
+from autograd.ops.conv import take_flat as _take_flat, windows as _windows
+from autograd.ops.linalg import linear as _linear
 from autograd.tensor import Tensor, _wrap
 
 # --- activations (reused from autograd.ops) ------------------------------------------------
@@ -68,7 +69,7 @@ def linear(input, weight, bias=None):
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"linear: bias of dtype {bias.dtype.name} must have the dtype of input and weight "
                            f"({input.dtype.name}): self and mat2 must have the same dtype")
-    return _nn_ops.linear(input, weight, bias)
+    return _linear(input, weight, bias)
 
 
 def _pair(v, n=2, name="value"):
@@ -325,7 +326,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     for v in input.shape[:-2]:
         lead *= v
     planes = xp.reshape(xp.arange(lead, dtype=i64) * (h * w), tuple(input.shape[:-2]) + (1, 1))
-    out = _nn_ops.take_flat(input, planes + local)
+    out = _take_flat(input, planes + local)
     if return_indices:
         return out, _wrap(local, be)
     return out

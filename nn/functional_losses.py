@@ -2,7 +2,7 @@
 
 Each is composed from differentiable ops; cross-entropy works on logits through the stable
 log_softmax, BCE-with-logits through softplus in its overflow-free form, and BCE on probabilities
-through the fused primitive of `autograd.nn_ops` (PyTorch's log clamp at -100). The weighted-mean
+through the fused primitive of `autograd.ops.loss` (PyTorch's log clamp at -100). The weighted-mean
 rules (class weights, ignore_index, label smoothing) follow ATen's LossNLL.cpp. Losses PyTorch
 lacks (focal, contrastive, asymmetric MSE) say their convention in their docstring.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import autograd as _ag
 from autograd import ops as _ops
-from autograd import nn_ops as _nn_ops
-from autograd.nn_ops import binary_cross_entropy_elementwise as _bce
+from autograd.ops.loss import binary_cross_entropy_elementwise as _bce
+from autograd.ops.loss import cross_entropy_index as _cross_entropy_index
 from autograd.tensor import Tensor
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
@@ -190,7 +190,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if tuple(target.shape) != (input.shape[0],):
             raise ValueError(f"cross_entropy: expected target of shape ({input.shape[0]},) for input of shape "
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
-        return _nn_ops.cross_entropy_index(input, target, ignore_index, reduction)    # checks the range
+        return _cross_entropy_index(input, target, ignore_index, reduction)    # checks the range
     logp = _ops.log_softmax(input, cdim)
     wshape = [1] * input.ndim
     wshape[cdim] = c

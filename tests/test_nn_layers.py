@@ -262,7 +262,7 @@ def test_default_init_statistics():
 
 def test_fused_linear_gradchecks_with_batch_dims_and_without_bias():
     import numpy as np
-    from autograd.nn_ops import linear
+    from autograd.ops.linalg import linear
     rng = np.random.default_rng(5)
     w = ag.tensor(rng.standard_normal((3, 4)), dtype=ag.float64, requires_grad=True)
     b = ag.tensor(rng.standard_normal(3), dtype=ag.float64, requires_grad=True)

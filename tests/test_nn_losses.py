@@ -284,7 +284,7 @@ def test_losses_gradcheck(name, fn, dom):
 def test_fused_cross_entropy_matches_composite_and_gradchecks(reduction):
     """The fused (N, C) index path against the general composite path (log_softmax + NLL)."""
     import numpy as np
-    from autograd.nn_ops import cross_entropy_index
+    from autograd.ops.loss import cross_entropy_index
     from nn.functional_losses import nll_loss
     rng = np.random.default_rng(3)
     x = ag.tensor(rng.standard_normal((5, 4)) * 3, dtype=ag.float64, requires_grad=True)

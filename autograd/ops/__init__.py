@@ -1,26 +1,29 @@
 """Every op of the engine, declared once, by family.
 
     _core.py       apply (the dispatch), type promotion, dim checks: shared, not ops
-    arith.py       + - * / ** and comparisons          linalg.py   matmul
+    arith.py       + - * / ** and comparisons          linalg.py   matmul, the fused linear layer
     unary.py       elementwise functions, clamp, where  activation.py  relu's relatives
     reduce.py      sum, mean, max, norm, softmax, ...   shape.py    views, cat, split
-    index.py       x[index] and its adjoints
+    index.py       x[index] and its adjoints            conv.py     sliding windows, pooling's gather
+    loss.py        fused cross-entropy and BCE
 
 In each family a primitive (`@primitive`: forward on backend arrays beside its gradient rule) is
 followed by the public function that wraps it; composites need no rule. `@op()` on a public
 function declares it: `autograd.<name>`, `Tensor.<name>` and, with `inplace=True`,
 `Tensor.<name>_` all come from that one line (see `_registry`). To add an op: write it in its
 family with `@op()`, then add one entry to tests/opinfo.py. docs/adding-an-op.md walks through it.
+The primitives `nn.functional` builds on (linear, windows, take_flat, the fused losses) are
+engine internals: plain functions without `@op`, imported from their family module.
 """
 from __future__ import annotations
 
 from ._core import (apply, as_tensor_like, binary, device_error, floating, is_scalar, nondiff,  # noqa: F401
                     norm_dim, norm_dims, pair, result_dtype, zeros_like_scalar)
 from ._registry import OPS, exports, op  # noqa: F401
-from . import arith, unary, activation, linalg, reduce, shape, index  # noqa: F401 - declaration order
+from . import arith, unary, activation, linalg, reduce, shape, index, conv, loss  # noqa: F401 - declaration order
 from .arith import Add, Div, Mul, Neg, Pow, PowScalar, Sub, compare, logical  # noqa: F401
 from .unary import Cast, Clamp, Clone, Masked, Relu, Where, masked  # noqa: F401
-from .linalg import Matmul, MatmulT  # noqa: F401
+from .linalg import Linear, Matmul, MatmulT  # noqa: F401
 from .reduce import Amax, LogSoftmax, Norm2, Softmax, Sum, SumTo, Unsum, values_indices  # noqa: F401
 from .shape import Cat, Expand, Pad, Permute, Reshape  # noqa: F401
 from .index import Getitem, IndexAddZeros, IndexPut, convert_index, getitem, index_put  # noqa: F401

@@ -1,11 +1,12 @@
 """Linear algebra: matmul, mm and bmm (PyTorch's checks: one dtype, mm exactly 2-D, bmm exactly 3-D),
-and the fused transposed product their gradients use."""
+the fused transposed product their gradients use, and the fused linear layer (`x @ W.T + b`) that
+`nn.functional.linear` checks and calls (an engine internal: no `@op`)."""
 from __future__ import annotations
 
 from backends import dtypes as _dt
 from ..graph import primitive
 from ..tensor import Tensor
-from ._core import apply, device_error
+from ._core import apply, device_error, pair
 from ._registry import op
 
 
@@ -115,6 +116,40 @@ def bmm(input, mat2):
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] "
                            f"but got: [{b2}, {k2}] (shapes {tuple(input.shape)} and {tuple(mat2.shape)})")
     return apply(Matmul, (input, mat2))
+
+
+@primitive(save=("x", "w"))
+class Linear:
+    """x @ W.T (+ b), fused as PyTorch's addmm: the bias is added into the matmul's fresh result,
+    so no second activation-sized array exists, recording or not. Saves x and W only."""
+    def forward(B, x, w, *b):
+        out = B.xp.matmul(x, B.xp.matrix_transpose(w))
+        if b:
+            out += b[0]
+        return out
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad                # two or three entries: the bias is optional
+        gx = g @ w if need[0] else None
+        gw = None
+        if need[1]:
+            if x.ndim != 2:                # fold batch dims into rows (a vector is one row): one product
+                x, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+            else:
+                g2 = g
+            gw = apply(MatmulT, (g2, x), True, False)
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (g if need[2] else None)   # the engine sums g down to b's shape
+
+
+def linear(x, w, b=None):
+    """x @ w.T (+ b) in one op; b is cast to x's dtype (nn.functional.linear checks the rest)."""
+    x, w = pair(x, w, "linear")
+    if b is None:
+        return apply(Linear, (x, w))
+    return apply(Linear, (x, w, b if b.dtype is x.dtype else b.to(x.dtype)))
 
 
 from .shape import broadcast_shapes  # noqa: E402 - Matmul's rule uses it

@@ -1,0 +1,105 @@
+"""The losses that need a fused rule: cross-entropy on logits against class indices, and binary
+cross-entropy on probabilities. Every other loss is a composite in `nn.functional_losses`.
+
+Cross-entropy is fused for speed (a dozen ops each way when composed, most of a small network's
+step). BCE is fused for PyTorch's numerics: it clamps the log at -100 and its gradient's
+denominator at 1e-12, which a composite cannot reproduce at 0 and 1. These are engine internals
+(no `@op`): `nn.functional` is the public API built on them.
+"""
+from __future__ import annotations
+
+from ..graph import primitive
+from ..tensor import _wrap
+from ._core import apply
+from .reduce import softmax
+from .unary import clamp, log, where
+
+#: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
+_BCE_EPS = 9.999999960041972e-13
+
+
+@primitive(save=("x", "y"))
+class BinaryCrossEntropy:
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 (PyTorch's numerics)."""
+    def forward(B, x, y):
+        xp = B.xp
+        lo = xp.asarray(-100.0, dtype=x.dtype)
+        # log(0) is -inf before the clamp; the where()s keep it from being evaluated (no warnings)
+        log_x = xp.where(x > 0, xp.log(xp.where(x > 0, x, 1)), lo)
+        log_1mx = xp.where(x < 1, xp.log1p(xp.where(x < 1, -x, 0)), lo)
+        return -(y * xp.maximum(log_x, lo) + (1 - y) * xp.maximum(log_1mx, lo))
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        if need_x:
+            gx = g * (x - y) / clamp((1 - x) * x, min=_BCE_EPS)
+        if need_y:
+            lx = clamp(log(clamp(x, min=1e-300)), min=-100.0)
+            l1mx = clamp(log(clamp(1 - x, min=1e-300)), min=-100.0)
+            gy = g * (l1mx - lx)
+        return gx, gy
+
+
+def binary_cross_entropy_elementwise(x, y):
+    """BCE of probabilities x against targets y, unreduced (callers check shapes and dtypes)."""
+    return apply(BinaryCrossEntropy, (x, y))
+
+
+@primitive(save=("x",))
+class CrossEntropyIndex:
+    """Cross-entropy of logits x (N, C) against class indices t, fused into one op.
+
+    Forward is a stable log-sum-exp minus the picked logit; backward is (softmax(x) - onehot(t))
+    scaled by the incoming gradient, written with differentiable ops (second order works).
+    Composed from log_softmax, indexing and a weighted mean, the same loss takes a dozen ops
+    each way, which is most of a small network's step.
+    """
+    def forward(B, x, t, ignore_index, reduction):
+        xp = B.xp
+        n, c = x.shape
+        valid = t != ignore_index
+        every = bool(xp.all(valid))
+        if bool(xp.any(((t < 0) | (t >= c)) & valid)):
+            bad = sorted({int(v) for v in B.to_numpy(t).reshape(-1).tolist() if v != ignore_index and not 0 <= v < c})
+            raise IndexError(f"cross_entropy: target class index out of range [0, {c}): {bad[:5]} "
+                             f"(ignore_index={ignore_index})")
+        safe = t if every else xp.where(valid, t, xp.zeros((), dtype=t.dtype))
+        z = x - xp.max(x, axis=1, keepdims=True)      # a row of all -inf gives nan, as in PyTorch
+        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - xp.reshape(xp.take_along_axis(z, xp.reshape(safe, (n, 1)), axis=1), (n,))
+        if not every:
+            loss = xp.where(valid, loss, xp.zeros((), dtype=x.dtype))
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        if reduction == "sum":
+            return total
+        count = n if every else int(xp.sum(xp.astype(valid, xp.int64)))
+        if count == 0:                                  # the mean of nothing, as torch (and no 0/0 warning)
+            return xp.full((), float("nan"), dtype=x.dtype)
+        return total / count
+
+    def backward(ctx, g):
+        x, t, reduction = ctx.x, ctx.t, ctx.reduction
+        be = x._backend
+        xp = be.xp
+        valid = t != ctx.ignore_index
+        onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
+        if reduction == "none":
+            g = g.reshape(-1, 1)
+        elif reduction == "mean":
+            g = g / max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+        # softmax * g - onehot * g with the onehot term selected (log_softmax's and nll's rules
+        # composed, as ATen): an inf upstream gradient gives torch's inf/nan pattern exactly
+        gx = softmax(x, 1) * g - where(_wrap(onehot, be), g, 0.0)
+        if bool(xp.all(valid)):
+            return gx
+        # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
+        return where(_wrap(xp.reshape(valid, (-1, 1)), be), gx, 0.0)
+
+
+def cross_entropy_index(x, t, ignore_index, reduction):
+    """Cross-entropy of logits x (N, C) against the integer Tensor t (N,): the class range is
+    checked in forward; callers check shapes, weights and label smoothing."""
+    return apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction)
