@@ -7,17 +7,25 @@ import pytest
 
 def pytest_addoption(parser):
     parser.addoption("--backend", default=os.environ.get("TAPEGRAD_TEST_BACKEND", "numpy"),
-                     help="backend to run the suite on: numpy, cupy, array_api_strict")
+                     help="backend to run the suite on: a device type registered in `backends` "
+                          "(cpu, cuda, array_api_strict, ...) or a library name (numpy, cupy)")
 
 
-_DEVICE = {"numpy": "cpu", "cpu": "cpu", "cupy": "cuda", "cuda": "cuda", "array_api_strict": "array_api_strict"}
+#: library names people type for the built-in device types; every other name is asked of `backends`
+_ALIASES = {"numpy": "cpu", "cupy": "cuda"}
+
+
+def _devices():
+    import backends
+    return backends.available()
 
 
 def pytest_configure(config):
     name = config.getoption("--backend")
-    if name not in _DEVICE:
-        raise pytest.UsageError(f"--backend must be one of {sorted(_DEVICE)}, got {name!r}")
-    config._tapegrad_device = _DEVICE[name]
+    dev = _ALIASES.get(name, name)
+    if dev not in _devices():
+        raise pytest.UsageError(f"--backend must be one of {sorted(set(_devices()) | set(_ALIASES))}, got {name!r}")
+    config._tapegrad_device = dev
 
 
 def pytest_terminal_summary(terminalreporter, config):
