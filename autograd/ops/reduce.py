@@ -495,23 +495,23 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 @op()
 def max(input, dim=None, keepdim=False, *, keepdims=None):
-    """Without dim: the maximum (ties share the gradient). With dim: (values, indices)."""
-    from ..tensor import Tensor
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    if dim is None:
-        return _amax(input, None, False, False, "max", evenly=True)
-    return _extremum_dim(input, dim, _kd(keepdim, keepdims), "max")
+    """Without dim: the maximum (ties share the gradient). With dim: (values, indices). With a
+    Tensor as dim: torch's spelling of maximum."""
+    return _max_or_min(input, dim, _kd(keepdim, keepdims), "max")
 
 
 @op()
 def min(input, dim=None, keepdim=False, *, keepdims=None):
+    return _max_or_min(input, dim, _kd(keepdim, keepdims), "min")
+
+
+def _max_or_min(x, dim, keepdim, name):
     from ..tensor import Tensor
     if isinstance(dim, Tensor):
-        return minimum(input, dim)
+        return (maximum if name == "max" else minimum)(x, dim)
     if dim is None:
-        return _amax(input, None, False, True, "min", evenly=True)
-    return _extremum_dim(input, dim, _kd(keepdim, keepdims), "min")
+        return _amax(x, None, False, name == "min", name, evenly=True)
+    return _extremum_dim(x, dim, keepdim, name)
 
 
 def _extremum_dim(x, dim, keepdim, name):
