@@ -14,7 +14,7 @@ family with `@op()`, then add one entry to tests/opinfo.py. docs/adding-an-op.md
 """
 from __future__ import annotations
 
-from ._core import (apply, as_tensor_like, binary, device_error, floating, is_scalar, nondiff,  # noqa: F401
+from ._core import (apply, as_tensor_like, binary, checked_scalar, device_error, floating, is_scalar, nondiff,  # noqa: F401
                     norm_dim, norm_dims, pair, result_dtype, zeros_like_scalar)
 from ._registry import OPS, exports, op  # noqa: F401
 from . import arith, unary, activation, linalg, reduce, shape, index  # noqa: F401 - declaration order
