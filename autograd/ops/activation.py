@@ -6,16 +6,33 @@ from __future__ import annotations
 import math
 
 from backends import dtypes as _dt
-from ..graph import primitive
+from ..graph import depends_on, primitive
 from ..tensor import _wrap
 from ._core import apply
 from ._registry import op
 from .unary import clamp, erf, expm1, sigmoid, tanh, where
 
 
+@primitive(save=("x",))
+class LeakyRelu:
+    """x where x > 0, else slope * x. A primitive so that, like torch's leaky_relu_backward, its
+    gradient depends on x (with zero derivative): differentiated again it gives zeros."""
+    def forward(B, x, slope): return B.xp.where(x > 0, x, x * slope)
+
+    def backward(ctx, g):
+        x = ctx.x
+        return depends_on(where(_wrap(x._data > 0, x._backend), g, g * ctx.slope), x)
+
+
 @op(method=False)
 def leaky_relu(input, negative_slope=0.01):
-    return where(input > 0, input, input * negative_slope)
+    x = input
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"leaky_relu: not implemented for {x.dtype.name} tensors (shape "
+                                  f"{tuple(x.shape)}); torch's kernel takes floating point input only")
+    if x.dtype is _dt.float16:        # slope * x in float32, rounded once, as torch's kernel
+        return leaky_relu(x.to(_dt.float32), negative_slope).to(_dt.float16)
+    return apply(LeakyRelu, (x,), negative_slope)
 
 
 @op(method=False)
