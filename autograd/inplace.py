@@ -140,6 +140,15 @@ def _rederive_views(vc):
 
 _FAST = {"add": "__iadd__", "sub": "__isub__", "mul": "__imul__", "div": "__itruediv__"}
 _FAST_DTYPES = (_dt.float32, _dt.float64)
+_FAST_NATIVES = {}
+
+
+def _fast_natives(be):
+    """The backend's native float32/float64 dtypes (cached: self.dtype builds a DType each call)."""
+    n = _FAST_NATIVES.get(be)
+    if n is None:
+        n = _FAST_NATIVES[be] = tuple(be.native_dtype(d) for d in _FAST_DTYPES)
+    return n
 
 
 def binary_(self, o, kind, alpha=1, rounding_mode=None):
@@ -150,15 +159,13 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
     if isinstance(o, Tensor) and o._backend is not self._backend:
         raise RuntimeError(f"{name}: expected all tensors on the same device, but found {self.device} "
                            f"and {o.device}")
-    f = getattr(ops, kind)
-    if kind in ("add", "sub"):
-        fn = lambda t: f(t, o, alpha=alpha)             # noqa: E731
-    elif rounding_mode is not None:
-        fn = lambda t: f(t, o, rounding_mode=rounding_mode)     # noqa: E731
-    else:
-        fn = lambda t: f(t, o)                          # noqa: E731
-    if _recording(self, (o,)) or not _fast(self, o, alpha, rounding_mode):
-        return apply_(self, fn, name, o)
+    if not _fast(self, o, alpha, rounding_mode) or _recording(self, (o,)):
+        f = getattr(ops, kind)
+        if kind in ("add", "sub"):
+            return apply_(self, lambda t: f(t, o, alpha=alpha), name, o)
+        if rounding_mode is not None:
+            return apply_(self, lambda t: f(t, o, rounding_mode=rounding_mode), name, o)
+        return apply_(self, lambda t: f(t, o), name, o)
     _check_leaf(self, name)
     # the optimizer's path (float32/float64 with a same-dtype tensor or a Python number): a true
     # in-place array op, no temporary for the result; the same value as the general path
@@ -185,7 +192,7 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
 def _fast(self, o, alpha, rounding_mode):
     """Whether the array operator gives torch's value exactly: a float32/float64 tensor with a
     Python number or a tensor of its own dtype and backend, a Python number for alpha."""
-    if rounding_mode is not None or self.dtype not in _FAST_DTYPES:
+    if rounding_mode is not None or self._data.dtype not in _fast_natives(self._backend):
         return False
     if type(alpha) is not int and type(alpha) is not float:
         return False
