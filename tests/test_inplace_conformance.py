@@ -319,6 +319,8 @@ INT_REFUSED = {
     "F.log_softmax": (lambda x: F.log_softmax(x, 0), lambda t, x: t.nn.functional.log_softmax(x, 0)),
     "Tensor.softmax": (lambda x: x.softmax(0), lambda t, x: x.softmax(0)),
     "F.leaky_relu": (lambda x: F.leaky_relu(x), lambda t, x: t.nn.functional.leaky_relu(x)),
+    **{f"F.{n}": (lambda x, n=n: getattr(F, n)(x), lambda t, x, n=n: getattr(t.nn.functional, n)(x))
+       for n in ("elu", "gelu", "silu", "softplus", "mish")},
 }
 
 
