@@ -561,8 +561,15 @@ def accumulate_grad(leaf, g, create_graph, handed=None):
         if handed is not None:
             handed.add(id(d))
         leaf.grad = g
+    elif create_graph:
+        leaf.grad = leaf.grad + g
     else:
-        leaf.grad = leaf.grad + g if create_graph else _wrap(leaf.grad._data + g._data, g._backend)
+        be = g._backend
+        quiet = be.enter_quiet()            # inf + -inf is nan, silently as in torch
+        try:
+            leaf.grad = _wrap(leaf.grad._data + g._data, be)
+        finally:
+            be.exit_quiet(quiet)
 
 
 def _run_node_hooks(node, grads):

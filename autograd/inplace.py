@@ -139,42 +139,49 @@ def _rederive_views(vc):
 
 
 _FAST = {"add": "__iadd__", "sub": "__isub__", "mul": "__imul__", "div": "__itruediv__"}
+_FAST_DTYPES = (_dt.float32, _dt.float64)
+_FAST_NATIVES = {}
 
 
-def binary_(self, o, kind, alpha=1):
+def _fast_natives(be):
+    """The backend's native float32/float64 dtypes (cached: self.dtype builds a DType each call)."""
+    n = _FAST_NATIVES.get(be)
+    if n is None:
+        n = _FAST_NATIVES[be] = tuple(be.native_dtype(d) for d in _FAST_DTYPES)
+    return n
+
+
+def binary_(self, o, kind, alpha=1, rounding_mode=None):
+    """self <- self (kind) o, as torch's in-place method: the out-of-place op's value (torch's
+    promotion, float16 scalars in float32, small ints wrapped, alpha's rules, integer true division
+    refused), cast back to self's dtype within its category."""
     name = kind + "_"
-    if _recording(self, (o,)):
+    if isinstance(o, Tensor) and o._backend is not self._backend:
+        raise RuntimeError(f"{name}: expected all tensors on the same device, but found {self.device} "
+                           f"and {o.device}")
+    if not _fast(self, o, alpha, rounding_mode) or _recording(self, (o,)):
         f = getattr(ops, kind)
         if kind in ("add", "sub"):
             return apply_(self, lambda t: f(t, o, alpha=alpha), name, o)
+        if rounding_mode is not None:
+            return apply_(self, lambda t: f(t, o, rounding_mode=rounding_mode), name, o)
         return apply_(self, lambda t: f(t, o), name, o)
     _check_leaf(self, name)
-    # the optimizer's path: a true in-place array op, no temporary for the result
-    if isinstance(o, Tensor):
-        if o._backend is not self._backend:
-            raise RuntimeError(f"{name}: expected all tensors on the same device, but found {self.device} "
-                               f"and {o.device}")
-        od = o._data
-        if od.dtype != self._data.dtype:
-            if o.dtype.category > self.dtype.category:
-                raise RuntimeError(f"{name}: result type {o.dtype.name} can't be cast to the desired "
-                                   f"output type {self.dtype.name}")
-            od = self._backend.xp.astype(od, self._data.dtype)
-    else:
-        od = o
-        if isinstance(o, float) and not self.dtype.is_floating_point:
-            raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type "
-                               f"{self.dtype.name}")
-    if alpha != 1:
-        od = od * alpha
-    if kind == "div" and not self.dtype.is_floating_point:
-        raise RuntimeError(f"{name}: result type Float can't be cast to the desired output type {self.dtype.name}")
+    # the optimizer's path (float32/float64 with a same-dtype tensor or a Python number): a true
+    # in-place array op, no temporary for the result; the same value as the general path
+    be = self._backend
+    od = o._data if isinstance(o, Tensor) else o
+    quiet = be.enter_quiet()
     try:
+        if alpha != 1:
+            od = od * alpha
         arr = getattr(self._data, _FAST[kind])(od)
     except (ValueError, TypeError) as e:
         _check_overlap(self, view_info(self), name)
         raise RuntimeError(f"{name}: cannot apply to shapes {tuple(self.shape)} and "
                            f"{tuple(getattr(od, 'shape', ()))}: {e}") from None
+    finally:
+        be.exit_quiet(quiet)
     if arr is NotImplemented or arr.shape != self._data.shape:
         raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape")
     self._data = arr            # the same array object for NumPy/CuPy; rebinding keeps strict backends right
@@ -182,15 +189,36 @@ def binary_(self, o, kind, alpha=1):
     return self
 
 
+def _fast(self, o, alpha, rounding_mode):
+    """Whether the array operator gives torch's value exactly: a float32/float64 tensor with a
+    Python number or a tensor of its own dtype and backend, a Python number for alpha."""
+    if rounding_mode is not None or self._data.dtype not in _fast_natives(self._backend):
+        return False
+    if type(alpha) is not int and type(alpha) is not float:
+        return False
+    if isinstance(o, Tensor):
+        return o._backend is self._backend and o._data.dtype == self._data.dtype
+    return type(o) is float or type(o) is int
+
+
 def fill_(self, value):
     if isinstance(value, Tensor) and value.numel() != 1:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions")
+    if not isinstance(value, Tensor):
+        value = ops.checked_scalar(value, self.dtype, "fill_")    # torch's overflow check, ints wrapped
+        dt = self.dtype                         # as a Python value of self's kind (strict arrays take no other)
+        value = bool(value) if dt is _dt.bool_ else int(value) if dt.category == 1 else float(value)
     if not _recording(self, (value,)):
         _check_leaf(self, "fill_")
         _check_overlap(self, view_info(self), "fill_")
-        v = value.item() if isinstance(value, Tensor) else value
-        self._data[...] = v
+        be = self._backend
+        quiet = be.enter_quiet()                # a tensor value is cast as it is (1e6 to float16 is inf)
+        try:
+            v = be.xp.astype(value._data, self._data.dtype) if isinstance(value, Tensor) else value
+            self._data[...] = v
+        finally:
+            be.exit_quiet(quiet)
         self._vc[0] += 1
         return self
     return apply_(self, lambda t: ops.where(_true_like(t), value, t), "fill_", value)
@@ -210,7 +238,11 @@ def copy_(self, src):
             raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
                                f"{tuple(self.shape)}") from None
         _check_overlap(self, view_info(self), "copy_")
-        self._data[...] = self._backend.xp.astype(b, self._data.dtype)
+        quiet = self._backend.enter_quiet()     # casts overflow to inf and nan to int silently, as torch
+        try:
+            self._data[...] = self._backend.xp.astype(b, self._data.dtype)
+        finally:
+            self._backend.exit_quiet(quiet)
         self._vc[0] += 1
         return self
     return apply_(self, lambda t: ops.where(_true_like(t), src.to(t.dtype), t), "copy_", src)

@@ -469,7 +469,7 @@ class Tensor:
     def add_(self, o, alpha=1): return _inplace.binary_(self, o, "add", alpha)
     def sub_(self, o, alpha=1): return _inplace.binary_(self, o, "sub", alpha)
     def mul_(self, o): return _inplace.binary_(self, o, "mul")
-    def div_(self, o): return _inplace.binary_(self, o, "div")
+    def div_(self, o, *, rounding_mode=None): return _inplace.binary_(self, o, "div", rounding_mode=rounding_mode)
     def pow_(self, o): return _inplace.apply_(self, lambda t: t ** o, "pow_", o)
     def zero_(self): return _inplace.fill_(self, 0)
     def fill_(self, value): return _inplace.fill_(self, value)

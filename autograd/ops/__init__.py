@@ -17,7 +17,7 @@ engine internals: plain functions without `@op`, imported from their family modu
 """
 from __future__ import annotations
 
-from ._core import (apply, as_tensor_like, binary, device_error, floating, is_scalar, nondiff,  # noqa: F401
+from ._core import (apply, as_tensor_like, binary, checked_scalar, device_error, floating, is_scalar, nondiff,  # noqa: F401
                     norm_dim, norm_dims, pair, result_dtype, zeros_like_scalar)
 from ._registry import OPS, exports, op  # noqa: F401
 from . import arith, unary, activation, linalg, reduce, shape, index, conv, loss  # noqa: F401 - declaration order

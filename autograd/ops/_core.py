@@ -7,6 +7,7 @@ when some input requires grad; `pair` and `result_dtype` are PyTorch's type prom
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 
 from backends import dtypes as _dt
@@ -176,6 +177,40 @@ def wrap_int(x, dt, name):
     x &= (1 << bits) - 1
     if dt.is_signed and x >= 1 << (bits - 1):
         x -= 1 << bits
+    return x
+
+
+_FLOAT_MAX = {_F16: 65504.0, _F32: 3.4028234663852886e38}
+
+
+def checked_scalar(x, dt, name):
+    """A Python number for a dtype-typed argument (clamp's bounds, fill_'s value, add's alpha), checked
+    as torch's `checked_convert`: it must fit dt (an unsigned dtype also takes -max..-1, which wraps
+    around; a float dtype takes inf and nan but no finite value beyond its range), else
+    "value cannot be converted to type ... without overflow". Returns it wrapped for an integer dt."""
+    if isinstance(x, bool) or dt is _dt.bool_:
+        return x
+    if isinstance(x, numbers.Integral):
+        x = int(x)
+        if not -(1 << 63) <= x < (1 << 64):
+            raise OverflowError(f"{name}: Python int {x} is too big to convert (int64 range)")
+        if dt.category == 1:
+            lo, hi = _INT_RANGE[dt]
+            ok = lo <= x <= hi if dt.is_signed else -hi <= x <= hi
+        else:
+            ok = dt not in _FLOAT_MAX or -_FLOAT_MAX[dt] <= x <= _FLOAT_MAX[dt]
+    else:
+        x = float(x)
+        if dt.category == 1:
+            lo, hi = _INT_RANGE[dt]
+            ok = lo <= x <= hi                  # False for nan and inf
+        else:                                   # nan and inf fit any float dtype
+            m = _FLOAT_MAX.get(dt)
+            ok = m is None or not builtins.abs(x) > m or math.isinf(x)
+    if not ok:
+        raise RuntimeError(f"{name}: value {x} cannot be converted to type {dt.name} without overflow")
+    if dt.category == 1 and isinstance(x, int):
+        return wrap_int(x, dt, name)
     return x
 
 

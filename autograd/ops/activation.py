@@ -6,20 +6,44 @@ from __future__ import annotations
 import math
 
 from backends import dtypes as _dt
-from ..graph import primitive
+from ..graph import depends_on, primitive
 from ..tensor import _wrap
 from ._core import apply
 from ._registry import op
 from .unary import clamp, erf, expm1, sigmoid, tanh, where
 
 
+def _float_only(x, name):
+    """torch's activation kernels take floating point input only (an integer tensor raises rather
+    than being computed in float)."""
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"{name}: not implemented for {x.dtype.name} tensors (shape "
+                                  f"{tuple(x.shape)}); torch's kernel takes floating point input only")
+    return x
+
+
+@primitive(save=("x",))
+class LeakyRelu:
+    """x where x > 0, else slope * x. A primitive so that, like torch's leaky_relu_backward, its
+    gradient depends on x (with zero derivative): differentiated again it gives zeros."""
+    def forward(B, x, slope): return B.xp.where(x > 0, x, x * slope)
+
+    def backward(ctx, g):
+        x = ctx.x
+        return depends_on(where(_wrap(x._data > 0, x._backend), g, g * ctx.slope), x)
+
+
 @op(method=False)
 def leaky_relu(input, negative_slope=0.01):
-    return where(input > 0, input, input * negative_slope)
+    x = _float_only(input, "leaky_relu")
+    if x.dtype is _dt.float16:        # slope * x in float32, rounded once, as torch's kernel
+        return leaky_relu(x.to(_dt.float32), negative_slope).to(_dt.float16)
+    return apply(LeakyRelu, (x,), negative_slope)
 
 
 @op(method=False)
 def elu(input, alpha=1.0):
+    _float_only(input, "elu")
     # expm1 of min(x, 0): the branch where() discards must not overflow into inf * 0 = nan
     # (x <= 0, not x > 0: a nan input takes the identity branch, so its gradient is 1 as in torch)
     return where(input <= 0, alpha * expm1(clamp(input, max=0.0)), input)
@@ -47,12 +71,13 @@ class Softplus:
 
 @op(method=False)
 def softplus(input, beta=1.0, threshold=20.0):
+    _float_only(input, "softplus")
     return apply(Softplus, (input,), beta, threshold)
 
 
 @op(method=False)
 def gelu(input, approximate="none"):
-    x = input
+    x = _float_only(input, "gelu")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     if x.dtype is _dt.float16:        # computed in float32 and cast back, as PyTorch's kernel
@@ -68,9 +93,11 @@ def gelu(input, approximate="none"):
 
 @op(method=False)
 def silu(input):
+    _float_only(input, "silu")
     return input * sigmoid(input)
 
 
 @op(method=False)
 def mish(input):
+    _float_only(input, "mish")
     return input * tanh(softplus(input))

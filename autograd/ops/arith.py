@@ -11,7 +11,7 @@ from __future__ import annotations
 from backends import dtypes as _dt
 from ..graph import primitive
 from ..tensor import Tensor, _wrap, _default_dtype
-from ._core import Float32Math, apply, binary, in_float32, is_scalar, nondiff, pair, result_dtype
+from ._core import Float32Math, apply, binary, checked_scalar, in_float32, is_scalar, nondiff, pair, result_dtype
 from ._registry import op
 
 
@@ -96,7 +96,10 @@ def _scaled(input, other, alpha, name):
     elif not isinstance(alpha, int) and not dt.is_floating_point:
         raise RuntimeError(f"{name}: For integral input tensors, argument alpha must not be a floating point "
                            f"number (got alpha={alpha} with {dt.name})")
-    return other * (bool(alpha) if dt is _dt.bool_ else alpha)
+    if dt is _dt.bool_:                     # bool + bool * alpha stays bool (and, not a Python int)
+        alpha = bool(alpha)
+        return (bool(other) and alpha) if is_scalar(other) else other * alpha
+    return other * checked_scalar(alpha, dt, name)
 
 
 @op()
@@ -148,10 +151,18 @@ def div(input, other, *, rounding_mode=None):
     return apply(Div, (a, b))
 
 
+@primitive(save=("out",))
+class Reciprocal:
+    """1 / x. Its rule reads the output, not x (PyTorch's), so `s / t` survives an in-place write
+    into t before backward."""
+    def forward(B, x): return 1.0 / x
+    def backward(ctx, g): return g * -(ctx.out * ctx.out)
+
+
 def _reciprocal(t):
     if not t.dtype.is_floating_point:
         t = t.to(_default_dtype())
-    return apply(Div, pair(1.0, t, "reciprocal"))
+    return apply(Reciprocal, (t,))
 
 
 # --- floor division and remainder -----------------------------------------------------------

@@ -623,14 +623,24 @@ def all(input, dim=None, keepdim=False, *, keepdims=None):
 
 @op()
 def softmax(input, dim=-1, dtype=None):
-    x = input.to(dtype) if dtype is not None else floating(input)
+    x = _softmax_input(input, dtype, "softmax")
     return apply(Softmax, (x,), norm_dim(dim, x.ndim, "softmax"))
 
 
 @op()
 def log_softmax(input, dim=-1, dtype=None):
-    x = input.to(dtype) if dtype is not None else floating(input)
+    x = _softmax_input(input, dtype, "log_softmax")
     return apply(LogSoftmax, (x,), norm_dim(dim, x.ndim, "log_softmax"))
+
+
+def _softmax_input(input, dtype, name):
+    """input cast to `dtype` if given; torch has no integer or bool softmax kernel (it raises rather
+    than compute in float; `dtype=` is the way to get one)."""
+    x = input.to(dtype) if dtype is not None else input
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"{name}: not implemented for {x.dtype.name} tensors (shape {tuple(x.shape)}); "
+                                  f"pass dtype=autograd.float32 or convert the input to a floating dtype")
+    return x
 
 
 from .unary import masked, maximum, minimum, sign, where  # noqa: E402 - used at call time above

@@ -10,7 +10,7 @@ import math
 from backends import dtypes as _dt
 from ..graph import depends_on, primitive
 from ..tensor import Tensor, _wrap
-from ._core import apply, as_tensor_like, binary, floating, nondiff, pair, result_dtype, zeros_like_scalar
+from ._core import apply, as_tensor_like, binary, checked_scalar, floating, nondiff, pair, result_dtype, zeros_like_scalar
 from ._registry import op
 
 
@@ -253,6 +253,8 @@ erf = op(inplace=True)(_floating_unary(Erf, "erf"))
 
 @op(inplace=True, aliases=("absolute",))
 def abs(input):
+    if input.dtype is _dt.bool_:
+        raise NotImplementedError(f"abs: not implemented for bool tensors (shape {tuple(input.shape)})")
     return apply(Abs, (input,))
 
 
@@ -270,6 +272,8 @@ def square(input):
 
 @op(inplace=True)
 def relu(input):
+    if input.dtype is _dt.bool_:
+        raise RuntimeError(f"relu: Boolean inputs not supported for relu (shape {tuple(input.shape)})")
     return apply(Relu, (input,))
 
 
@@ -295,6 +299,10 @@ def clamp(input, min=None, max=None):
                 dt = _default_float() if cat == 2 else _dt.int64
     if dt is not x.dtype:
         x = x.to(dt)
+    if min is not None:
+        min = checked_scalar(min, dt, "clamp")
+    if max is not None:
+        max = checked_scalar(max, dt, "clamp")
     return apply(Clamp, (x,), min, max)
 
 
