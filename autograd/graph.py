@@ -12,6 +12,7 @@ by reference counting.
 """
 from __future__ import annotations
 
+import builtins
 import heapq
 import itertools
 from heapq import heappush
@@ -57,6 +58,9 @@ def user_source():
     return (f.f_code.co_filename, f.f_lineno) if f is not None else ("?", 0)
 
 
+builtins_max = builtins.max
+
+
 class Op:
     """A primitive: forward on backend arrays, backward with differentiable Tensor ops.
 
@@ -66,10 +70,12 @@ class Op:
     maps a saved name to the input whose gradient alone needs it (Mul saves b only when a needs a
     gradient), and the rule must then read it only in that case.
     """
-    __slots__ = ("name", "forward", "backward", "save", "view", "broadcast", "arg_pos", "save_pos", "save_if")
+    __slots__ = ("name", "forward", "backward", "save", "view", "broadcast", "arg_pos", "save_pos", "save_if",
+                 "node_cls")
 
     def __init__(self, name, forward, backward, save=(), view=False, args=None, broadcast=False, save_if=None):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
+        self.node_cls = None           # its nodes' class, with the names below as properties (made on first use)
         self.broadcast = broadcast
         if args is None:
             import inspect
@@ -88,8 +94,15 @@ class Op:
                                 f"of its forward {tuple(args)}")
         self.save = tuple(pos)
         self.save_pos = {s: j for j, s in enumerate(save) if isinstance(s, str)}
-        # (position, input index whose need decides it, or None) per saved value; None: save all
-        self.save_if = tuple(zip(pos, (save_if.get(s) for s in save))) if save_if else None
+        # what to save for each pattern of inputs needing no gradient (bit i: input i needs none);
+        # None: save all. Only two-input ops (Mul, Div) need it, which keeps record's lookup one index
+        self.save_if = None
+        if save_if:
+            if builtins_max(save_if.values()) > 1:
+                raise TypeError(f"primitive {name}: save_if is for the two inputs of a binary op")
+            conds = [save_if.get(s) for s in save]
+            self.save_if = tuple(tuple(None if c is not None and mask >> c & 1 else p for p, c in zip(pos, conds))
+                                 for mask in range(4))
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -230,13 +243,23 @@ def record(op, inputs, out, params, be):
 
     The node's edges and saved values are made by `edges` and `save`, which custom Functions
     record through too; the user's source line is added by apply's instrumented path."""
-    node = Node()
+    cls = op.node_cls
+    node = (cls or _node_class(op))()
     node.op = op
     node.params = params
     node.seq = next(_seq)
-    node.hooks = None
-    node.source = None
-    node.next = edges(inputs)
+    node.hooks = node.source = None
+    n = len(inputs)
+    if n == 1:                         # the one input requires grad (we are recording): its edge
+        t = inputs[0]
+        f = t.grad_fn
+        node.next = nxt = (t if f is None else (f, t._idx),)
+    elif n == 2:                       # binary ops: the same as edges(), without the loop
+        a, b = inputs
+        node.next = nxt = (((a if a.grad_fn is None else (a.grad_fn, a._idx)) if a._rg else None),
+                           ((b if b.grad_fn is None else (b.grad_fn, b._idx)) if b._rg else None))
+    else:
+        node.next = nxt = edges(inputs)
     node.out_meta = ((out.shape, out.dtype),)
     res = _wrap(out, be, True, node, 0)
     if op.view:
@@ -244,14 +267,34 @@ def record(op, inputs, out, params, be):
     if op.save:
         which = op.save
         if op.save_if is not None:          # a value only some input's gradient needs, saved only then
-            nxt = node.next
-            which = tuple(None if cond is not None and nxt[cond] is None else pos for pos, cond in op.save_if)
+            which = op.save_if[(nxt[0] is None) | (nxt[1] is None) << 1]
         save(node, which, inputs, res)
     else:
         node.saved = node.versions = ()
         if PROFILER is not None:
             profile_saved(node)
     return res
+
+
+def _node_class(op):
+    """The class of op's nodes: a Node whose rule-context names (`ctx.x`, `ctx.out`, `ctx.dim`)
+    are properties, so a rule reads them without `Node.__getattr__`'s failed-lookup detour."""
+    def saved(j):
+        return property(lambda self: self._unpack_one(j))
+
+    def param(k, name):
+        def get(self):
+            p = self.params
+            if -k > len(p):                 # an input's name, not a parameter's
+                return Node.__getattr__(self, name)
+            return p[k]
+        return property(get)
+    props = {name: param(k, name) for name, k in op.arg_pos.items() if name.isidentifier()}
+    props.update({name: saved(j) for name, j in op.save_pos.items()})
+    props = {n: v for n, v in props.items() if not hasattr(Node, n)}    # never shadow Node's own
+    props["__slots__"] = ()
+    op.node_cls = type("".join(p[:1].upper() + p[1:] for p in op.name.split("_")) + "Backward", (Node,), props)
+    return op.node_cls
 
 
 def edges(inputs):
@@ -282,14 +325,17 @@ def save(node, which, tensors, out=None):
         saved = []
         vers = []
         for s in which:
-            t = out if s == "out" else None if s is None else tensors[s]
+            t = out if s == "out" else tensors[s] if s is not None else None
             if t is None:
                 saved.append(None)
                 vers.append(0)
-                continue
-            vc = t._vc
-            vers.append(vc[0])
-            saved.append((t._data, vc, t._backend, t._idx) if t.grad_fn is node else t)
+            elif t.grad_fn is node:
+                vc = t._vc
+                vers.append(vc[0])
+                saved.append((t._data, vc, t._backend, t._idx))
+            else:
+                vers.append(t._vc[0])
+                saved.append(t)
         node.saved = tuple(saved)
         node.versions = tuple(vers)
     else:

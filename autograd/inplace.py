@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from backends import dtypes as _dt
 
-from .grad_mode import no_grad, state
+from .grad_mode import grad_enabled, no_grad, state
 from .graph import record
 from . import ops
 from .ops.index import CopySlices, live_views, replay, view_info
@@ -26,7 +26,7 @@ from .tensor import Tensor, _wrap
 
 
 def _check_leaf(self, name):
-    if self._rg and self.grad_fn is None and state.enabled:
+    if self._rg and self.grad_fn is None and grad_enabled():
         raise RuntimeError(f"{name}: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
                            f"used in an in-place operation. Wrap it in `with autograd.no_grad():` "
                            f"(as optimizers do) or operate on a clone.")
@@ -61,7 +61,7 @@ def _check_overlap(self, view, name):
 
 
 def _recording(self, others):
-    if not state.enabled:
+    if not grad_enabled():
         return False
     if self._rg or any(isinstance(o, Tensor) and o._rg for o in others):
         return True
@@ -155,11 +155,13 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
     """self <- self (kind) o, as torch's in-place method: the out-of-place op's value (torch's
     promotion, float16 scalars in float32, small ints wrapped, alpha's rules, integer true division
     refused), cast back to self's dtype within its category."""
+    if rounding_mode is None and _fast(self, o, alpha) and not grad_enabled():
+        return _fast_binary_(self, o, kind, alpha)            # the optimizer's path, first
     name = kind + "_"
     if isinstance(o, Tensor) and o._backend is not self._backend:
         raise RuntimeError(f"{name}: expected all tensors on the same device, but found {self.device} "
                            f"and {o.device}")
-    if not _fast(self, o, alpha, rounding_mode) or _recording(self, (o,)):
+    if rounding_mode is not None or not _fast(self, o, alpha) or _recording(self, (o,)):
         f = getattr(ops, kind)
         if kind in ("add", "sub"):
             return apply_(self, lambda t: f(t, o, alpha=alpha), name, o)
@@ -167,8 +169,13 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
             return apply_(self, lambda t: f(t, o, rounding_mode=rounding_mode), name, o)
         return apply_(self, lambda t: f(t, o), name, o)
     _check_leaf(self, name)
-    # the optimizer's path (float32/float64 with a same-dtype tensor or a Python number): a true
-    # in-place array op, no temporary for the result; the same value as the general path
+    return _fast_binary_(self, o, kind, alpha)
+
+
+def _fast_binary_(self, o, kind, alpha):
+    """The optimizer's path (float32/float64 with a same-dtype tensor or a Python number, nothing
+    recorded): a true in-place array op, no temporary for the result; the general path's value."""
+    name = kind + "_"
     be = self._backend
     od = o._data if isinstance(o, Tensor) else o
     quiet = be.enter_quiet()
@@ -189,12 +196,10 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
     return self
 
 
-def _fast(self, o, alpha, rounding_mode):
+def _fast(self, o, alpha):
     """Whether the array operator gives torch's value exactly: a float32/float64 tensor with a
     Python number or a tensor of its own dtype and backend, a Python number for alpha."""
-    if rounding_mode is not None or self._data.dtype not in _fast_natives(self._backend):
-        return False
-    if type(alpha) is not int and type(alpha) is not float:
+    if type(alpha) is not int and type(alpha) is not float or self._data.dtype not in _fast_natives(self._backend):
         return False
     if isinstance(o, Tensor):
         return o._backend is self._backend and o._data.dtype == self._data.dtype

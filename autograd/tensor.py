@@ -77,7 +77,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._backend.dtype_of(self._data)
+        return self._backend.dtype_from_native(self._data.dtype)
 
     @property
     def device(self):

@@ -63,10 +63,10 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
         raise RuntimeError(f"linear: weight must be (out, in) and bias (out,), got {tuple(weight.shape)} and "
                            f"{None if bias is None else tuple(bias.shape)}")
-    if input.dtype is not weight.dtype:          # torch refuses to promote here
+    if input._data.dtype != weight._data.dtype:          # torch refuses to promote here
         raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got input {input.dtype.name} and "
                            f"weight {weight.dtype.name}")
-    if bias is not None and bias.dtype is not input.dtype:
+    if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"linear: bias of dtype {bias.dtype.name} must have the dtype of input and weight "
                            f"({input.dtype.name}): self and mat2 must have the same dtype")
     return _linear(input, weight, bias)

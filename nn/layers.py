@@ -48,7 +48,7 @@ class Linear(Module):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
-        if input.dtype is not self.weight.dtype:
+        if input._data.dtype != self.weight._data.dtype:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): mat1 and "
                                f"mat2 must have the same dtype, but got input {input.dtype.name} and weight "
                                f"{self.weight.dtype.name}")

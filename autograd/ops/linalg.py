@@ -149,7 +149,7 @@ def linear(x, w, b=None):
     x, w = pair(x, w, "linear")
     if b is None:
         return apply(Linear, (x, w))
-    return apply(Linear, (x, w, b if b.dtype is x.dtype else b.to(x.dtype)))
+    return apply(Linear, (x, w, b if b._data.dtype == x._data.dtype else b.to(x.dtype)))
 
 
 from .shape import broadcast_shapes  # noqa: E402 - Matmul's rule uses it

@@ -8,11 +8,12 @@ denominator at 1e-12, which a composite cannot reproduce at 0 and 1. These are e
 """
 from __future__ import annotations
 
+import builtins
+
 from ..graph import primitive
-from ..tensor import _wrap
 from ._core import apply
 from .reduce import softmax
-from .unary import clamp, log, where
+from .unary import clamp, log, masked
 
 #: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
 _BCE_EPS = 9.999999960041972e-13
@@ -82,21 +83,21 @@ class CrossEntropyIndex:
 
     def backward(ctx, g):
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
-        be = x._backend
-        xp = be.xp
+        xp = x._backend.xp
         valid = t != ctx.ignore_index
+        every = bool(xp.all(valid))
         onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
         if reduction == "none":
             g = g.reshape(-1, 1)
         elif reduction == "mean":
-            g = g / max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+            g = g / (x.shape[0] if every else builtins.max(int(xp.sum(xp.astype(valid, xp.int64))), 1))
         # softmax * g - onehot * g with the onehot term selected (log_softmax's and nll's rules
         # composed, as ATen): an inf upstream gradient gives torch's inf/nan pattern exactly
-        gx = softmax(x, 1) * g - where(_wrap(onehot, be), g, 0.0)
-        if bool(xp.all(valid)):
+        gx = softmax(x, 1) * g - masked(g, onehot)
+        if every:
             return gx
         # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
-        return where(_wrap(xp.reshape(valid, (-1, 1)), be), gx, 0.0)
+        return masked(gx, xp.reshape(valid, (-1, 1)))
 
 
 def cross_entropy_index(x, t, ignore_index, reduction):
