@@ -131,7 +131,9 @@ class Linear:
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad                # two or three entries: the bias is optional
-        gx = g @ w if need[0] else None
+        gx = None
+        if need[0]:                    # g @ w; batched input: one fused product, no argument checks
+            gx = apply(MatmulT, (g, w), False, False) if g.ndim >= 2 else g @ w
         gw = None
         if need[1]:
             if x.ndim != 2:                # fold batch dims into rows (a vector is one row): one product
