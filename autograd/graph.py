@@ -71,10 +71,12 @@ class Op:
     gradient), and the rule must then read it only in that case.
     """
     __slots__ = ("name", "forward", "backward", "save", "view", "broadcast", "arg_pos", "save_pos", "save_if",
-                 "node_cls")
+                 "node_cls", "warns")
 
-    def __init__(self, name, forward, backward, save=(), view=False, args=None, broadcast=False, save_if=None):
+    def __init__(self, name, forward, backward, save=(), view=False, args=None, broadcast=False, save_if=None,
+                 warns=True):
         self.name, self.forward, self.backward, self.view = name, forward, backward, view
+        self.warns = warns             # False: forward never raises a floating-point warning (apply skips the quiet window)
         self.node_cls = None           # its nodes' class, with the names below as properties (made on first use)
         self.broadcast = broadcast
         if args is None:
@@ -108,18 +110,20 @@ class Op:
         return f"<op {self.name}>"
 
 
-def primitive(save=(), view=False, name=None, args=None, broadcast=False, save_if=None):
+def primitive(save=(), view=False, name=None, args=None, broadcast=False, save_if=None, warns=True):
     """Declare a primitive from a class holding `forward(B, *arrays, *params)` and `backward(ctx, g)`.
 
     `args` names forward's arguments where its signature cannot (a `*arrays` forward);
     `broadcast=True` says the inputs broadcast against each other elementwise (so a failure on
     shapes that cannot broadcast is reported as such); `save_if={"a": 1}` saves a only when
-    input 1 needs a gradient (see `Op`)."""
+    input 1 needs a gradient (see `Op`); `warns=False` says forward can never emit a NumPy
+    floating-point warning (views, selection: no arithmetic), so `apply` runs it without the quiet
+    window (tests/test_perf_quiet.py checks each such op on inf/nan/overflowing input)."""
     def deco(cls):
         snake = name or "".join("_" + c.lower() if c.isupper() and i else c.lower()
                                 for i, c in enumerate(cls.__name__))
         return Op(snake, cls.__dict__["forward"], cls.__dict__["backward"], save, view, args, broadcast,
-                  save_if)
+                  save_if, warns)
     return deco
 
 
@@ -378,7 +382,7 @@ def sum_to(g, shape, node=None):
     return _ops.apply(_ops.SumTo, (g,), axes, tuple(shape))
 
 
-@primitive(save=(), name="depends_on")
+@primitive(save=(), name="depends_on", warns=False)
 class DependsOn:
     """g, recorded as a function of `ref` whose derivative is zero (see `depends_on`)."""
     def forward(B, g, ref): return g

@@ -42,15 +42,19 @@ def apply(op, inputs, *params):
                 device_error(op.name, inputs)
         args = tuple(t._data for t in inputs)
         rg = any(t._rg for t in inputs)
-    quiet = be.enter_quiet()                 # no NumPy warnings where torch is silent (item 32)
-    try:
-        out = op.forward(be, *args, *params)
-    except (ValueError, TypeError, IndexError) as e:
-        out = _bool_arith(op, be, args, params)
-        if out is None:
-            raise _op_error(op, inputs, e) from e
-    finally:
-        be.exit_quiet(quiet)
+    if op.warns:
+        quiet = be.enter_quiet()             # no NumPy warnings where torch is silent (item 32)
+        try:
+            out = op.forward(be, *args, *params)
+        except (ValueError, TypeError, IndexError) as e:
+            out = _forward_failed(op, be, args, params, inputs, e)
+        finally:
+            be.exit_quiet(quiet)
+    else:                                    # views and selection: nothing to warn about
+        try:
+            out = op.forward(be, *args, *params)
+        except (ValueError, TypeError, IndexError) as e:
+            out = _forward_failed(op, be, args, params, inputs, e)
     if type(out) is not be.array_type:       # NumPy turns 0-d results into scalars
         out = be.asarray(out)
     if watching():                           # detect_anomaly() or record_source()
@@ -61,6 +65,15 @@ def apply(op, inputs, *params):
     if op.view:                # a view shares its base's version counter, recorded or not
         res._vc = inputs[0]._vc
     return res
+
+
+def _forward_failed(op, be, args, params, inputs, e):
+    """The result of a forward that raised: bool arithmetic through uint8 where that applies,
+    else the error to raise (chosen from the inputs)."""
+    out = _bool_arith(op, be, args, params)
+    if out is None:
+        raise _op_error(op, inputs, e) from e
+    return out
 
 
 def _watched(op, inputs, out, params, be, rg):

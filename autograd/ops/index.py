@@ -18,7 +18,7 @@ from backends import dtypes as _dt
 from ._core import apply, as_tensor_like, device_error, zeros_like_scalar
 
 
-@primitive(view=True)
+@primitive(view=True, warns=False)
 class Getitem:
     def forward(B, x, index, basic): return B.getitem(x, index)
     def backward(ctx, g): return index_add_zeros(g, ctx.index, ctx.input_shapes[0], ctx.basic)

@@ -17,13 +17,13 @@ from ._core import apply, builtins_max, builtins_sum, norm_dim, norm_dims, resul
 from ._registry import op
 
 
-@primitive(view=True)
+@primitive(view=True, warns=False)
 class Reshape:
     def forward(B, x, shape): return B.xp.reshape(x, shape)
     def backward(ctx, g): return g.reshape(ctx.input_shapes[0])
 
 
-@primitive(view=True)
+@primitive(view=True, warns=False)
 class Permute:
     def forward(B, x, dims): return B.xp.permute_dims(x, dims)
 
@@ -34,7 +34,7 @@ class Permute:
         return g.permute(*inv)
 
 
-@primitive(view=True)
+@primitive(view=True, warns=False)
 class Expand:
     def forward(B, x, shape): return B.xp.broadcast_to(x, shape)
     def backward(ctx, g): return g                      # the engine sums it back to the input's shape

@@ -90,7 +90,7 @@ class Erf:
     def backward(ctx, g): return g * (2 / math.sqrt(math.pi) * exp(-(ctx.x * ctx.x)))
 
 
-@primitive()
+@primitive(warns=False)
 class Masked:
     """g where mask else 0, for a constant boolean mask: the gradient of every piecewise-linear op."""
     def forward(B, g, mask): return B.masked(g, mask)
@@ -101,7 +101,7 @@ def masked(g, mask):
     return apply(Masked, (g,), mask._data if isinstance(mask, Tensor) else mask)
 
 
-@primitive(save=("out",))
+@primitive(save=("out",), warns=False)
 class Relu:
     def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
     # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g); out is
