@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import _quiet
+from . import _np_fast
 from . import dtypes as _dt
 from .base import Backend, HostMemoryMixin, is_basic_index
 
@@ -19,7 +20,8 @@ _SAME_SIZE_INT = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32
 class NumpyBackend(HostMemoryMixin, Backend):
     name = "numpy"
     device_type = "cpu"
-    xp = np
+    #: NumPy, with sum/prod/max/min/all/any calling their ufunc's reduce directly (_np_fast.py)
+    xp = _np_fast.namespace()
     array_type = np.ndarray
 
     def __init__(self):

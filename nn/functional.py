@@ -54,13 +54,14 @@ def swiglu(input, dim=-1):
 
 # --- linear and convolution -----------------------------------------------------------------
 def linear(input, weight, bias=None):
-    if input.ndim == 0 or weight.ndim == 0:
+    xs, ws = input._data.shape, weight._data.shape       # (arrays' shapes: no Size built per check)
+    if not xs or not ws:
         raise RuntimeError(f"linear: both arguments to linear need to be at least 1D, but they are {input.ndim}D "
                            f"and {weight.ndim}D")
-    if input.shape[-1] != weight.shape[-1]:
+    if xs[-1] != ws[-1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
                            f"{tuple(weight.shape)} (in_features {weight.shape[-1]})")
-    if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+    if len(ws) != 2 or (bias is not None and bias._data.shape != ws[:1]):
         raise RuntimeError(f"linear: weight must be (out, in) and bias (out,), got {tuple(weight.shape)} and "
                            f"{None if bias is None else tuple(bias.shape)}")
     if input._data.dtype != weight._data.dtype:          # torch refuses to promote here

@@ -45,7 +45,8 @@ class Linear(Module):
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        xs = input._data.shape
+        if not xs or xs[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
         if input._data.dtype != self.weight._data.dtype:

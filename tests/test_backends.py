@@ -633,3 +633,36 @@ def test_backends_never_import_autograd():
                 "print(any(m == 'autograd' or m.startswith('autograd.') for m in sys.modules))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_numpy_fast_reductions_equal_numpys_own():
+    """backends/_np_fast.py calls a reduction's ufunc directly for ndarrays: the results (value,
+    type, dtype, shape) and errors must be exactly NumPy's wrappers', for every dtype and axis form."""
+    from backends._np_fast import namespace
+    ns = namespace()
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((3, 4)).astype(np.float32), np.array([[1, 2], [3, 4]], np.int32),
+              np.array([True, False]), np.zeros((0, 3)), np.array(3.5), np.array([np.nan, 1.0]),
+              np.array([200, 100], np.uint8), rng.standard_normal((2, 3)).astype(np.float16), np.float32(2.0)]
+    checked = 0
+    for a in arrays:
+        for name in ("sum", "prod", "max", "min", "all", "any"):
+            for axis in ((None, 0, -1, (0,)) if np.ndim(a) else (None,)):
+                for keepdims in (False, True):
+                    outs = []
+                    for f in (getattr(np, name), getattr(ns, name)):
+                        try:
+                            outs.append(("ok", f(a, axis=axis, keepdims=keepdims)))
+                        except Exception as e:  # noqa: BLE001 - the same error is the contract
+                            outs.append(("error", type(e)))
+                    (k1, r1), (k2, r2) = outs
+                    assert k1 == k2, (name, a, axis)
+                    if k1 == "ok":
+                        assert type(r1) is type(r2) and np.asarray(r1).dtype == np.asarray(r2).dtype
+                        assert np.shape(r1) == np.shape(r2)
+                        np.testing.assert_array_equal(r1, r2)
+                    else:
+                        assert r1 is r2
+                    checked += 1
+    assert ns.sum(np.ones(3, np.float16), dtype=np.float32).dtype == np.float32
+    assert ns.exp is np.exp and checked > 300
