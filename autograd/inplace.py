@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from backends import dtypes as _dt
 
-from .grad_mode import grad_enabled, no_grad, state
+from .grad_mode import grad_enabled, no_grad
 from .graph import record
 from . import ops
 from .ops.index import CopySlices, live_views, replay, view_info

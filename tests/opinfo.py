@@ -376,7 +376,6 @@ def _bmm_samples(dt):
 
 def _arith_ops():
     ops = []
-    B = binary()
     for name, calls, gen, dts, smooth, errors in [
         ("add", ["autograd.add", "Tensor.add"], binary(), ALL, True, ()),
         ("operator.add", ["operator.add"], binary(reflected=True), ALL, True, _ERR_OPS),

@@ -29,8 +29,7 @@ import pytest
 
 import autograd as ag
 import nn.functional as agF
-from tests import opinfo
-from tests.opinfo import KNOWN, NON_OPS, REGISTRY, C, Call, D, V
+from tests.opinfo import KNOWN, NON_OPS, REGISTRY, C, D, V
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle of the conformance registry and is not installed")
 tF = torch.nn.functional

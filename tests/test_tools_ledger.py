@@ -1,9 +1,8 @@
 """The saved-memory ledger and profile_memory, against byte counts done by hand from the `save=`
-declarations in autograd/ops.py (matmul: both inputs; relu, tanh, exp, sqrt: the output;
+declarations in autograd/ops/ (matmul: both inputs; relu, tanh, exp, sqrt: the output;
 sin, pow by a number: the input; add, sub, sum, reshape, getitem: nothing)."""
 import inspect
 
-import numpy as np
 import pytest
 
 import autograd as ag

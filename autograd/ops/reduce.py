@@ -288,7 +288,7 @@ class NormP:
             return _zeros(x)
         if p == 1:
             return sign(x) * g
-        be, xp = x._backend, x._backend.xp
+        be = x._backend
         zero_x = _wrap(x._data == 0, be)
         zero_n = _wrap(out._data == 0, be)
         ax = x.abs()
