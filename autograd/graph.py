@@ -145,7 +145,10 @@ class Node:
 
     @property
     def needs_input_grad(self):
-        return tuple(e is not None for e in self.next)
+        n = self.next
+        if len(n) == 2:                    # most rules that ask are binary: no generator
+            return n[0] is not None, n[1] is not None
+        return tuple([e is not None for e in n])
 
     def __getattr__(self, name):
         """A rule's context, by the names of its op's forward: `ctx.x` is a saved input (checked
