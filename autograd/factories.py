@@ -110,11 +110,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 def _int_range(dt, from_float):
     """The values PyTorch's checked conversion accepts for integer dtype dt: its range, and for an
     unsigned dtype also negative ints down to -max (they wrap: tensor([-1], dtype=uint8) is 255)."""
-    bits = dt.itemsize * 8
-    if dt.is_signed:
-        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    hi = (1 << bits) - 1
-    return (0 if from_float else -hi), hi
+    return (dt.min if dt.is_signed or from_float else -dt.max), dt.max
 
 
 def _int_array(be, data, dt, floats, name):
@@ -148,20 +144,14 @@ def _fill_value(value, dt, name):
         return bool(value)
     if dt.is_floating_point:
         value = float(value)
-        big = {2: 65504.0, 4: 3.4028234663852886e38}.get(dt.itemsize)
-        if big is not None and math.isfinite(value) and abs(value) > big:
+        if math.isfinite(value) and abs(value) > dt.max:
             raise RuntimeError(f"{name}: value {value} cannot be converted to type {dt.name} without overflow")
         return value
     floats = isinstance(value, float)
     lo, hi = _int_range(dt, floats)
     if (floats and not math.isfinite(value)) or not lo <= value <= hi:
         raise RuntimeError(f"{name}: value {value} cannot be converted to type {dt.name} without overflow")
-    v = int(value)                      # toward zero, as a C++ cast
-    bits = dt.itemsize * 8
-    v &= (1 << bits) - 1
-    if dt.is_signed and v >= 1 << (bits - 1):
-        v -= 1 << bits
-    return v
+    return _dt.wrap_int(int(value), dt)  # int(): toward zero, as a C++ cast
 
 
 def as_tensor(data, dtype=None, device=None):

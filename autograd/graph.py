@@ -430,16 +430,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             grads = buffers.pop(node)
             if node.hooks:
                 _run_node_hooks(node, grads)
-            if len(grads) > 1:
-                _fill_unused(node, grads)
-            # a rule reading values freed by an earlier backward raises the retain_graph error
-            # (Node.unpack); a node that saved nothing can run again, as in torch
-            in_grads = node.op.backward(node, *grads)
-            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
-                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            in_grads = _call_rule(node, grads)
             nxt = node.next
-            if len(in_grads) != len(nxt):
-                _count_error(node, in_grads)
             for i in range(len(nxt)):
                 edge = nxt[i]
                 g = in_grads[i]
@@ -476,6 +468,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     return None
 
 
+def _call_rule(node, grads):
+    """node's backward rule on its output gradients (unused outputs of a multi-output node get
+    zeros): one gradient per input, as a tuple. A rule reading values freed by an earlier backward
+    raises the retain_graph error (Node.unpack); a node that saved nothing can run again, as in torch."""
+    if len(grads) > 1:
+        _fill_unused(node, grads)
+    in_grads = node.op.backward(node, *grads)
+    if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
+        in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+    if len(in_grads) != len(node.next):
+        _count_error(node, in_grads)
+    return in_grads
+
+
 def _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
     """run_backward with the extras: under anomaly mode every gradient a rule returns and every
     sum of contributions is checked for NaN/Inf; with `inputs`, only the nodes from which some
@@ -509,14 +515,8 @@ def _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, al
                         capture[(node, i)] = g
                 if node not in needed:
                     continue
-            if len(grads) > 1:
-                _fill_unused(node, grads)
-            in_grads = node.op.backward(node, *grads)
-            if type(in_grads) is not tuple:              # a one-input rule may return its gradient bare
-                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            in_grads = _call_rule(node, grads)
             nxt = node.next
-            if len(in_grads) != len(nxt):
-                _count_error(node, in_grads)
             for i, edge in enumerate(nxt):
                 g = in_grads[i]
                 if edge is None or g is None:

@@ -17,37 +17,14 @@ import numpy as np
 _ndarray = np.ndarray
 
 
-def _fast(ufunc, wrapper):
-    reduce = ufunc.reduce
-
-    def f(x, /, axis=None, dtype=None, keepdims=False, **kwargs):
-        if type(x) is _ndarray and not kwargs:
-            return reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
-        return wrapper(x, axis=axis, dtype=dtype, keepdims=keepdims, **kwargs)
-    f.__name__ = f.__qualname__ = wrapper.__name__
-    f.__doc__ = f"numpy.{wrapper.__name__}, through {ufunc.__name__}.reduce for an ndarray."
-    return f
-
-
-def _fast_nodtype(ufunc, wrapper):
+def _reduction(wrapper, ufunc, takes_dtype=True, result_dtype=None):
+    """`wrapper` (np.sum, np.max, ...) through `ufunc.reduce` for an ndarray. all/any reduce to
+    bool whatever the input (`result_dtype`) and, like np.max/np.min, take no dtype argument."""
     reduce = ufunc.reduce
 
     def f(x, /, axis=None, keepdims=False, **kwargs):
-        if type(x) is _ndarray and not kwargs:
-            return reduce(x, axis=axis, keepdims=keepdims)
-        return wrapper(x, axis=axis, keepdims=keepdims, **kwargs)
-    f.__name__ = f.__qualname__ = wrapper.__name__
-    f.__doc__ = f"numpy.{wrapper.__name__}, through {ufunc.__name__}.reduce for an ndarray."
-    return f
-
-
-def _bool_reduce(ufunc, wrapper):
-    reduce = ufunc.reduce
-
-    def f(x, /, axis=None, keepdims=False, **kwargs):
-        # np.all/np.any reduce in bool whatever the input's dtype; so does logical_*.reduce with dtype=bool
-        if type(x) is _ndarray and not kwargs:
-            return reduce(x, axis=axis, dtype=np.bool_, keepdims=keepdims)
+        if type(x) is _ndarray and (not kwargs or takes_dtype and len(kwargs) == 1 and "dtype" in kwargs):
+            return reduce(x, axis=axis, dtype=kwargs.get("dtype", result_dtype), keepdims=keepdims)
         return wrapper(x, axis=axis, keepdims=keepdims, **kwargs)
     f.__name__ = f.__qualname__ = wrapper.__name__
     f.__doc__ = f"numpy.{wrapper.__name__}, through {ufunc.__name__}.reduce for an ndarray."
@@ -58,10 +35,10 @@ def namespace():
     ns = types.ModuleType("numpy", np.__doc__)
     ns.__dict__.update({k: v for k, v in np.__dict__.items() if not k.startswith("__")})
     ns.__getattr__ = lambda name: getattr(np, name)     # NumPy's lazily loaded names
-    ns.sum = _fast(np.add, np.sum)
-    ns.prod = _fast(np.multiply, np.prod)
-    ns.max = _fast_nodtype(np.maximum, np.max)
-    ns.min = _fast_nodtype(np.minimum, np.min)
-    ns.all = _bool_reduce(np.logical_and, np.all)
-    ns.any = _bool_reduce(np.logical_or, np.any)
+    ns.sum = _reduction(np.sum, np.add)
+    ns.prod = _reduction(np.prod, np.multiply)
+    ns.max = _reduction(np.max, np.maximum, takes_dtype=False)
+    ns.min = _reduction(np.min, np.minimum, takes_dtype=False)
+    ns.all = _reduction(np.all, np.logical_and, takes_dtype=False, result_dtype=np.bool_)
+    ns.any = _reduction(np.any, np.logical_or, takes_dtype=False, result_dtype=np.bool_)
     return ns

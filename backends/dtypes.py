@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class DType:
-    __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "_rank")
+    __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "_rank", "min", "max")
 
     def __init__(self, name, itemsize, kind, rank):
         self.name = name
@@ -16,6 +16,15 @@ class DType:
         self.is_floating_point = kind == "f"
         self.is_signed = kind in "fi"
         self._rank = rank
+        #: the finite range (torch.iinfo / torch.finfo's min and max)
+        bits = 8 * itemsize
+        if kind == "f":
+            self.max = {2: 65504.0, 4: 3.4028234663852886e38, 8: 1.7976931348623157e308}[itemsize]
+            self.min = -self.max
+        elif kind == "i":
+            self.min, self.max = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        else:
+            self.min, self.max = 0, (1 if kind == "b" else (1 << bits) - 1)
 
     @property
     def category(self):
@@ -41,6 +50,16 @@ float64 = DType("float64", 8, "f", 8)
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 BY_NAME = {d.name: d for d in ALL}
 BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32})
+
+
+def wrap_int(x: int, dt: DType) -> int:
+    """The Python int x as a value of integer dtype dt, wrapped around as a C++ cast does (what
+    PyTorch gives for `uint8 + 300`: 44)."""
+    bits = dt.itemsize * 8
+    x &= (1 << bits) - 1
+    if dt.is_signed and x >= 1 << (bits - 1):
+        x -= 1 << bits
+    return x
 
 
 def _by_name(name):

@@ -177,23 +177,12 @@ def in_float32(fn, a, b):
     return fn(a, b).to(_F16)
 
 
-_INT_RANGE = {d: ((-(1 << (8 * d.itemsize - 1)), (1 << (8 * d.itemsize - 1)) - 1) if d.is_signed
-                   else (0, (1 << (8 * d.itemsize)) - 1)) for d in _dt.ALL if d.category == 1}
-
-
 def wrap_int(x, dt, name):
     """A Python int as a value of integer dtype dt, wrapped around as PyTorch's C++ cast does
     (`uint8 + 300` adds 44)."""
     if not -(1 << 63) <= x < (1 << 63):
         raise OverflowError(f"{name}: Python int {x} is too big to convert to a tensor (int64 range)")
-    bits = dt.itemsize * 8
-    x &= (1 << bits) - 1
-    if dt.is_signed and x >= 1 << (bits - 1):
-        x -= 1 << bits
-    return x
-
-
-_FLOAT_MAX = {_F16: 65504.0, _F32: 3.4028234663852886e38}
+    return _dt.wrap_int(x, dt)
 
 
 def checked_scalar(x, dt, name):
@@ -208,26 +197,20 @@ def checked_scalar(x, dt, name):
         if not -(1 << 63) <= x < (1 << 64):
             raise OverflowError(f"{name}: Python int {x} is too big to convert (int64 range)")
         if dt.category == 1:
-            lo, hi = _INT_RANGE[dt]
-            ok = lo <= x <= hi if dt.is_signed else -hi <= x <= hi
+            ok = dt.min <= x <= dt.max if dt.is_signed else -dt.max <= x <= dt.max
         else:
-            ok = dt not in _FLOAT_MAX or -_FLOAT_MAX[dt] <= x <= _FLOAT_MAX[dt]
+            ok = dt.min <= x <= dt.max
     else:
         x = float(x)
         if dt.category == 1:
-            lo, hi = _INT_RANGE[dt]
-            ok = lo <= x <= hi                  # False for nan and inf
+            ok = dt.min <= x <= dt.max          # False for nan and inf
         else:                                   # nan and inf fit any float dtype
-            m = _FLOAT_MAX.get(dt)
-            ok = m is None or not builtins.abs(x) > m or math.isinf(x)
+            ok = not builtins.abs(x) > dt.max or math.isinf(x)
     if not ok:
         raise RuntimeError(f"{name}: value {x} cannot be converted to type {dt.name} without overflow")
     if dt.category == 1 and isinstance(x, int):
         return wrap_int(x, dt, name)
     return x
-
-
-_F32_MAX = 3.4028234663852886e38
 
 
 def as_tensor_like(x, ref: Tensor, name="op"):
@@ -240,7 +223,7 @@ def as_tensor_like(x, ref: Tensor, name="op"):
         dt = ref._data.dtype
         d = be.dtype_from_native(dt)
         # a value float32 cannot hold goes the slow way (inf, quietly, as torch); nan fails the test too
-        if d is _F64 and type(x) is float or d is _F32 and -_F32_MAX <= x <= _F32_MAX:
+        if d is _F64 and type(x) is float or d is _F32 and _F32.min <= x <= _F32.max:
             return _wrap(be.xp.asarray(x, dtype=dt), be)
     if is_scalar(x):
         sd = _scalar_dtype(x)
@@ -256,8 +239,7 @@ def as_tensor_like(x, ref: Tensor, name="op"):
         if not isinstance(x, (float, int)):
             x = x.item()                      # a NumPy scalar
         if dt.category == 1 and not isinstance(x, bool):
-            lo, hi = _INT_RANGE[dt]
-            if not lo <= x <= hi:
+            if not dt.min <= x <= dt.max:
                 x = wrap_int(x, dt, name)
         return _wrap(be.asarray(x, dtype=be.native_dtype(dt)), be)
     from ..tensor import tensor

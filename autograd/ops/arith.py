@@ -297,17 +297,6 @@ def _int_pow(B, a, b):
     return xp.where(neg, special, r)
 
 
-def _check_fits(c, dt, name):
-    lo, hi = _int_range(dt)
-    if dt.category == 1 and not lo <= c <= hi:
-        raise RuntimeError(f"{name}: value {c} cannot be converted to type {dt.name} without overflow")
-
-
-def _int_range(dt):
-    bits = dt.itemsize * 8
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if dt.is_signed else (0, (1 << bits) - 1)
-
-
 @op()
 def pow(input, exponent):
     a, b = input, exponent
@@ -331,7 +320,7 @@ def pow(input, exponent):
         if b < 0:
             raise RuntimeError(f"pow: Integers to negative integer powers are not allowed ({dt.name} tensor "
                                f"of shape {tuple(a.shape)} ** {b})")
-        _check_fits(b, dt, "pow")
+        checked_scalar(b, dt, "pow")               # torch's overflow check (b >= 0 here)
         return nondiff(a, lambda B, x: x ** b)
     if not isinstance(b, Tensor) and not isinstance(a, Tensor):
         raise TypeError(f"pow: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
