@@ -59,3 +59,7 @@ __version__ = "0.1.0"
 from .ledger import profile_memory, tape_report  # noqa: E402
 from .checkpoint import checkpoint  # noqa: E402
 from .export import render_dot, to_dot, to_json  # noqa: E402
+
+# namespaces (torch.linalg, torch.special, torch.autograd.functional, torch.autograd.forward_ad,
+# torch.distributed); each module owns its names
+from . import distributed, forward_ad, functional, linalg, special  # noqa: E402,F401

@@ -10,3 +10,12 @@ from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLos
 from .module import Module
 from .parameter import Parameter
 from .checkpoint import load, save  # noqa: E402,F401
+
+# layer families added by issue 12, each module's __all__ (one file per family: no shared export list)
+from .rnn import *  # noqa: E402,F401,F403
+from .transformer import *  # noqa: E402,F401,F403
+from .conv import *  # noqa: E402,F401,F403
+from .pooling import *  # noqa: E402,F401,F403
+from .normalization import *  # noqa: E402,F401,F403
+from .padding import *  # noqa: E402,F401,F403
+from .dropout import *  # noqa: E402,F401,F403

@@ -468,3 +468,6 @@ def one_hot(tensor, num_classes=-1):
 
 
 from .functional_losses import *  # noqa: E402,F401,F403
+from .functional_activation import *  # noqa: E402,F401,F403
+from .functional_conv import *  # noqa: E402,F401,F403
+from .functional_attention import *  # noqa: E402,F401,F403

@@ -960,3 +960,21 @@ KNOWN: dict[tuple, str] = {
     # --- issue 10 #20: prod
     # --- issue 10 #new: torch functions without our counterpart
 }
+
+
+# ------------------------------------------------------------------------------------------------
+# area registries: tests/opinfo_<area>.py (issues 11 and 12 add op families there, so that parallel
+# work never edits this file). Each defines ENTRIES (a list of OpInfo) and may define KNOWN (same form
+# as above, the reason naming its issue: "issue 11 #sorting: ...") and NON_OPS (a set of names).
+
+def _load_areas():
+    import importlib
+    import pathlib
+    for path in sorted(pathlib.Path(__file__).parent.glob("opinfo_*.py")):
+        mod = importlib.import_module(f"tests.{path.stem}")
+        REGISTRY.extend(mod.ENTRIES)
+        KNOWN.update(getattr(mod, "KNOWN", {}))
+        NON_OPS.update(getattr(mod, "NON_OPS", set()))
+
+
+_load_areas()

@@ -28,4 +28,16 @@ from .reduce import Amax, LogSoftmax, Norm2, Softmax, Sum, SumTo, Unsum, values_
 from .shape import Cat, Expand, Pad, Permute, Reshape  # noqa: F401
 from .index import Getitem, IndexAddZeros, IndexPut, convert_index, getitem, index_put  # noqa: F401
 
+
+def _load_families():
+    """Family modules beyond the core ones above (scan.py, sorting.py, ...): imported in name order, so a
+    new family is one new file; its @op declarations register themselves."""
+    import importlib
+    import pkgutil
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not m.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{m.name}")
+
+
+_load_families()
 globals().update(exports(everything=True))      # every declared op by its name: ops.sum, ops.expand, ...

@@ -1,0 +1,4 @@
+"""nn.padding: filled by issue 12."""
+from __future__ import annotations
+
+__all__: list[str] = []
