@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import heapq
+import weakref
 import itertools
 from heapq import heappush
 import os
@@ -421,6 +422,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     leaves = {}              # id(leaf) -> [leaf, grad]
     for t, g in zip(roots, root_grads):
         _send(_edge_of(t), g, heap, buffers, leaves)
+    # leaves with post-accumulate-grad hooks (DistributedDataParallel) are finished as soon as their
+    # last contribution arrives, so the hook can start communicating while backward goes on
+    early = _EarlyLeaves(roots, root_grads, create_graph) if POST_HOOKS else None
     prev_mode = state.enabled
     state.enabled = create_graph           # rules record only for create_graph
     heappop = heapq.heappop
@@ -436,6 +440,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 edge = nxt[i]
                 g = in_grads[i]
                 if edge is None or g is None:
+                    if early is not None and edge is not None and type(edge) is not tuple:
+                        early.arrived(edge, leaves)
                     continue
                 d = g._data
                 if type(edge) is tuple:
@@ -458,6 +464,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                         leaves[id(edge)] = [edge, g]
                     else:
                         ent[1] = ent[1] + g
+                    if early is not None:
+                        early.arrived(edge, leaves)
             if not retain_graph:
                 node.saved = None
                 if PROFILER is not None:
@@ -591,6 +599,65 @@ def _accumulate_leaves(leaves, root_grads, create_graph):
     handed = {id(g._data) for g in root_grads}
     for leaf, g in leaves.values():
         accumulate_grad(leaf, _leaf_hooks(leaf, g), create_graph, handed)
+        if POST_HOOKS:
+            _run_post_hooks(leaf)
+
+
+# post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook): id(leaf) -> {hid: hook}
+POST_HOOKS: dict[int, dict] = {}
+
+
+def add_post_hook(leaf, fn):
+    key = id(leaf)
+    hooks = POST_HOOKS.get(key)
+    if hooks is None:
+        hooks = POST_HOOKS[key] = {}
+        weakref.finalize(leaf, POST_HOOKS.pop, key, None)
+    return add_hook(hooks, fn)
+
+
+def _run_post_hooks(leaf):
+    hooks = POST_HOOKS.get(id(leaf))
+    if hooks:
+        for h in list(hooks.values()):
+            h(leaf)
+
+
+class _EarlyLeaves:
+    """How many graph edges still lead to each hooked leaf; the last one to arrive accumulates the
+    leaf's gradient and runs its post-accumulate hooks in the middle of the walk. Leaves whose count
+    never reaches zero (a branch that sent no gradient) are finished with the others at the end."""
+    __slots__ = ("left", "handed", "create_graph")
+
+    def __init__(self, roots, root_grads, create_graph):
+        self.left = {}
+        self.handed = {id(g._data) for g in root_grads}
+        self.create_graph = create_graph
+        seen, stack = set(), [t.grad_fn for t in roots if t.grad_fn is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for edge in node.next:
+                if type(edge) is tuple:
+                    stack.append(edge[0])
+                elif edge is not None and id(edge) in POST_HOOKS and POST_HOOKS[id(edge)]:
+                    self.left[id(edge)] = self.left.get(id(edge), 0) + 1
+
+    def arrived(self, leaf, leaves):
+        key = id(leaf)
+        n = self.left.get(key)
+        if n is None:
+            return
+        if n > 1:
+            self.left[key] = n - 1
+            return
+        del self.left[key]
+        ent = leaves.pop(key, None)
+        if ent is not None:
+            accumulate_grad(leaf, _leaf_hooks(leaf, ent[1]), self.create_graph, self.handed)
+            _run_post_hooks(leaf)
 
 
 def accumulate_grad(leaf, g, create_graph, handed=None):

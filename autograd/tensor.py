@@ -382,6 +382,16 @@ class Tensor:
             node.hooks = {}
         return add_hook(node.hooks.setdefault(self._idx, {}), hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(tensor) on this leaf right after backward has accumulated its `.grad` (as soon as
+        its gradient is complete, while the rest of backward may still run: DDP starts all-reduce here)."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .graph import add_post_hook
+        return add_post_hook(self, hook)
+
     # --- printing --------------------------------------------------------------
     def __repr__(self):
         arr = self._backend.to_numpy(self._data)
