@@ -186,3 +186,19 @@ def test_dataloader_sampler_options_follow_torch():
         nn.data.DataLoader(ds, batch_size=2, batch_sampler=bs)
     one = list(nn.data.DataLoader(ds, batch_size=None))
     assert len(one) == 10 and one[3][0].shape == ()
+
+
+@needs_mpi
+def test_digits_ddp_example_trains_on_two_processes(tmp_path, device):
+    if device != "cpu":
+        pytest.skip("the example runs on the default CPU backend; the 2-rank scenarios above cover the others")
+    pytest.importorskip("sklearn", reason="the example's data set is scikit-learn's bundled digits")
+    cmd = [sys.executable, "-m", "autograd.distributed.run", "--timeout", "240", "--nproc-per-node", "2",
+           os.path.join(ROOT, "examples", "digits_ddp.py"), "--epochs", "3", "--out", str(tmp_path)]
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.path.join(ROOT, "examples"))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("epoch ")]
+    assert len(lines) == 3 and "(2 processes" in lines[-1], proc.stdout    # rank 0 alone prints
+    acc = float(lines[-1].split("test accuracy ")[1].split()[0])
+    assert acc > 0.9, lines[-1]

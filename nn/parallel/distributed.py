@@ -127,7 +127,9 @@ class DistributedDataParallel(Module):
                 "a new one. This error indicates that your module has parameters that were not used in producing "
                 "loss. You can enable unused parameter detection by passing the keyword argument "
                 f"`find_unused_parameters=True`. Parameters that did not receive a gradient: {unready}")
-        if self.broadcast_buffers and self.require_backward_grad_sync:
+        # buffers (BatchNorm's running stats) follow rank 0 before each training forward; not under
+        # no_grad, so that rank 0 alone may evaluate through the wrapper without waiting for the others
+        if self.broadcast_buffers and self.require_backward_grad_sync and _ag.is_grad_enabled():
             bufs = list(self.module.buffers())
             if bufs:
                 self._broadcast_coalesced(bufs)
