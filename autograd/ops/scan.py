@@ -99,7 +99,7 @@ def log_scan(xp, a, axis, f):
     return a
 
 
-def _positions(xp, shape, axis):
+def positions(xp, shape, axis):
     s = [1] * len(shape)
     s[axis] = shape[axis]
     return xp.broadcast_to(xp.reshape(xp.arange(shape[axis], dtype=xp.int64), tuple(s)), shape)
@@ -115,14 +115,14 @@ def running_arg(B, x, axis, is_min):
     mark = x == run
     if xp.isdtype(x.dtype, "real floating"):
         mark = mark | xp.isnan(x)
-    pos = xp.where(mark, _positions(xp, x.shape, axis), xp.zeros((), dtype=xp.int64))
+    pos = xp.where(mark, positions(xp, x.shape, axis), xp.zeros((), dtype=xp.int64))
     return log_scan(xp, pos, axis, xp.maximum)
 
 
 # ------------------------------------------------------------------------------------------------
 # cumsum, cumprod
 
-def _scan_input(input, dtype, name):
+def _scan_input(input, dtype):
     """input cast for a cumulative sum/product: `dtype=` if given, int64 for integer and bool
     (torch's rule), else its own dtype. A 0-d tensor scans as one element."""
     x = input
@@ -162,7 +162,7 @@ def _scan(input, dim, name, f):
 
 @op(inplace=True)
 def cumsum(input, dim, *, dtype=None):
-    x = _scan_input(input, dtype, "cumsum")
+    x = _scan_input(input, dtype)
     return _scan(x, dim, "cumsum", lambda t, d: apply(Cumsum, (t,), d))
 
 
@@ -197,7 +197,7 @@ def cumprod_backward(g, x, out, axis):
     before = _wrap(cz == 0, be)
     one = cz == 1
     first = xp.argmax(xp.astype(one, xp.int8), axis=axis, keepdims=True)
-    first_mask = (_positions(xp, x.shape, axis) == first) & one
+    first_mask = (positions(xp, x.shape, axis) == first) & one
     w = where(before, out * g, 0.0)
     g_before = where(before, reversed_cumsum(w, axis) / where(before, x, 1.0), 0.0)
     mid = _wrap(one & ~first_mask, be)
@@ -237,7 +237,7 @@ def _moveback(t, axis, ndim):
 
 @op(inplace=True)
 def cumprod(input, dim, *, dtype=None):
-    x = _scan_input(input, dtype, "cumprod")
+    x = _scan_input(input, dtype)
     return _scan(x, dim, "cumprod", lambda t, d: apply(Cumprod, (t,), d))
 
 
