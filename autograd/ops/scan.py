@@ -99,6 +99,11 @@ def log_scan(xp, a, axis, f):
     return a
 
 
+def is_floating(xp, dtype):
+    """A floating dtype of the namespace (spelled without `isdtype`, which older namespaces lack)."""
+    return dtype in (xp.float32, xp.float64) or dtype == getattr(xp, "float16", None)
+
+
 def positions(xp, shape, axis):
     s = [1] * len(shape)
     s[axis] = shape[axis]
@@ -113,7 +118,7 @@ def running_arg(B, x, axis, is_min):
         x = xp.astype(x, xp.uint8)
     run = log_scan(xp, x, axis, xp.minimum if is_min else xp.maximum)
     mark = x == run
-    if xp.isdtype(x.dtype, "real floating"):
+    if is_floating(xp, x.dtype):
         mark = mark | xp.isnan(x)
     pos = xp.where(mark, positions(xp, x.shape, axis), xp.zeros((), dtype=xp.int64))
     return log_scan(xp, pos, axis, xp.maximum)

@@ -18,7 +18,7 @@ from ..graph import primitive
 from ..tensor import Tensor, _wrap
 from ._core import apply, as_tensor_like, norm_dim, result_dtype
 from ._registry import op
-from .scan import int64, log_scan, positions, take_along
+from .scan import int64, is_floating, log_scan, positions, take_along
 
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -48,7 +48,7 @@ def _slice(a, axis, start, stop):
 
 
 def _isnan(xp, a):
-    return xp.isnan(a) if xp.isdtype(a.dtype, "real floating") else xp.zeros(a.shape, dtype=xp.bool)
+    return xp.isnan(a) if is_floating(xp, a.dtype) else xp.zeros(a.shape, dtype=xp.bool)
 
 
 def _count(xp, mask, axis, keepdims=True):
