@@ -73,7 +73,8 @@ def _zero_index(be, shape=()):
 
 @op()
 def sort(input, dim=-1, descending=False, *, stable=False):
-    """(values, indices), always stable: torch's CPU sort keeps ties in order too."""
+    """(values, indices), always stable (torch's is for stable=True; with its default, ties in
+    slices longer than a few elements come out in an unspecified order)."""
     d = norm_dim(dim, input.ndim, "sort")
     be = input._backend
     if input.ndim == 0:
@@ -111,12 +112,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return topk_result(take_along(input, idx, d), int64(be, idx))
 
 
-def _pick(input, pos, d, keepdim, result):
+def _pick(input, pos, d, keepdim, result, order=None):
     """(values, indices) of input at sorted-order position `pos` (an int64 array of keepdim shape)
-    along d, as `result`; the gradient goes to that element only."""
+    along d, as `result`; the gradient goes to that element only. `order`: the stable argsort
+    along d where the caller has it."""
     be = input._backend
     xp = be.xp
-    order = argsort_array(xp, input._data, d)
+    if order is None:
+        order = argsort_array(xp, input._data, d)
     idx = xp.take_along_axis(order, pos, axis=d)
     values = take_along(input, idx, d)
     if not keepdim:
@@ -130,7 +133,7 @@ def _scalar_pick(input, result):
 
 
 def _nonempty_dim(input, d, name):
-    if input.ndim and input.shape[d] == 0 and input.numel() == 0:
+    if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
@@ -242,7 +245,7 @@ def mode(input, dim=-1, keepdim=False):
     be = input._backend
     xp = be.xp
 
-    def pos():
+    def pick():
         a = input._data
         n = a.shape[d]
         order = argsort_array(xp, a, d)
@@ -255,8 +258,9 @@ def mode(input, dim=-1, keepdim=False):
         zero = xp.zeros((), dtype=xp.int64)
         run_start = log_scan(xp, xp.where(start, i, zero), d, xp.maximum)
         freq = xp.where(end, i - run_start + 1, zero)
-        return xp.argmax(freq, axis=d, keepdims=True)                   # the first: the smallest value
-    return _quiet(be, lambda: _pick(input, xp.astype(pos(), xp.int64), d, keepdim, mode_result))
+        first = xp.argmax(freq, axis=d, keepdims=True)                  # the first: the smallest value
+        return _pick(input, xp.astype(first, xp.int64), d, keepdim, mode_result, order)
+    return _quiet(be, pick)
 
 
 # ------------------------------------------------------------------------------------------------
