@@ -467,7 +467,7 @@ class Tensor:
     def expand_as(self, o): return _ops.expand(self, o.shape)
     def equal(self, o): return self.shape == o.shape and bool((self == o).all())
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
-        return bool((abs(self - o) <= atol + rtol * abs(o)).all())
+        return _ops.reduce.tensor_allclose(self, o, rtol, atol, equal_nan)
 
     def new_zeros(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
     def new_ones(self, *size, dtype=None): return _fac.ones(*size, dtype=dtype or self.dtype, device=self.device)

@@ -47,6 +47,33 @@ class ArrayAPIShim:
             return self._lib.array(obj, dtype=dtype, copy=True)
         return self._lib.asarray(obj, dtype=dtype)
 
+    # --- the scan and sorting families' names (array API 2023.12) -----------------
+    def cumulative_sum(self, x, /, *, axis=None, dtype=None, include_initial=False):
+        f = getattr(self._lib, "cumulative_sum", None)
+        if f is not None:
+            return f(x, axis=axis, dtype=dtype, include_initial=include_initial)
+        if include_initial:
+            raise NotImplementedError("cumulative_sum(include_initial=True) on a NumPy-1.x-style library")
+        return self._lib.cumsum(x, axis=axis, dtype=dtype)
+
+    def cumulative_prod(self, x, /, *, axis=None, dtype=None, include_initial=False):
+        f = getattr(self._lib, "cumulative_prod", None)
+        if f is not None:
+            return f(x, axis=axis, dtype=dtype, include_initial=include_initial)
+        if include_initial:
+            raise NotImplementedError("cumulative_prod(include_initial=True) on a NumPy-1.x-style library")
+        return self._lib.cumprod(x, axis=axis, dtype=dtype)
+
+    def argsort(self, x, /, *, axis=-1, descending=False, stable=True):
+        # NumPy-1.x argsort has no `stable=`/`descending=`: kind="stable" is NumPy's stable sort;
+        # CuPy documents its argsort as stable and refuses any kind but None
+        if descending:
+            raise NotImplementedError("argsort(descending=True) on a NumPy-1.x-style library: flip the input")
+        try:
+            return self._lib.argsort(x, axis=axis, kind="stable")
+        except (TypeError, ValueError, NotImplementedError):
+            return self._lib.argsort(x, axis=axis)
+
 
 def array_api_namespace(lib, compat_name):
     """`array_api_compat.<compat_name>` if installed, else the shim over `lib`."""

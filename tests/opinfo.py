@@ -932,7 +932,6 @@ KNOWN: dict[tuple, str] = {
     # --- issue 10 #11
     # --- issue 10 #12
     # --- issue 10 #13
-    ('prod', 'float*/extreme,dim=1', 'grad'): "issue 10 #20: prod gradient at a nan element of a slice with infs, when the tensor holds a zero elsewhere: nan (torch's exclusive-cumprod formula: -inf)",
     ('var_mean', '*/dim=()', 'grad'): "issue 10 #2: torch 2.13's var_mean backward over dim=() gives +-inf (it divides by N - 1 with N = 1); ours is the gradient over all dims, as torch's var: we differ on purpose (README porting guide)",
     ('var_mean', '*/dim=[]', 'grad'): "issue 10 #2: torch 2.13's var_mean backward over dim=[] gives +-inf (it divides by N - 1 with N = 1); ours is the gradient over all dims, as torch's var: we differ on purpose (README porting guide)",
     ('std_mean', '*/dim=()', 'grad'): "issue 10 #2: torch 2.13's std_mean backward over dim=() gives +-inf (it divides by N - 1 with N = 1); ours is the gradient over all dims, as torch's std: we differ on purpose (README porting guide)",

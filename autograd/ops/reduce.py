@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from backends import dtypes as _dt
+from ..grad_mode import grad_enabled
 from ..graph import primitive
 from ..tensor import _wrap
 from ._core import apply, floating, keep_shape, norm_dim, norm_dims
@@ -302,10 +303,11 @@ class NormP:
 
 @primitive(save=("x", "out"))
 class Prod:
-    """The product over axes, vectorized. Gradient: out / x where x has no zeros; otherwise the
-    product of the others (PyTorch's exclusive product) built from a product with the zeros
-    replaced by 1, exact for one zero and for several per slice, and differentiable twice."""
-    def forward(B, x, axes, keepdim): return B.xp.prod(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
+    """The product over axes (`whole`: over every element, dim=None), with torch's prod_backward:
+    out / x where the tensor has no zeros; otherwise the product of the others as an exclusive
+    cumprod from each side (over every element with more than one zero, outside create_graph,
+    the gradient is 0, as torch's shortcut)."""
+    def forward(B, x, axes, keepdim, whole): return B.xp.prod(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
 
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -318,26 +320,27 @@ class Prod:
         if x.numel() == 0:
             return g.expand(x.shape)
         xp = x._backend.xp
-        zero = x._data == 0
-        if not bool(xp.any(zero)):
+        zeros = int(xp.sum(xp.astype(x._data == 0, xp.int64)))
+        if not zeros:
             return g * (out / x)
-        return g * _prod_others(x, zero, axes)
+        if not ctx.whole:                       # prod(x, dim): the formula whatever the zeros
+            return g * _prod_others(x, axes[0])
+        if zeros > 1 and not grad_enabled():
+            return _zeros(x)
+        return (g.reshape(-1) * _prod_others(x.reshape(-1), 0)).reshape(x.shape)
 
 
-def _prod_others(x, zero, axes):
-    """prod of the other elements of each slice, for x with zeros. With x1 = x with its zeros
-    replaced by 1, p1 = prod(x1) and zsum = the sum of the zeros (0, but its derivative reaches
-    them): a nonzero element gets p1 / x1 times 1 (no zero), zsum (one zero) or 0 (more); a zero
-    element gets p1 times 1 (it is the only zero), the other zero (two) or 0 (more)."""
-    be, xp = x._backend, x._backend.xp
-    zt = _wrap(zero, be)
-    z = xp.sum(xp.astype(zero, xp.int64), axis=axes, keepdims=True)
-    one, two = _wrap(z == 1, be), _wrap(z == 2, be)
-    x1 = where(zt, 1.0, x)
-    p1 = apply(Prod, (x1,), axes, True)
-    zsum = sum(where(zt, x, 0.0), dim=axes, keepdim=True)
-    f = where(_wrap(z == 0, be), 1.0, where(one, zsum, 0.0))
-    return where(zt, p1 * where(one, 1.0, where(two, zsum - x, 0.0)), f * p1 / x1)
+def _prod_others(x, axis):
+    """The product of the other elements of each slice along axis, safe with zeros: the exclusive
+    cumprod from the front times the exclusive cumprod from the back (torch's
+    prod_safe_zeros_backward)."""
+    from .scan import cumprod, flip
+    from .shape import cat
+    n = x.shape[axis]
+    ones = _wrap(x._backend.xp.ones(keep_shape(x.shape, (axis,)), dtype=x._data.dtype), x._backend)
+    front = cumprod(cat([ones, x.narrow(axis, 0, n - 1)], axis), axis)
+    back = flip(cumprod(cat([ones, flip(x.narrow(axis, 1, n - 1), axis)], axis), axis), axis)
+    return front * back
 
 
 @primitive(save=("x",))
@@ -597,7 +600,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
     else:
         d = norm_dim(dim, x.ndim, "prod")           # an int, as torch.prod's
         axes = (d,) if x.ndim else ()
-    return apply(Prod, (x,), axes, _kd(keepdim, keepdims))
+    return apply(Prod, (x,), axes, _kd(keepdim, keepdims), dim is None)
 
 
 def _bool_reduce(x, dim, keepdim, name):
@@ -622,6 +625,116 @@ def all(input, dim=None, keepdim=False, *, keepdims=None):
 
 
 @op()
+def count_nonzero(input, dim=None):
+    """The number of nonzero elements over dim (an int, a tuple, or None for all), as int64."""
+    axes = norm_dims(dim, input.ndim, "count_nonzero")
+    B = input._backend
+    a = input._data
+    nz = a if input.dtype is _dt.bool_ else a != B.xp.zeros((), dtype=a.dtype)
+    r = B.xp.sum(B.xp.astype(nz, B.native_dtype(_dt.int64)), axis=axes)
+    return _wrap(B.xp.asarray(r), B)
+
+
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+@op()
+def aminmax(input, *, dim=None, keepdim=False):
+    """(amin, amax) over dim or over everything; each with amin's / amax's gradient (ties share)."""
+    if input.numel() == 0:
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                               "no identity.")
+        d = norm_dim(dim, input.ndim, "aminmax")
+        if input.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax(): Expected reduction dim {d} to have non-zero size.")
+    if input.dtype is _dt.bool_:          # through uint8: the array API has no max of bools
+        lo, hi = aminmax(input.to(_dt.uint8), dim=dim, keepdim=keepdim)
+        return aminmax_result(lo.to(_dt.bool_), hi.to(_dt.bool_))
+    if dim is None:
+        lo, hi = amin(input, None, keepdim), amax(input, None, keepdim)
+        if keepdim and input.ndim == 0:
+            lo, hi = lo.reshape(()), hi.reshape(())
+        return aminmax_result(lo, hi)
+    d = norm_dim(dim, input.ndim, "aminmax")
+    if input.ndim == 0:
+        return aminmax_result(input.clone(), input.clone())
+    return aminmax_result(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+@primitive(save=("x",))
+class NanZeroed:
+    """x with NaN replaced by 0. Its gradient is torch's nansum_backward, g * !isnan(x): a product,
+    not a select, so an inf gradient (nanmean of an all-NaN slice) gives NaN at the NaN elements,
+    as torch."""
+    def forward(B, x):
+        xp = B.xp
+        return xp.where(xp.isnan(x), xp.zeros((), dtype=x.dtype), x)
+
+    def backward(ctx, g):
+        be = g._backend
+        keep = ~be.xp.isnan(ctx.x._data)
+        return g * _wrap(be.xp.astype(keep, g._data.dtype), be)
+
+
+def _nan_zeroed(x):
+    if not x.dtype.is_floating_point:
+        return x
+    return apply(NanZeroed, (x,))
+
+
+@op()
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum treating NaN as zero."""
+    norm_dims(_all_dims(dim), input.ndim, "nansum")
+    return sum(_nan_zeroed(input), dim, keepdim, dtype=dtype)
+
+
+@op()
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements (NaN where there are none)."""
+    x = input if dtype is None else input.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{x.dtype.name}")
+    axes = norm_dims(_all_dims(dim), x.ndim, "nanmean")
+    count = sum(~isnan(x), axes, keepdim)
+    return nansum(x, axes, keepdim) / count
+
+
+@op()
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise, or equal (infinities of one sign
+    included); NaN equals NaN only with equal_nan. Both must have one dtype (torch)."""
+    from ..tensor import Tensor
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"isclose: {input.dtype.name} did not match {other.dtype.name}")
+    if rtol < 0:
+        raise RuntimeError(f"isclose: rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"isclose: atol must be greater than or equal to zero, but got {atol}")
+    a, b = input.detach(), other.detach()
+    close = a == b
+    if equal_nan and a.dtype.is_floating_point:
+        close = close | (isnan(a) & isnan(b))
+    if rtol == 0 and atol == 0:
+        return close
+    if a.dtype is _dt.bool_:
+        from ..tensor import _default_dtype
+        a, b = a.to(_default_dtype()), b.to(_default_dtype())
+    allowed = atol + (rtol * b).abs()
+    actual = (a - b).abs()
+    return close | (isfinite(actual) & (actual <= allowed))
+
+
+def tensor_allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """torch.allclose: isclose everywhere (Tensor.allclose and autograd.allclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+@op()
 def softmax(input, dim=-1, dtype=None):
     x = _softmax_input(input, dtype, "softmax")
     return apply(Softmax, (x,), norm_dim(dim, x.ndim, "softmax"))
@@ -643,4 +756,4 @@ def _softmax_input(input, dtype, name):
     return x
 
 
-from .unary import masked, maximum, minimum, sign, where  # noqa: E402 - used at call time above
+from .unary import isfinite, isnan, masked, maximum, minimum, sign, where  # noqa: E402 - used at call time above
