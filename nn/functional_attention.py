@@ -82,7 +82,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"{who}: query, key and value must be floating point, got {query.dtype.name}")
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{who}: Explicit attn_mask should not be set when is_causal=True")
-    if attn_mask is not None and attn_mask.dtype is not _ag.bool and not attn_mask.dtype.is_floating_point:
+    if attn_mask is not None and attn_mask.dtype not in (_ag.bool, _ag.float32, query.dtype):
         raise RuntimeError(f"{who}: Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {attn_mask.dtype.name} and  query.dtype: {query.dtype.name} instead.")
     if not 0.0 <= dropout_p <= 1.0:
@@ -99,6 +99,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError(f"{who}: Number of heads in key and value must divide the number of heads in query "
                                f"(query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)})")
         key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hv)
+    try:
+        _ag.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2]))
+    except (RuntimeError, ValueError):
+        raise RuntimeError(f"{who}: the batch dims of query {tuple(query.shape)}, key {tuple(key.shape)} and value "
+                           f"{tuple(value.shape)} do not broadcast (the size of tensor a must match the size of "
+                           f"tensor b)") from None
     L, S = (query.shape[-2] if query.ndim > 1 else 1), key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     scores = (query @ key.transpose(-2, -1)) * scale
