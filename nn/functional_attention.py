@@ -230,13 +230,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if query is key and key is value:                        # self-attention: one matmul for q, k and v
             q, k, v = _linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
         else:
-            w_q, w_k, w_v = in_proj_weight.chunk(3)
-            b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-            q = _linear(query, w_q, b_q)
-            if key is value:
-                k, v = _linear(key, _ag.cat([w_k, w_v]), None if b_k is None else _ag.cat([b_k, b_v])).chunk(2, -1)
+            E = embed_dim
+            b = (None,) * 3 if in_proj_bias is None else (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+            q = _linear(query, in_proj_weight[:E], b[0])
+            if key is value:                                     # encoder-decoder attention: one matmul for k, v
+                k, v = _linear(key, in_proj_weight[E:], None if in_proj_bias is None else in_proj_bias[E:]).chunk(2, -1)
             else:
-                k, v = _linear(key, w_k, b_k), _linear(value, w_v, b_v)
+                k, v = _linear(key, in_proj_weight[E:2 * E], b[1]), _linear(value, in_proj_weight[2 * E:], b[2])
     if attn_mask is not None:
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):

@@ -432,3 +432,11 @@ def test_gradcheck_packed(device):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ag.gradcheck(f, tuple(xs))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_gradgradcheck_recurrent(name, device):
+    """Double backward through the time loop (the per-step split's backward is a differentiable cat)."""
+    m = getattr(nn, name)(2, 2, bidirectional=True, dtype=ag.float64, device=device)
+    x = ag.tensor(RNG.standard_normal((2, 1, 2)), device=device, requires_grad=True)
+    assert ag.gradgradcheck(lambda x: m(x)[0], (x,))
