@@ -256,10 +256,13 @@ class RNNBase(Module):
                 states = hx if lstm else (hx,)
                 want = 3 if batched else 2
                 if any(s.ndim != want for s in states):
-                    got = ", ".join(f"{s.ndim}-D" for s in states)
-                    raise RuntimeError(f"{name}: For {'batched 3-D' if batched else 'unbatched 2-D'} input, hx "
-                                       f"{'and cx ' if lstm else ''}should also be {want}-D but got ({got}) "
-                                       f"tensor{'s' if lstm else ''}")
+                    kind = "batched 3-D" if batched else "unbatched 2-D"
+                    if lstm:                                     # torch's words
+                        got = ", ".join(f"{s.ndim}-D" for s in states)
+                        msg = f"For {kind} input, hx and cx should also be {want}-D but got ({got}) tensors"
+                    else:
+                        msg = f"For {kind} input, hx should also be {want}-D but got {hx.ndim}-D tensor"
+                    raise RuntimeError(f"{name}: {msg}")
                 if not batched:
                     hx = tuple(s.unsqueeze(1) for s in states) if lstm else hx.unsqueeze(1)
             x = input.transpose(0, 1) if self.batch_first else input          # (T, N, I)
