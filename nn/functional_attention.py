@@ -72,8 +72,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     for n, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{who}: {n} must be a Tensor, got {type(t).__name__}")
-        if t.ndim < 2 and not (n == "query" and t.ndim == 1):
-            raise RuntimeError(f"{who}: {n} must be at least 2-D (..., seq, features), got {tuple(t.shape)}")
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(f"{who}: Expected query, key, and value to all be at least 2 dimensional, but got "
+                           f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if not (query.dtype is key.dtype is value.dtype):
         raise RuntimeError(f"{who}: Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{query.dtype.name} key.dtype: {key.dtype.name} and value.dtype: {value.dtype.name} "
@@ -105,8 +106,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"{who}: the batch dims of query {tuple(query.shape)}, key {tuple(key.shape)} and value "
                            f"{tuple(value.shape)} do not broadcast (the size of tensor a must match the size of "
                            f"tensor b)") from None
-    L, S = (query.shape[-2] if query.ndim > 1 else 1), key.shape[-2]
+    L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if query.dtype is _ag.float16:
+        # torch's CPU kernels accumulate half precision in float32; products of float16 overflow at 65504
+        if attn_mask is not None and attn_mask.dtype is not _ag.bool:
+            attn_mask = attn_mask.to(_ag.float32)
+        out = scaled_dot_product_attention(query.float(), key.float(), value.float(), attn_mask, dropout_p,
+                                           is_causal, scale)
+        return out.to(_ag.float16)
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
         scores = _ag.where(_causal_keep(L, S, query.device), scores, -math.inf)
