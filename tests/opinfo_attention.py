@@ -97,6 +97,6 @@ def _mha(dt):
 
 ENTRIES = [
     OpInfo("F.scaled_dot_product_attention", ["F.scaled_dot_product_attention"], _sdpa, dtypes=FLOATS, smooth=True),
-    OpInfo("F.multi_head_attention_forward", ["F.multi_head_attention_forward"], _mha, dtypes=("float64", "float32"),
+    OpInfo("F.multi_head_attention_forward", ["F.multi_head_attention_forward"], _mha, dtypes=FLOATS,
            smooth=True),
 ]

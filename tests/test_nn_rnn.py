@@ -440,3 +440,23 @@ def test_gradgradcheck_recurrent(name, device):
     m = getattr(nn, name)(2, 2, bidirectional=True, dtype=ag.float64, device=device)
     x = ag.tensor(RNG.standard_normal((2, 1, 2)), device=device, requires_grad=True)
     assert ag.gradgradcheck(lambda x: m(x)[0], (x,))
+
+
+def test_signatures_match_torch():
+    import inspect
+
+    def params(fn):
+        return [(p.name, p.default) for p in list(inspect.signature(fn).parameters.values())[1:]
+                if p.kind is not p.VAR_KEYWORD]
+    for name in ("RNNCell", "LSTMCell", "GRUCell"):
+        assert params(getattr(nn, name).__init__) == params(getattr(torch.nn, name).__init__)
+        assert [n for n, _ in params(getattr(nn, name).forward)] == ["input", "hx"]
+    # torch's RNN/LSTM/GRU take *args, **kwargs; their documented overloads:
+    common = [("input_size", inspect.Parameter.empty), ("hidden_size", inspect.Parameter.empty), ("num_layers", 1)]
+    tail = [("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)]
+    dev = [("device", None), ("dtype", None)]
+    assert params(nn.RNN.__init__) == common + [("nonlinearity", "tanh")] + tail + dev
+    assert params(nn.LSTM.__init__) == common + tail + [("proj_size", 0)] + dev
+    assert params(nn.GRU.__init__) == common + tail + dev
+    for name in ("RNN", "LSTM", "GRU"):
+        assert params(getattr(nn, name).forward) == params(getattr(torch.nn, name).forward)

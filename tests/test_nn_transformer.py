@@ -386,3 +386,19 @@ def test_sdpa_saves_q_k_v_and_one_probability_matrix(device):
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     assert expected + L * S <= pm.current <= expected + L * S + small, (pm.current, expected)
     del out
+
+
+@pytest.mark.parametrize("name", ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+                                  "TransformerDecoderLayer", "TransformerDecoder", "Transformer"])
+def test_signatures_match_torch(name):
+    import inspect
+
+    def params(fn):
+        out = []
+        for p in list(inspect.signature(fn).parameters.values())[1:]:
+            d = p.default
+            out.append((p.name, getattr(d, "__name__", d)))       # a default function by its name (relu)
+        return out
+    ours, theirs = getattr(nn, name), getattr(torch.nn, name)
+    assert params(ours.__init__) == params(theirs.__init__)
+    assert params(ours.forward) == params(theirs.forward)
