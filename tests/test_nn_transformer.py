@@ -159,7 +159,9 @@ def test_multihead_attention_state_dict_init_and_repr(device):
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound
     assert not npy(m.in_proj_bias).any() and not npy(m.out_proj.bias).any()
-    assert npy(m.bias_k).std() > 0                                   # xavier_normal
+    big = nn.MultiheadAttention(1024, 4, add_bias_kv=True, device=device)
+    for b in (big.bias_k, big.bias_v):                               # xavier_normal on (1, 1, E): std 1/sqrt(E)
+        assert abs(npy(b).std() - 1 / math.sqrt(1024)) < 0.15 / math.sqrt(1024)
     assert m.bias_k.shape == (1, 1, 64) and m.head_dim == 16 and m._qkv_same_embed_dim
 
 
