@@ -404,3 +404,20 @@ def test_signatures_match_torch(name):
     ours, theirs = getattr(nn, name), getattr(torch.nn, name)
     assert params(ours.__init__) == params(theirs.__init__)
     assert params(ours.forward) == params(theirs.forward)
+
+
+def test_transformer_unbatched(device):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, dtype=torch.float64)
+        o = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, dtype=ag.float64, device=device)
+    _copy(o, t, device)
+    os_, ts = _both(RNG.standard_normal((5, 8)), device)
+    otg, ttg = _both(RNG.standard_normal((3, 8)), device)
+    kpm = np.array([False] * 4 + [True])
+    oy = o(os_, otg, src_key_padding_mask=ag.tensor(kpm, device=device),
+           tgt_mask=nn.Transformer.generate_square_subsequent_mask(3, device=device, dtype=ag.float64))
+    ty = t(ts, ttg, src_key_padding_mask=torch.tensor(kpm),
+           tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64))
+    _same(oy, ty)
+    _backward_and_compare([oy], [ty], [(os_, ts), (otg, ttg)], t, o, device)
