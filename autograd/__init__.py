@@ -17,7 +17,8 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import RemovableHandle, SavedTensorError, record_source
 from .ops import exports as _op_exports
-from .random import initial_seed, manual_seed, seed
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
+                     set_rng_state)
 
 float16, float32, float64 = _dt.float16, _dt.float32, _dt.float64
 half, float, double = float16, float32, float64

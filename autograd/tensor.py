@@ -474,8 +474,16 @@ class Tensor:
     def zero_(self): return _inplace.fill_(self, 0)
     def fill_(self, value): return _inplace.fill_(self, value)
     def copy_(self, src): return _inplace.copy_(self, src)
-    def uniform_(self, a=0.0, b=1.0): return _inplace.random_(self, "uniform", a, b)
-    def normal_(self, mean=0.0, std=1.0): return _inplace.random_(self, "normal", mean, std)
+    # random fills (autograd/ops/random_ops.py): generator= or the device's default generator
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+        return _ops.random_ops.uniform_(self, kw.pop("from", from_), to, generator=generator, **kw)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None): return _ops.random_ops.normal_(self, mean, std, generator=generator)
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None): return _ops.random_ops.log_normal_(self, mean, std, generator=generator)
+    def exponential_(self, lambd=1.0, *, generator=None): return _ops.random_ops.exponential_(self, lambd, generator=generator)
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None): return _ops.random_ops.cauchy_(self, median, sigma, generator=generator)
+    def geometric_(self, p, *, generator=None): return _ops.random_ops.geometric_(self, p, generator=generator)
+    def bernoulli_(self, p=0.5, *, generator=None): return _ops.random_ops.bernoulli_(self, p, generator=generator)
+    def random_(self, *args, generator=None, **kwargs): return _ops.random_ops.random_(self, *args, generator=generator, **kwargs)
     def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
     def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
     def lerp_(self, end, weight): return self.add_((end - self) * weight)
