@@ -1,5 +1,5 @@
 """autograd.functional (vjp, jvp, jacobian, hessian, hvp, vhp) against torch.autograd.functional and
-finite differences, and inference_mode (issue 11, "Grad modes and functional transforms")."""
+finite differences, inference_mode, and forward_ad (issue 11, "Grad modes and functional transforms")."""
 import numpy as np
 import pytest
 
@@ -285,3 +285,61 @@ def test_inference_mode_is_thread_local(device):
         t.start()
         t.join()
     assert seen == {"mode": False, "tensor": False}
+
+
+# --- forward AD (stretch): tangents by the double-backward trick ------------------------------------
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")      # torch's forward_ad warns about torch.jit
+def test_forward_ad_matches_torch(device):
+    import autograd.forward_ad as fw
+    tfw = torch.autograd.forward_ad
+    lib_fns = {
+        "sum-sin": lambda lib, a, b: (a.sin() * 2).sum(),
+        "outer-relu": lambda lib, a, b: (a.relu().reshape(3, 1) * b.reshape(1, 4)).exp() @ b.reshape(4, 1),
+        "two-duals": lambda lib, a, b: a.sum() * b + lib.cat([a, a]).max(),
+    }
+    for name, fn in lib_fns.items():
+        with fw.dual_level() as lvl, tfw.dual_level() as tlvl:
+            assert lvl == tlvl == 0
+            a = fw.make_dual(ag.tensor(X, dtype=ag.float64, device=device), ag.tensor(VX, dtype=ag.float64, device=device))
+            ta = tfw.make_dual(torch.tensor(X), torch.tensor(VX))
+            b0, tb0 = ag.tensor(Y, dtype=ag.float64, device=device), torch.tensor(Y)
+            if name == "two-duals":
+                b = fw.make_dual(b0, ag.tensor(VY, dtype=ag.float64, device=device))
+                tb = tfw.make_dual(tb0, torch.tensor(VY))
+            else:
+                b, tb = b0, tb0
+            out, tout = fn(ag, a, b), fn(torch, ta, tb)
+            p, t = fw.unpack_dual(out)
+            tp, tt = tfw.unpack_dual(tout)
+            _same(p, tp, f"{name} primal")
+            _same(t, tt, f"{name} tangent")
+            assert fw.unpack_dual(b0 * 2).tangent is None
+        assert fw.unpack_dual(out).tangent is None                 # the level is closed
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_forward_ad_errors_and_identity(device):
+    import autograd.forward_ad as fw
+    tfw = torch.autograd.forward_ad
+    x, v = ag.tensor([1.0, 2.0], device=device), ag.tensor([0.5, -1.0], device=device)
+    tx, tv = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
+    for ours, theirs in [(lambda: fw.make_dual(x, v), lambda: tfw.make_dual(tx, tv)),
+                         (lambda: fw.exit_dual_level(), lambda: tfw.exit_dual_level())]:
+        with pytest.raises(RuntimeError) as te:
+            theirs()
+        with pytest.raises(RuntimeError) as oe:
+            ours()
+        assert str(te.value)[:40] == str(oe.value)[:40]
+    with fw.dual_level(), tfw.dual_level():
+        d = fw.make_dual(x, v)
+        assert fw.unpack_dual(d).tangent is v and fw.unpack_dual(d).primal.tolist() == [1.0, 2.0]
+        for ours, theirs, err in [
+                (lambda: fw.make_dual(x, v[:1]), lambda: tfw.make_dual(tx, tv[:1]), RuntimeError),
+                (lambda: fw.make_dual(x.long(), v), lambda: tfw.make_dual(tx.long(), tv), ValueError),
+                (lambda: fw.make_dual(x, v.long()), lambda: tfw.make_dual(tx, tv.long()), ValueError)]:
+            with pytest.raises(err):
+                theirs()
+            with pytest.raises(err):
+                ours()
+        assert isinstance(fw.unpack_dual(d), fw.UnpackedDualTensor)
