@@ -235,13 +235,15 @@ _DIGITS = {2: 11, 4: 24, 8: 53}        # significand bits of float16/32/64 (std:
 
 
 def uniform01(be, rng, shape, dt):
-    """float64 uniform on [0, 1) on float dtype dt's grid (multiples of 2**-digits, as torch), so
-    that the cast to dt never rounds up to 1."""
-    u = be.rng_random(rng, shape)
-    m = _DIGITS[dt.itemsize] if dt.is_floating_point else 53
-    xp = be.xp
-    scale = float(2 ** m)
-    return xp.minimum(xp.floor(u * scale), scale - 1) / scale
+    """Uniform on [0, 1) for float dtype dt (float64 for any other), on dt's grid (multiples of
+    2**-digits, as torch), so that the cast to dt never rounds up to 1: float32 and float64 are
+    drawn as such, float16 as float32 floored to multiples of 2**-11."""
+    if not dt.is_floating_point or dt.itemsize == 8:
+        return be.rng_random(rng, shape)
+    u = be.rng_random(rng, shape, single=True)
+    if dt.itemsize == 2:
+        u = be.xp.floor(u * 2048.0) / 2048.0         # exact in float32
+    return u
 
 
 def std_normal(be, rng, shape):
@@ -255,7 +257,7 @@ def integers(be, rng, low, high_incl, shape):
 def cast(be, arr, dt):
     quiet = be.enter_quiet()               # float16 may overflow to inf, silently as torch
     try:
-        return be.xp.astype(arr, be.native_dtype(dt))
+        return be.xp.astype(arr, be.native_dtype(dt), copy=False)
     finally:
         be.exit_quiet(quiet)
 

@@ -169,9 +169,10 @@ class Backend:
         """Put rng back into a state from rng_get_state (of a generator of this backend)."""
         rng.bit_generator.state = state
 
-    def rng_random(self, rng, shape):
-        """float64 uniform on [0, 1), of shape `shape`."""
-        return self.asarray(rng.random(shape))
+    def rng_random(self, rng, shape, single=False):
+        """Uniform on [0, 1), never 1, of shape `shape`: float64, or float32 when `single`."""
+        import numpy as np
+        return self.asarray(rng.random(shape, dtype=np.float32 if single else np.float64))
 
     def rng_normal(self, rng, shape):
         """float64 standard normal, of shape `shape`."""

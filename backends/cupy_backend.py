@@ -178,8 +178,11 @@ class CupyBackend(Backend):
     def rng_set_state(self, rng, state):
         rng.seed, rng.count = int(state[0]), int(state[1])
 
-    def rng_random(self, rng, shape):
-        return rng.next().random_sample(shape)           # float64
+    def rng_random(self, rng, shape, single=False):
+        u = rng.next().random_sample(shape)              # float64; cuRAND's (0, 1] flipped, may round to 1
+        if single:
+            u = u.astype("float32")
+        return self._cp.minimum(u, 1 - 2.0 ** (-24 if single else -53))
 
     def rng_normal(self, rng, shape):
         return rng.next().standard_normal(shape)         # float64
