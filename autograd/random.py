@@ -125,12 +125,12 @@ class _DeviceDefault(Generator):
     def manual_seed(self, seed):
         seed = _check_seed(seed, "Generator.manual_seed")
         self._be.manual_seed(seed)
-        _state["seeded"][id(self._be)] = seed
+        _state["seeded"][self._be] = seed
         return self
 
     def initial_seed(self):
         _ensure_seeded(self._be)
-        return _state["seeded"][id(self._be)]
+        return _state["seeded"][self._be]
 
     def set_state(self, new_state):
         _ensure_seeded(self._be)         # else a first use would reseed over the state set here
@@ -210,8 +210,8 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
 def _ensure_seeded(be):
     """Give a backend's default generator the current seed before its first draw (hot path: every
     factory call asks)."""
-    if id(be) not in _state["seeded"]:
-        _state["seeded"][id(be)] = _state["seed"]
+    if be not in _state["seeded"]:          # keyed by the backend itself: a dead one's id is never reused
+        _state["seeded"][be] = _state["seed"]
         be.manual_seed(_state["seed"])
 
 

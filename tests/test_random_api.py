@@ -337,3 +337,37 @@ def test_factories_accept_generator_for_nn_init(device):
     assert ag.empty(3, device=device).normal_(0, 1, generator=g1).tolist() == \
         ag.empty(3, device=device).normal_(0, 1, generator=g2).tolist()
     assert ag.randperm(10, generator=g1).tolist() == ag.randperm(10, generator=g2).tolist()
+
+
+# --- the CuPy backend's counter-based generators, on the suite's NumPy stand-in for cupy -----------------
+
+from tests.test_backends import fake_cupy  # noqa: E402,F401 - the fixture
+
+
+def test_cupy_generators_on_the_stand_in(fake_cupy):      # noqa: F811
+    be = fake_cupy
+    g1, g2 = ag.Generator("cuda").manual_seed(5), ag.Generator("cuda").manual_seed(5)
+    assert g1.device == ag.device("cuda")
+    a = ag.rand(6, generator=g1, device="cuda")
+    assert a.device == ag.device("cuda") and a.tolist() == ag.rand(6, generator=g2, device="cuda").tolist()
+    st = g1.get_state()
+    b = ag.randn(4, generator=g1, device="cuda").tolist()
+    assert ag.randn(4, generator=g1, device="cuda").tolist() != b
+    g1.set_state(st)
+    assert ag.randn(4, generator=g1, device="cuda").tolist() == b
+    with pytest.raises(RuntimeError, match="numpy generator"):     # a CPU state on a CUDA generator
+        g1.set_state(ag.Generator("cpu").get_state())
+    ag.manual_seed(3)
+    x = ag.rand(5, device="cuda").tolist()
+    ag.manual_seed(3)
+    assert ag.rand(5, device="cuda").tolist() == x                 # manual_seed reaches the CUDA default
+    s = be.get_rng_state()
+    y = ag.multinomial(ag.ones(2, 6, device="cuda"), 3).tolist()
+    be.set_rng_state(s)
+    assert ag.multinomial(ag.ones(2, 6, device="cuda"), 3).tolist() == y
+    u = _np(ag.rand(N, generator=g1, device="cuda", dtype=ag.float64))
+    assert u.max() < 1 and u.min() >= 0
+    _moments(u, 0.5, 1 / 12)
+    _moments(_np(ag.poisson(ag.full((N,), 2.0, device="cuda"), generator=g1)), 2.0, 2.0)
+    r = _np(ag.randint(0, 2 ** 63 - 1, (100,), generator=g1, device="cuda"))
+    assert r.min() >= 0
