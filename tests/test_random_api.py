@@ -341,11 +341,26 @@ def test_factories_accept_generator_for_nn_init(device):
 
 # --- the CuPy backend's counter-based generators, on the suite's NumPy stand-in for cupy -----------------
 
-from tests.test_backends import fake_cupy  # noqa: E402,F401 - the fixture
+@pytest.fixture
+def stand_in_cupy(monkeypatch):
+    """The real CupyBackend on tests/test_backends.py's NumPy stand-in for the cupy module."""
+    import sys
+
+    import backends
+    from tests import test_backends as tb
+    if tb._has_real_cupy():
+        pytest.skip("real CuPy installed: run this file with --backend cupy")
+    for name, mod in tb._fake_cupy_modules().items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    from backends.cupy_backend import CupyBackend
+    be = CupyBackend()
+    assert be.is_available(), be.unavailable_reason()
+    monkeypatch.setitem(backends._registry, "cuda", be)
+    return be
 
 
-def test_cupy_generators_on_the_stand_in(fake_cupy):      # noqa: F811
-    be = fake_cupy
+def test_cupy_generators_on_the_stand_in(stand_in_cupy):
+    be = stand_in_cupy
     g1, g2 = ag.Generator("cuda").manual_seed(5), ag.Generator("cuda").manual_seed(5)
     assert g1.device == ag.device("cuda")
     a = ag.rand(6, generator=g1, device="cuda")
