@@ -5,8 +5,9 @@ where the function takes or returns one, tuples where it takes or returns tuples
 Everything is reverse mode on the tape: jvp and hvp use the double-backward trick (the gradient
 of a vjp with respect to its cotangent is the jvp), which works because every gradient rule is
 written in differentiable ops. jacobian/hessian compute one vjp per output element, as torch's
-non-vectorized path; `vectorize=True` is accepted and takes the same loop (there is no vmap here),
-and `strategy="forward-mode"` is refused (forward-mode AD is not implemented).
+non-vectorized path; `vectorize=True` is accepted and takes the same loop (there is no vmap here).
+`strategy="forward-mode"` (with vectorize=True, as torch) builds the Jacobian column by column from
+Jacobian-vector products, again by the double-backward trick, one backward per input element.
 """
 from __future__ import annotations
 
@@ -202,7 +203,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian of func at inputs: for output i and input j, a tensor of shape
     outputs[i].shape + inputs[j].shape (nested tuples as torch: unpacked where single).
-    One vjp per output element (`vectorize=True` takes the same loop: there is no vmap)."""
+    Reverse mode: one vjp per output element (`vectorize=True` takes the same loop: there is no
+    vmap); forward mode: one jvp per input element."""
     from .factories import zeros_like
     from .ops import stack
     if strategy not in ("forward-mode", "reverse-mode"):
@@ -214,12 +216,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             raise NotImplementedError('autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` '
                                       'are not supported together (yet). Please either set `create_graph=False` or '
                                       '`strategy="reverse-mode"`.')
-        if not vectorize:
-            raise NotImplementedError('autograd.functional.jacobian: `strategy="forward-mode"` requires '
-                                      '`vectorize=True`, as torch.')
-        raise NotImplementedError('autograd.functional.jacobian: `strategy="forward-mode"` is not supported: tapegrad '
-                                  'has no forward-mode AD engine; use strategy="reverse-mode" (the default), which '
-                                  'gives the same Jacobian.')
+        return _jacfwd(func, inputs, strict, vectorize)
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -252,6 +249,53 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
+def _jacfwd(func, inputs, strict, vectorize):
+    """The Jacobian column by column, each a Jacobian-vector product along one input element, all
+    from one double-backward graph (forward mode by the trick jvp uses; torch's `forward-mode`)."""
+    from .factories import eye, zeros_like
+    from .ops import stack
+    if strict:
+        raise RuntimeError('autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not '
+                           'supported together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
+                                  "implemented for `vectorize=True`.")
+    with enable_grad():
+        inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
+        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+    cols = [[[] for _ in inputs] for _ in outputs]
+    for k, inp in enumerate(inputs):
+        n = inp.nelement()
+        basis = eye(n, dtype=inp.dtype, device=inp.device) if n else None
+        for j in range(n):                        # one Jacobian-vector product per input element
+            gs = (None,) * len(outputs)
+            if grad_inputs[k] is not None and grad_inputs[k].requires_grad:
+                gs = _autograd_grad((grad_inputs[k],), grad_outputs, (basis[j].reshape(inp.shape),),
+                                    retain_graph=True)
+            for i, out in enumerate(outputs):
+                cols[i][k].append(gs[i] if gs[i] is not None else zeros_like(out))
+    jac = tuple(tuple(_columns(cols[i][k], tuple(out.shape), inputs[k], stack) for k in range(len(inputs)))
+                for i, out in enumerate(outputs))
+    jac = _tuple_postprocess(_grad_postprocess(jac, False), (is_outputs_tuple, is_inputs_tuple))
+    return _lists(jac) if is_inputs_tuple else jac     # torch's vmap path returns lists for tuple inputs
+
+
+def _lists(x):
+    return [_lists(e) for e in x] if isinstance(x, tuple) else x
+
+
+def _columns(cols, out_shape, inp, stack):
+    shape = out_shape + tuple(inp.shape)
+    if not cols:
+        from .factories import zeros
+        return zeros(shape, dtype=inp.dtype, device=inp.device)
+    return stack(cols, -1).reshape(shape)
+
+
 def _stacked(row, shape, inp, stack):
     if not row:                                     # an output with no elements
         from .factories import zeros
@@ -277,6 +321,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
         return out.squeeze()
 
     def jac_func(*inp):
+        if outer_jacobian_strategy == "forward-mode":
+            inp = tuple(t.requires_grad_(True) for t in inp)     # else _grad_preprocess would detach them
         jac = jacobian(ensure_single_output_function, inp, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)
         return jac

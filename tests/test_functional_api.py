@@ -8,6 +8,8 @@ import autograd.functional as AF
 
 torch = pytest.importorskip("torch", reason="torch.autograd.functional is the oracle")
 TF = torch.autograd.functional
+# torch's own forward AD / vmap paths warn that torch.jit.script is deprecated: not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 X = np.array([0.3, -0.7, 1.2])
 Y = np.array([[0.5, 2.0], [1.0, -1.5]])
@@ -53,8 +55,9 @@ def _tv(which):
 
 def _same(ours, theirs, path="result"):
     """Same structure (tuple nesting, single tensors where torch has them), shapes, dtypes, values."""
-    if isinstance(theirs, tuple):
-        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{path}: {type(ours)} vs tuple of {len(theirs)}"
+    if isinstance(theirs, (tuple, list)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), \
+            f"{path}: {type(ours).__name__} vs torch's {type(theirs).__name__} of {len(theirs)}"
         for i, (o, t) in enumerate(zip(ours, theirs)):
             _same(o, t, f"{path}[{i}]")
         return
@@ -88,6 +91,16 @@ def test_vector_transforms_match_torch(device, name):
     _same(AF.jvp(f, _ours(device), _v(device, "xy")), TF.jvp(tf, _theirs(), _tv("xy")), "jvp")
     _same(AF.jacobian(f, _ours(device)), TF.jacobian(tf, _theirs()), "jacobian")
     _same(AF.jacobian(f, _ours(device), vectorize=True), TF.jacobian(tf, _theirs(), vectorize=True), "vectorize")
+    _same(AF.jacobian(f, _ours(device), vectorize=True, strategy="forward-mode"),
+          TF.jacobian(tf, _theirs(), vectorize=True, strategy="forward-mode"), "forward-mode")
+
+
+@pytest.mark.parametrize("name", SCALAR)
+def test_forward_over_reverse_hessian(device, name):
+    f, tf = _lib_fns(ag)[name], _lib_fns(torch)[name]
+    ours = AF.hessian(f, _ours(device), vectorize=True, outer_jacobian_strategy="forward-mode")
+    theirs = TF.hessian(tf, _theirs(), vectorize=True, outer_jacobian_strategy="forward-mode")
+    _same(ours, theirs, "hessian forward-over-reverse")             # lists, as torch's vmap path gives
 
 
 def test_single_tensor_inputs_give_single_tensors(device):
@@ -187,8 +200,10 @@ def test_strict_mode_and_argument_errors(device):
         assert str(ours.value).replace("autograd.", "torch.autograd.")[:40] == str(theirs.value)[:40] or \
             str(theirs.value)[:30] in str(ours.value).replace("autograd.", "torch.autograd."), \
             f"{name}: {ours.value} vs torch's {theirs.value}"
-    with pytest.raises(NotImplementedError, match="forward-mode"):
-        AF.jacobian(lambda a: a * 2, x, strategy="forward-mode", vectorize=True)
+    with pytest.raises(NotImplementedError, match="vectorize=True"):          # as torch
+        AF.jacobian(lambda a: a * 2, x, strategy="forward-mode")
+    with pytest.raises(RuntimeError, match="strict=True"):
+        AF.jacobian(lambda a: a * 2, x, strategy="forward-mode", vectorize=True, strict=True)
     with pytest.raises(ValueError, match="reverse-mode"):
         AF.jacobian(lambda a: a * 2, x, strategy="sideways")
 
@@ -289,7 +304,6 @@ def test_inference_mode_is_thread_local(device):
 
 # --- forward AD (stretch): tangents by the double-backward trick ------------------------------------
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")      # torch's forward_ad warns about torch.jit
 def test_forward_ad_matches_torch(device):
     import autograd.forward_ad as fw
     tfw = torch.autograd.forward_ad
@@ -318,7 +332,6 @@ def test_forward_ad_matches_torch(device):
         assert fw.unpack_dual(out).tangent is None                 # the level is closed
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_forward_ad_errors_and_identity(device):
     import autograd.forward_ad as fw
     tfw = torch.autograd.forward_ad
