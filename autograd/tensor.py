@@ -47,9 +47,26 @@ def _wrap(data, be, requires_grad=False, grad_fn=None, idx=0):
     t.grad_fn = grad_fn
     t._idx = idx
     t.grad = None
-    t._vc = [0]
+    t._vc = [0] if not _inference_active or not _grad_mode._inference.get() else InferenceVersion([0])
     t._hooks = None
     return t
+
+
+#: True while some thread is inside inference_mode() (set by grad_mode.inference_mode)
+_inference_active = False
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (made under inference_mode): in-place writes
+    to it are refused outside inference mode, as torch refuses them."""
+    __slots__ = ()
+
+    def __setitem__(self, i, v):
+        if not _grad_mode._inference.get():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed. You can "
+                               "make a clone to get a normal tensor before doing inplace update (the tensor was "
+                               "created under autograd.inference_mode()).")
+        list.__setitem__(self, i, v)
 
 
 class Tensor:
@@ -181,6 +198,9 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
                                "a computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
+        if requires_grad and type(self._vc) is not list and not _grad_mode._inference.get():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed "
+                               "(it was created under autograd.inference_mode(); clone() it first).")
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(this one is {self.dtype.name})")
@@ -198,6 +218,10 @@ class Tensor:
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
         self._backend = value._backend
+
+    def is_inference(self):
+        """Whether this tensor was made under inference_mode() (or is a view of one)."""
+        return type(self._vc) is not list
 
     @property
     def version(self):
@@ -484,8 +508,16 @@ class Tensor:
     def zero_(self): return _inplace.fill_(self, 0)
     def fill_(self, value): return _inplace.fill_(self, value)
     def copy_(self, src): return _inplace.copy_(self, src)
-    def uniform_(self, a=0.0, b=1.0): return _inplace.random_(self, "uniform", a, b)
-    def normal_(self, mean=0.0, std=1.0): return _inplace.random_(self, "normal", mean, std)
+    # random fills (autograd/ops/random_ops.py): generator= or the device's default generator
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+        return _ops.random_ops.uniform_(self, kw.pop("from", from_), to, generator=generator, **kw)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None): return _ops.random_ops.normal_(self, mean, std, generator=generator)
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None): return _ops.random_ops.log_normal_(self, mean, std, generator=generator)
+    def exponential_(self, lambd=1.0, *, generator=None): return _ops.random_ops.exponential_(self, lambd, generator=generator)
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None): return _ops.random_ops.cauchy_(self, median, sigma, generator=generator)
+    def geometric_(self, p, *, generator=None): return _ops.random_ops.geometric_(self, p, generator=generator)
+    def bernoulli_(self, p=0.5, *, generator=None): return _ops.random_ops.bernoulli_(self, p, generator=generator)
+    def random_(self, *args, generator=None, **kwargs): return _ops.random_ops.random_(self, *args, generator=generator, **kwargs)
     def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
     def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
     def lerp_(self, end, weight): return self.add_((end - self) * weight)
@@ -525,6 +557,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return _t(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+from . import grad_mode as _grad_mode  # noqa: E402
 from . import engine as _engine  # noqa: E402
 from . import factories as _fac  # noqa: E402
 from . import random as _random  # noqa: E402

@@ -120,6 +120,12 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def permutation(self, n):
         return self._rng.permutation(n)
 
+    def rng_default(self):
+        return self._rng
+
+    def rng_poisson(self, rng, lam):
+        return rng.poisson(lam).astype(np.float64)
+
     def nbytes(self, arr):
         return int(arr.nbytes)
 

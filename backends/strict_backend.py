@@ -165,6 +165,9 @@ class StrictBackend(HostMemoryMixin, Backend):
     def set_rng_state(self, rng_state):
         self._rng.bit_generator.state = rng_state
 
+    def rng_default(self):
+        return self._rng
+
     # --- memory -------------------------------------------------------------------
     def nbytes(self, arr):
         if isinstance(arr, np.ndarray):          # a buffer returned by storage()
