@@ -96,6 +96,24 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         return sliding_windows(x, window, axes, strides, dilation)
 
+    # --- indexing, strided views, interchange (issue 11) ----------------------------------
+    def scatter_reduce(self, target, index, values, reduce):
+        getattr(np, reduce).at(target, index, values)
+        return target
+
+    def as_strided(self, arr, shape, strides):
+        n = arr.itemsize
+        return np.lib.stride_tricks.as_strided(arr, shape, tuple(s * n for s in strides), writeable=arr.flags.writeable)
+
+    def data_ptr(self, arr):
+        return int(arr.__array_interface__["data"][0])
+
+    def view_dtype(self, arr, dtype):
+        return arr.view(dtype)
+
+    def from_dlpack(self, obj):
+        return np.from_dlpack(obj)
+
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
