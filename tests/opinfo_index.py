@@ -227,6 +227,275 @@ def _scatter_ops():
 
 ENTRIES = [*_scatter_ops()]
 
+# ------------------------------------------------------------------------------------------------
+# triangles, diagonals, flips, repeats, windows
+
+def _x3(dt, seed=1):
+    return arr((2, 3, 4), dt, "any", seed)
+
+
+def _tri(dt):
+    x = arr((3, 4), dt, "any", 1)
+    return [S("default", x), S("k=1", x, 1), S("k=-1", x, diagonal=-1), S("k=big", x, 5), S("batched", _x3(dt), -2),
+            S("T", T(arr((4, 3), dt, "any", 2))), S("empty", arr((0, 3), dt)), S("1d", arr((3,), dt)),
+            S("0d", arr((), dt))] + ([S("inf", np.array([[np.inf, -np.inf], [np.nan, 1.0]], dt), gc=False)] if is_float(dt) else [])
+
+
+def _diagonal(dt):
+    x = arr((3, 4), dt, "any", 1)
+    return [S("default", x), S("offset=1", x, 1), S("offset=-2", x, -2), S("offset-past", x, 5),
+            S("3d", _x3(dt), 0, 0, 2), S("3d-neg", _x3(dt), -1, -1, 0), S("T", T(arr((4, 3), dt, "any", 2)), 1),
+            S("kw", _x3(dt), offset=1, dim1=1, dim2=2), S("same-dims", x, 0, 1, 1), S("1d", arr((3,), dt))]
+
+
+def _diag(dt):
+    return [S("vec", arr((3,), dt, "any", 1)), S("vec,k=1", arr((3,), dt, "any", 2), 1),
+            S("vec,k=-2", arr((2,), dt, "any", 3), -2), S("mat", arr((3, 4), dt, "any", 4)),
+            S("mat,k=-1", arr((3, 4), dt, "any", 5), -1), S("T", T(arr((4, 3), dt, "any", 6))),
+            S("empty", arr((0,), dt)), S("0d", arr((), dt)), S("3d", _x3(dt))]
+
+
+def _diag_embed(dt):
+    return [S("vec", arr((3,), dt, "any", 1)), S("batched", arr((2, 3), dt, "any", 2)),
+            S("offset", arr((2, 3), dt, "any", 3), 1), S("neg-offset", arr((2, 3), dt, "any", 4), -1),
+            S("dims", arr((2, 3), dt, "any", 5), 0, 0, 2), S("dims-swapped", arr((2, 3), dt, "any", 6), dim1=-1, dim2=0),
+            S("same-dims", arr((3,), dt), 0, 1, 1)]
+
+
+def _trace(dt):
+    return [S("square", arr((3, 3), dt, "any", 1)), S("wide", arr((2, 4), dt, "any", 2)), S("T", T(arr((3, 2), dt, "any", 3))),
+            S("empty", arr((0, 3), dt)), S("1d", arr((3,), dt)), S("3d", _x3(dt))]
+
+
+def _movedim(dt):
+    x = _x3(dt)
+    return [S("int", x, 0, 2), S("neg", x, -1, 0), S("tuple", x, (0, 1), (2, 0)), S("same", x, 1, 1),
+            S("0d", arr((), dt), 0, -1), S("mismatch", x, (0, 1), (2,)), S("repeated", x, (0, 0), (1, 2)),
+            S("out-of-range", x, 3, 0)]
+
+
+def _flip(dt):
+    x = _x3(dt)
+    return [S("0", x, (0,)), S("two", x, (0, 2)), S("list-neg", x, [-1]), S("none", x, ()), S("0d", arr((), dt), (0,)),
+            S("T", T(arr((3, 4), dt, "any", 2)), (1,)), S("empty", arr((0, 3), dt), (0,)), S("repeated", x, (0, 0)),
+            S("out-of-range", x, (3,))]
+
+
+def _fliplr(dt):
+    return [S("2d", arr((3, 4), dt, "any", 1)), S("3d", _x3(dt)), S("T", T(arr((4, 3), dt, "any", 2))), S("1d", arr((3,), dt))]
+
+
+def _flipud(dt):
+    return [S("2d", arr((3, 4), dt, "any", 1)), S("1d", arr((3,), dt, "any", 2)), S("0d", arr((), dt))]
+
+
+def _roll(dt):
+    x = _x3(dt)
+    return [S("flat", x, 5), S("dim", x, 1, 1), S("neg", x, -2, -1), S("tuple", x, (1, -1), (0, 2)),
+            S("big-shift", x, 7, 2), S("0d", arr((), dt), 1, 0), S("empty", arr((0, 3), dt), 1, 1),
+            S("T", T(arr((3, 4), dt, "any", 2)), 1, 0), S("mismatch", x, (1, 2), (0,)), S("flat-tuple", x, (1, 2))]
+
+
+def _rot90(dt):
+    x = arr((3, 4), dt, "any", 1)
+    return [S("k=1", x), S("k=2", x, 2), S("k=3", x, 3), S("k=-1", x, -1), S("k=0", x, 0), S("k=4", x, 4),
+            S("dims", _x3(dt), 1, (2, 0)), S("T", T(arr((4, 3), dt, "any", 2)), 1),
+            S("1d", arr((3,), dt), 1), S("same-dims", x, 1, (0, 0)), S("three-dims", _x3(dt), 1, (0, 1, 2))]
+
+
+def _repeat_interleave(dt):
+    x = arr((2, 3), dt, "any", 1)
+    return [S("int", x, 2), S("int-dim", x, 2, dim=1), S("tensor", x, _i([1, 0, 2]), dim=1),
+            S("tensor-0d", x, _i(2), dim=0), S("tensor-1", x, _i([3]), dim=-1), S("0d", arr((), dt), 3),
+            S("output_size", x, 2, dim=0, output_size=4), S("zero", x, 0, 1), S("T", T(arr((3, 2), dt, "any", 2)), 2, dim=0),
+            S("negative", x, -1), S("wrong-length", x, _i([1, 2]), dim=1)]
+
+
+def _repeat_interleave_self(dt):
+    return [S("counts", _i([1, 0, 3])), S("empty", np.zeros(0, "int64")), S("2d", _i([[1]])), S("negative", _i([1, -1]))]
+
+
+def _tile(dt):
+    x = arr((2, 3), dt, "any", 1)
+    return [S("more", x, (2, 1, 2)), S("fewer", x, (2,)), S("same", x, [1, 2]), S("0d", arr((), dt), (3,)),
+            S("empty-dims", x, ()), S("zero", x, (0, 1))]
+
+
+def _unfold(dt):
+    x = _x3(dt)
+    return [S("step1", x, 2, 2, 1), S("step2", x, 2, 2, 2), S("dim0", x, 0, 1, 1), S("full", x, -1, 4, 3),
+            S("size0", x, 1, 0, 1), S("T", T(arr((4, 3), dt, "any", 2)), 0, 2, 1), S("0d", arr((), dt), 0, 1, 1),
+            S("too-big", x, 1, 4, 1), S("step0", x, 1, 1, 0)]
+
+
+# ------------------------------------------------------------------------------------------------
+# grids, stacks, splits
+
+def _meshgrid(dt):
+    a, b, c = arr((3,), dt, "any", 1), arr((2,), dt, "any", 2), arr((), dt, "any", 3)
+    return [S("ij", a, b, indexing="ij"), S("xy", a, b, indexing="xy"), S("list", [a, b, c], indexing="ij"),
+            S("one", a, indexing="xy"), S("three-xy", a, b, c, indexing="xy"), S("2d-error", arr((2, 2), dt), indexing="ij"),
+            S("bad-indexing", a, b, indexing="yx")]
+
+
+def _atleast(dt):
+    return [S("0d", arr((), dt, "any", 1)), S("1d", arr((3,), dt, "any", 2)), S("2d", arr((2, 3), dt, "any", 3)),
+            S("3d", _x3(dt, 4)), S("many", arr((), dt, "any", 5), arr((2,), dt, "any", 6), arr((2, 2), dt, "any", 7)),
+            S("list", [arr((2,), dt, "any", 8), arr((), dt, "any", 9)])]
+
+
+def _stacks(dt):
+    return [S("1d", [arr((2,), dt, "any", 1), arr((3,), dt, "any", 2)]), S("0d", [arr((), dt, "any", 3), arr((), dt, "any", 4)]),
+            S("2d", [arr((2, 3), dt, "any", 5), arr((2, 3), dt, "any", 6)]),
+            S("3d", [_x3(dt, 7), _x3(dt, 8)]), S("tuple", (arr((2,), dt, "any", 9), arr((2,), dt, "any", 10))),
+            S("empty-list", []), S("mismatch", [arr((2, 3), dt), arr((3, 2), dt)])]
+
+
+def _column_stack(dt):
+    return [S("1d", [arr((2,), dt, "any", 1), arr((2,), dt, "any", 2)]), S("mixed", [arr((3,), dt, "any", 3), arr((3, 2), dt, "any", 4)]),
+            S("0d", [arr((), dt, "any", 5), arr((1,), dt, "any", 6)]), S("empty-list", []),
+            S("mismatch", [arr((2,), dt), arr((3,), dt)])]
+
+
+def _tensor_split(dt):
+    x = arr((7, 3), dt, "any", 1)
+    return [S("sections", x, 3), S("sections-dim", x, 2, 1), S("more-sections", x, 9), S("indices", x, [1, 5]),
+            S("indices-dim", x, (1,), dim=1), S("unsorted", x, [5, 2]), S("neg-index", x, [-2]), S("big-index", x, [9]),
+            S("tensor-sections", x, _i(2)), S("tensor-indices", x, _i([2, 3])), S("zero", x, 0),
+            S("T", T(arr((3, 7), dt, "any", 2)), 2), S("0d", arr((), dt), 1)]
+
+
+def _hsplit(dt):
+    return [S("2d", arr((2, 6), dt, "any", 1), 3), S("1d", arr((6,), dt, "any", 2), 2), S("indices", arr((2, 6), dt, "any", 3), [1, 4]),
+            S("uneven", arr((2, 6), dt), 4), S("0d", arr((), dt), 1)]
+
+
+def _vsplit(dt):
+    return [S("2d", arr((6, 2), dt, "any", 1), 3), S("indices", arr((6, 2), dt, "any", 2), [2]), S("uneven", arr((6, 2), dt), 4),
+            S("1d", arr((6,), dt), 2)]
+
+
+def _dsplit(dt):
+    return [S("3d", arr((1, 2, 6), dt, "any", 1), 2), S("indices", arr((1, 2, 6), dt, "any", 2), [1, 3]),
+            S("uneven", arr((1, 2, 6), dt), 4), S("2d", arr((2, 6), dt), 2)]
+
+
+def _squeeze_dims(dt):
+    return [S("tuple", arr((1, 2, 1, 3), dt, "any", 1), (0, 2)), S("tuple-non1", arr((1, 2, 1), dt, "any", 2), (0, 1)),
+            S("neg", arr((1, 2, 1), dt, "any", 3), (-1,)), S("empty-tuple", arr((1, 2), dt, "any", 4), ()),
+            S("repeated", arr((1, 2), dt), (0, 0)), S("out-of-range", arr((1, 2), dt), (2,))]
+
+
+def _unflatten(dt):
+    x = arr((2, 6), dt, "any", 1)
+    return [S("mid", x, 1, (2, 3)), S("infer", x, -1, (3, -1)), S("list", x, 0, [1, 2]), S("one", x, 1, (6,)),
+            S("empty", arr((0, 6), dt), 0, (0, 5)), S("bad", x, 1, (4, 2)), S("two-infer", x, 1, (-1, -1)),
+            S("empty-sizes", x, 1, ())]
+
+
+def _arrange_ops():
+    def e(name, calls, gen, dtypes=SEL, smooth=True, **kw):
+        return OpInfo(name, calls, gen, dtypes=dtypes, smooth=smooth, **kw)
+    return [
+        e("tril", ["autograd.tril", "Tensor.tril", _inplace("tril")], _tri),
+        e("triu", ["autograd.triu", "Tensor.triu", _inplace("triu")], _tri),
+        e("diagonal", ["autograd.diagonal", "Tensor.diagonal"], _diagonal),
+        e("diag", ["autograd.diag", "Tensor.diag"], _diag),
+        e("diag_embed", ["autograd.diag_embed", "Tensor.diag_embed"], _diag_embed),
+        e("trace", ["autograd.trace", "Tensor.trace"], _trace, dtypes=NUM),
+        e("movedim", ["autograd.movedim", "Tensor.movedim", "autograd.moveaxis", "Tensor.moveaxis"], _movedim),
+        e("swapaxes", ["autograd.swapaxes", "Tensor.swapaxes", "autograd.swapdims", "Tensor.swapdims"],
+          lambda dt: [S("0,2", _x3(dt), 0, 2), S("neg", _x3(dt), -1, 1), S("0d", arr((), dt), 0, 0),
+                      S("out-of-range", _x3(dt), 0, 3)], errors=("swapaxes", "transpose")),
+        e("flip", ["autograd.flip", "Tensor.flip"], _flip),
+        e("fliplr", ["autograd.fliplr", "Tensor.fliplr"], _fliplr),
+        e("flipud", ["autograd.flipud", "Tensor.flipud"], _flipud),
+        e("roll", ["autograd.roll", "Tensor.roll"], _roll),
+        e("rot90", ["autograd.rot90", "Tensor.rot90"], _rot90),
+        e("repeat_interleave", ["autograd.repeat_interleave", "Tensor.repeat_interleave"], _repeat_interleave),
+        e("repeat_interleave(repeats)", ["autograd.repeat_interleave", "Tensor.repeat_interleave"],
+          _repeat_interleave_self, dtypes=("int64",), grad=False, errors=("repeat_interleave", "repeats")),
+        e("tile", ["autograd.tile", "Tensor.tile"], _tile),
+        e("Tensor.unfold", ["Tensor.unfold"], _unfold, errors=("unfold",)),
+        e("meshgrid", ["autograd.meshgrid"], _meshgrid),
+        e("atleast_1d", ["autograd.atleast_1d"], _atleast),
+        e("atleast_2d", ["autograd.atleast_2d"], _atleast),
+        e("atleast_3d", ["autograd.atleast_3d"], _atleast),
+        e("hstack", ["autograd.hstack"], _stacks),
+        e("vstack", ["autograd.vstack", "autograd.row_stack"], _stacks),
+        e("dstack", ["autograd.dstack"], _stacks),
+        e("column_stack", ["autograd.column_stack"], _column_stack),
+        e("tensor_split", ["autograd.tensor_split", "Tensor.tensor_split"], _tensor_split),
+        e("hsplit", ["autograd.hsplit", "Tensor.hsplit"], _hsplit),
+        e("vsplit", ["autograd.vsplit", "Tensor.vsplit"], _vsplit),
+        e("dsplit", ["autograd.dsplit", "Tensor.dsplit"], _dsplit),
+        e("squeeze(dims)", ["autograd.squeeze", "Tensor.squeeze"], _squeeze_dims, errors=("squeeze",)),
+        e("unflatten(more)", ["autograd.unflatten", "Tensor.unflatten"], _unflatten, errors=("unflatten",)),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# factories and Tensor basics
+
+def _tri_indices(dt):
+    return [S("square", 3, 3), S("wide", 3, 5, 1), S("tall", 5, 3, -2), S("empty", 0, 3), S("big-offset", 3, 3, 10),
+            S("dtype", 3, 4, dtype=D("int32")), S("negative", -1, 3)]
+
+
+def _new(dt):
+    x = arr((2, 3), dt, "any", 1)
+    return [S("size", x, (2, 2)), S("varargs", x, 3, 1), S("dtype", x, (2,), dtype=D("int64")), S("empty", x, (0,))]
+
+
+def _basics():
+    def e(name, calls, gen, dtypes=SEL, grad=False, **kw):
+        return OpInfo(name, calls, gen, dtypes=dtypes, grad=grad, **kw)
+    return [
+        e("tril_indices", ["autograd.tril_indices"], _tri_indices, dtypes=("int64",)),
+        e("triu_indices", ["autograd.triu_indices"], _tri_indices, dtypes=("int64",)),
+        e("Tensor.new_zeros", ["Tensor.new_zeros"], _new, errors=("new_zeros", "size")),
+        e("Tensor.new_ones", ["Tensor.new_ones"], _new, errors=("new_ones", "size")),
+        e("Tensor.new_empty(shape)", [Call("Tensor.new_empty", lambda x, *a, **k: x.new_empty(*a, **k).shape)], _new),
+        e("Tensor.new_full", ["Tensor.new_full"], lambda dt: [
+            S("value", arr((2,), dt), (2, 3), _val(dt)), S("dtype", arr((2,), dt), (1,), 7, dtype=D("int64"))]),
+        e("Tensor.new_tensor", ["Tensor.new_tensor"], lambda dt: [
+            S("list", arr((2,), dt), [1, 2]), S("floats", arr((2,), dt), [[1.5, -2.0]]), S("dtype", arr((2,), dt), [1, 0], dtype=D("bool")),
+            S("scalar", arr((2,), dt), 3)]),
+        e("Tensor.view(dtype)", [Call("Tensor.view(dtype)", lambda x, d: x.view(d))], lambda dt: [
+            S(f"as-{to}", arr((2, 4), dt, "any", 1), D(to)) for to in ("int32", "float64", "float32", "int64", "uint8", "bool")]
+            + [S("odd-last", arr((2, 3), dt), D("int64" if dt in ("float32",) else "int32")),
+               S("0d", arr((), dt), D("int32" if dt != "float32" else "int64"))],
+          errors=("view",)),
+        e("Tensor.stride", [Call("Tensor.stride", lambda x: x.stride()), Call("Tensor.stride(-1)", lambda x: x.stride(-1)),
+                            Call("Tensor.storage_offset", lambda x: x.storage_offset()),
+                            Call("Tensor.is_contiguous", lambda x: x.is_contiguous())], lambda dt: [
+            S("plain", _x3(dt)), S("T", T(arr((3, 4), dt))), S("strided", STRIDED(arr((3, 2), dt))),
+            S("sliced", V_slice(arr((4, 5), dt))), S("expanded", V_expand(arr((3, 1), dt)))], dtypes=("float64",)),
+        e("Tensor.element_size", [Call("Tensor.element_size", lambda x: x.element_size()),
+                                  Call("Tensor.itemsize", lambda x: x.itemsize), Call("Tensor.nbytes", lambda x: x.nbytes)],
+          lambda dt: [S("2d", arr((2, 3), dt)), S("0d", arr((), dt))], dtypes=SEL),
+        e("Tensor.__format__", [Call("format", lambda x, spec: format(x, spec))], lambda dt: [
+            S("0d-plain", arr((), dt), ""), S("0d-spec", arr((), dt), ".3f" if is_float(dt) else "d" if dt == "int64" else ""),
+            S("1d-spec", arr((2,), dt), ".2f")],      # a 1-d one formats as str(): "torch." vs "autograd." dtypes
+          dtypes=("float64", "int64")),
+    ]
+
+
+def V_slice(a):
+    from tests.opinfo import V
+    return V(a, lambda t: t[1:3, 1:], "slice")
+
+
+def V_expand(a):
+    from tests.opinfo import V
+    return V(a, lambda t: t.expand(3, 4), "expand")
+
+
+ENTRIES += [*_arrange_ops(), *_basics()]
+
+
+NON_OPS = {"from_dlpack"}      # a factory (no input tensor): tests/test_index_api.py checks it
+
 KNOWN = {
     ("take_along_dim", "*/out-of-range", "forward"): "issue 11 #indexing, deliberate: torch 2.13's take_along_dim "
         "does not check an index >= the dim's size (it reads index % size); ours raises IndexError as gather does",
