@@ -81,6 +81,31 @@ def _scatter_add(dt):
             S("value-error", x, 1, idx, 1.0)]
 
 
+def _scatter_reduce(dt):
+    x = arr((3, 4), dt, "distinct", 1)
+    idx = _i([[0, 0, 1], [3, 3, 3]])
+    src = arr((2, 3), dt, "distinct", 2)
+    out = []
+    for r in ("sum", "prod", "mean", "amax", "amin"):
+        out += [S(f"{r}", x, 1, idx, src, r), S(f"{r},no-self", x, 1, idx, src, r, include_self=False)]
+    out += [S("dim0,src-bigger", x, 0, _i([[2, 0, 2, 1]]), arr((2, 4), dt, "distinct", 3), "amax"),
+            S("0d", arr((), dt, "pos", 4), 0, _i(0), arr((), dt, "pos", 5), "prod"),
+            S("T", T(arr((4, 3), dt, "distinct", 6)), 1, idx, src, "mean", include_self=False),
+            S("max-alias", x, 1, idx, src, "max"), S("min-alias", x, 1, idx, src, "min", include_self=False),
+            S("bad-reduce", x, 1, idx, src, "add"), S("dtype-mismatch", x, 1, idx, C(arr((2, 3), "float32" if dt != "float32" else "float64")), "sum"),
+            S("out-of-range", x, 1, _i([[4]]), arr((1, 1), dt), "sum")]
+    if is_float(dt):
+        z = np.array([[0.0, 2.0, 0.0, 3.0]], dt)
+        out += [S("prod-zeros", z, 1, _i([[1, 1, 2, 2]]), np.array([[0.0, 5.0, 4.0, 0.0]], dt), "prod"),
+                # two zeros in one slot: torch's second derivative raises there (ours too), so no gradgradcheck
+                S("prod-two-zeros", z, 1, _i([[3, 3, 3, 3]]), np.array([[0.0, 5.0, 0.0, 1.5]], dt), "prod", gc=False),
+                S("ties", np.array([[1.0, 2.0, 3.0]], dt), 1, _i([[1, 1, 1]]), np.array([[2.0, 2.0, -4.0]], dt), "amax",
+                  gc=False),
+                S("nan", np.array([[1.0, np.nan, 3.0]], dt), 1, _i([[1, 1, 0]]), np.array([[2.0, 5.0, -4.0]], dt), "amin",
+                  gc=False)]
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # index_*
 
@@ -201,6 +226,8 @@ def _scatter_ops():
           dtypes=NUM, grad=False, errors=("scatter",)),       # torch defines no derivative for reduce=
         e("scatter_add", ["autograd.scatter_add", "Tensor.scatter_add", _inplace("scatter_add")], _scatter_add,
           dtypes=NUM, smooth=True),
+        e("scatter_reduce", ["autograd.scatter_reduce", "Tensor.scatter_reduce", _inplace("scatter_reduce")],
+          _scatter_reduce, dtypes=NUM, smooth=True),
         e("index_select", ["autograd.index_select", "Tensor.index_select"], _index_select, smooth=True),
         e("index_add", ["autograd.index_add", "Tensor.index_add", _inplace("index_add")], _index_add, dtypes=NUM,
           smooth=True),

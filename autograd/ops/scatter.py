@@ -486,3 +486,112 @@ def nonzero(input, *, as_tuple=False):
 @op()
 def argwhere(input):
     return nonzero(input)
+
+
+# ------------------------------------------------------------------------------------------------
+# scatter_reduce: sum, prod, mean, amax, amin, with or without self
+
+_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _identity(B, dtype, reduce):
+    """What a slot starts from when include_self=False: the reduction's neutral element."""
+    d = B.dtype_from_native(dtype)
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if d.is_floating_point:
+        return float("-inf") if reduce == "amax" else float("inf")
+    if d is _dt.bool_:
+        return reduce == "amin"
+    return d.min if reduce == "amax" else d.max
+
+
+@primitive(save=("x", "v", "out"))
+class ScatterReduceOp:
+    """x with v reduced into x[index] (scatter_reduce); the rule is torch's scatter_reduce_backward."""
+    def forward(B, x, v, index, reduce, include_self):
+        xp = B.xp
+        out = xp.asarray(x, copy=True)
+        if not include_self:
+            out = B.index_put(out, index, xp.asarray(_identity(B, x.dtype, reduce), dtype=x.dtype))
+        out = B.scatter_reduce(out, index, v, _UFUNC[reduce])
+        if reduce == "mean":
+            n = B.scatter_add(xp.full(x.shape, 1 if include_self else 0, dtype=x.dtype), index,
+                              xp.ones(v.shape, dtype=x.dtype))
+            n = xp.where(n == 0, xp.ones((), dtype=x.dtype), n)
+            out = out / n if B.dtype_from_native(x.dtype).is_floating_point else out // n
+        return out
+
+    def backward(ctx, g):
+        from .unary import where
+        x, v, out, idx, reduce = ctx.x, ctx.v, ctx.out, ctx.index, ctx.reduce
+
+        def pick(t):
+            return apply(Getitem, (t,), idx, False)
+
+        def const(fill, like):
+            B = like._backend
+            return _wrap(B.xp.full(tuple(like.shape), fill, dtype=like._data.dtype), B)
+        if reduce == "sum":
+            gx, gv = g, pick(g)
+        elif reduce == "mean":
+            n = apply(IndexAdd, (const(1 if ctx.include_self else 0, g), const(1, v)), idx)
+            n = where(n == 0, const(1, n), n)
+            gx, gv = g / n, pick(g) / pick(n)
+        elif reduce == "prod":
+            one = const(1, x)
+            masked_x = where(x == 0, one, x)
+            gx = g * apply(ScatterReduceOp, (masked_x, v), idx, reduce, ctx.include_self) / masked_x
+            zero_v = v == 0
+            zeros_at = pick(apply(IndexAdd, (const(0, x), zero_v.to(x.dtype)), idx))
+            single = zero_v & (zeros_at == 1)
+            vone = const(1, v)
+            masked_v = where(single, vone, v)
+            gv = where(single, pick(g * apply(ScatterReduceOp, (x, masked_v), idx, reduce, ctx.include_self)),
+                       pick(g * out) / where(zero_v, vone, v))
+            if bool((zeros_at > 1).any()):              # as torch: this gradient has no derivative
+                gv = apply(DelayedError, (gv,), "scatter_reduce(): Double backward is unsupported for src when >1 "
+                                                "zeros in src are scattered to the same position")
+        else:                                           # amax, amin: shared evenly among the ties
+            x_is = (x == out).to(x.dtype)
+            v_is = (v == pick(out)).to(x.dtype)
+            share = g / apply(IndexAdd, (x_is, v_is), idx)
+            gx, gv = x_is * share, v_is * pick(share)
+        if not ctx.include_self:
+            gx = apply(IndexPut, (gx, const(0, gx[(0,) * gx.ndim] if gx.ndim else gx)), idx, False)
+        return gx, gv
+
+
+@primitive(warns=False)
+class DelayedError:
+    """t unchanged, with a gradient that raises: a result torch defines but cannot differentiate."""
+    def forward(B, t, msg): return B.xp.asarray(t, copy=True)
+
+    def backward(ctx, g):
+        raise RuntimeError(ctx.msg)
+
+
+_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+_REDUCE_ALIASES = {"max": "amax", "min": "amin"}       # accepted by torch 2.13, undocumented
+
+
+@op(inplace=True)
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    x = input
+    _index_tensor(index, "scatter_reduce")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' must be Tensor, not {type(src).__name__}")
+    reduce = _REDUCE_ALIASES.get(reduce, reduce)
+    if reduce not in _REDUCES:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    _same_device("scatter_reduce", x, index, src)
+    _same_dtype("scatter_reduce", x, src)
+    d = norm_dim(dim, x.ndim, "scatter_reduce")
+    xs, idx, ss = _as1d(x), _as1d(index), _as1d(src)
+    _gather_checks(xs, d, idx, "scatter_reduce", ss)
+    v = ss[tuple(slice(0, s) for s in idx.shape)] if tuple(ss.shape) != tuple(idx.shape) else ss
+    out = apply(ScatterReduceOp, (xs, v), _grid(idx, d), reduce, bool(include_self))
+    return out.reshape(()) if x.ndim == 0 else out
