@@ -102,8 +102,7 @@ class NumpyBackend(HostMemoryMixin, Backend):
         return target
 
     def as_strided(self, arr, shape, strides):
-        n = arr.itemsize
-        return np.lib.stride_tricks.as_strided(arr, shape, tuple(s * n for s in strides), writeable=arr.flags.writeable)
+        return numpy_as_strided(arr, shape, strides, self.storage(arr))
 
     def data_ptr(self, arr):
         return int(arr.__array_interface__["data"][0])
@@ -147,6 +146,17 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def layout(self, arr):
         return numpy_layout(arr, self.storage(arr))
 
+
+
+def numpy_as_strided(arr, shape, strides, storage):
+    """A view of arr's memory with element strides, made on its storage buffer so that its `.base` chain
+    leads to that storage (stride_tricks' DummyArray would hide it from `storage` and `layout`)."""
+    n = arr.itemsize
+    st = tuple(s * n for s in strides)
+    if storage.flags.c_contiguous:
+        off = arr.__array_interface__["data"][0] - storage.__array_interface__["data"][0]
+        return np.ndarray(shape, dtype=arr.dtype, buffer=storage, offset=off, strides=st)
+    return np.lib.stride_tricks.as_strided(arr, shape, st, writeable=arr.flags.writeable)
 
 
 def numpy_layout(arr, storage):

@@ -154,8 +154,8 @@ class StrictBackend(HostMemoryMixin, Backend):
         a = getattr(arr, "_array", None)
         if not isinstance(a, np.ndarray):
             return None
-        v = np.lib.stride_tricks.as_strided(a, shape, tuple(s * a.itemsize for s in strides))
-        return _Array._new(v, device=arr.device)
+        from .numpy_backend import numpy_as_strided
+        return _Array._new(numpy_as_strided(a, shape, strides, self.storage(arr)), device=arr.device)
 
     def data_ptr(self, arr):
         a = getattr(arr, "_array", None)

@@ -18,7 +18,7 @@ from ..tensor import Tensor, _wrap
 from ._core import apply, norm_dim, norm_dims
 from ._registry import op
 from .index import Getitem, IndexAddZeros, as_view, getitem
-from .shape import cat, expand, permute, transpose
+from .shape import Permute, cat, expand, permute
 from .unary import Clone, masked
 
 _I64 = _dt.int64
@@ -289,12 +289,12 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k = k % 4
-    if k == 1:
-        return transpose(flip(x, (d1,)), d0, d1)
+    if k in (1, 3):      # torch transposes its flipped copy in place: the result is no view of anything
+        perm = list(range(x.ndim))
+        perm[d0], perm[d1] = d1, d0
+        return apply(Permute, (flip(x, (d1,) if k == 1 else (d0,)),), tuple(perm))
     if k == 2:
         return flip(x, (d0, d1))
-    if k == 3:
-        return transpose(flip(x, (d0,)), d0, d1)
     return x.clone()
 
 
