@@ -464,11 +464,6 @@ def _arrange_ops():
 # ------------------------------------------------------------------------------------------------
 # factories and Tensor basics
 
-def _tri_indices(dt):
-    return [S("square", 3, 3), S("wide", 3, 5, 1), S("tall", 5, 3, -2), S("empty", 0, 3), S("big-offset", 3, 3, 10),
-            S("dtype", 3, 4, dtype=D("int32")), S("negative", -1, 3)]
-
-
 def _new(dt):
     x = arr((2, 3), dt, "any", 1)
     return [S("size", x, (2, 2)), S("varargs", x, 3, 1), S("dtype", x, (2,), dtype=D("int64")), S("empty", x, (0,))]
@@ -478,8 +473,6 @@ def _basics():
     def e(name, calls, gen, dtypes=SEL, grad=False, **kw):
         return OpInfo(name, calls, gen, dtypes=dtypes, grad=grad, **kw)
     return [
-        e("tril_indices", ["autograd.tril_indices"], _tri_indices, dtypes=("int64",)),
-        e("triu_indices", ["autograd.triu_indices"], _tri_indices, dtypes=("int64",)),
         e("Tensor.new_zeros", ["Tensor.new_zeros"], _new, errors=("new_zeros", "size")),
         e("Tensor.new_ones", ["Tensor.new_ones"], _new, errors=("new_ones", "size")),
         e("Tensor.new_empty(shape)", [Call("Tensor.new_empty", lambda x, *a, **k: x.new_empty(*a, **k).shape)], _new),
@@ -521,7 +514,8 @@ def V_expand(a):
 ENTRIES += [*_arrange_ops(), *_basics()]
 
 
-NON_OPS = {"from_dlpack"}      # a factory (no input tensor): tests/test_index_api.py checks it
+# factories (no input tensor, so no device to follow in the registry): tests/test_index_api.py checks them
+NON_OPS = {"from_dlpack", "tril_indices", "triu_indices"}
 
 KNOWN = {
     ("take_along_dim", "*/out-of-range", "forward"): "issue 11 #indexing, deliberate: torch 2.13's take_along_dim "

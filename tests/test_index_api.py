@@ -335,8 +335,23 @@ def test_tril_and_triu_indices_select_the_triangles(device, args):
     r, c, k = args
     lo = ag.tril_indices(r, c, k, device=device)
     up = ag.triu_indices(r, c, k, device=device)
-    assert lo.dtype is ag.int64 and lo.shape[0] == 2
+    assert lo.dtype is ag.int64 and lo.shape[0] == 2 and lo.device == ag.device(device)
+    assert ag.tril_indices(r, c, k, dtype=ag.int32, device=device).dtype is ag.int32
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        assert _np(lo).tolist() == torch.tril_indices(r, c, k).tolist()
+        assert _np(up).tolist() == torch.triu_indices(r, c, k).tolist()
     ref_lo = np.stack(np.nonzero(np.tril(np.ones((r, c), bool), k)))
     ref_up = np.stack(np.nonzero(np.triu(np.ones((r, c), bool), k)))
     np.testing.assert_array_equal(_np(lo).reshape(ref_lo.shape), ref_lo)
     np.testing.assert_array_equal(_np(up).reshape(ref_up.shape), ref_up)
+
+
+def test_tril_indices_refuses_negative_sizes(device):
+    with pytest.raises(RuntimeError, match="tril_indices"):
+        ag.tril_indices(-1, 3, device=device)
+    with pytest.raises(RuntimeError, match="triu_indices"):
+        ag.triu_indices(3, -2, device=device)

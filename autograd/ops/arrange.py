@@ -308,7 +308,8 @@ def _repeat_index(reps, n):
     i64 = B.native_dtype(_I64)
     if r.dtype != i64:
         r = B.xp.astype(r, i64)
-    ends = B.xp.cumulative_sum(r)
+    cumsum = getattr(B.xp, "cumulative_sum", None) or B.xp.cumsum     # NumPy-1-era CuPy: cumsum only
+    ends = cumsum(r)
     total = int(ends[-1]) if n else 0
     pos = B.xp.arange(total, dtype=i64)
     return B.xp.searchsorted(ends, pos, side="right"), total
