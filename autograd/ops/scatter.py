@@ -217,7 +217,7 @@ def take(input, index):
 def masked_select(input, mask):
     x = input
     _mask_tensor(mask, "masked_select")
-    from .shape import broadcast_shapes, expand
+    from .shape import expand
     shape = _bshape("masked_select", x, mask)
     m = expand(mask, shape) if tuple(mask.shape) != shape else mask
     return _select(expand(x, shape) if tuple(x.shape) != shape else x, (m._data,))
