@@ -8,6 +8,7 @@ import numpy as np
 from tests.opinfo import C, Call, D, OpInfo, S, T, STRIDED, arr, is_float  # noqa: F401
 
 SEL = ("float64", "float32", "int64", "bool")     # selections and copies: every kind
+HOT = ("float64", "float32", "float16", "int64", "bool")   # what models run in half precision too
 NUM = ("float64", "float32", "int64")             # ops that add or multiply
 
 
@@ -219,7 +220,7 @@ def _scatter_ops():
     def e(name, calls, gen, dtypes=SEL, **kw):
         return OpInfo(name, calls, gen, dtypes=dtypes, **kw)
     return [
-        e("gather", ["autograd.gather", "Tensor.gather"], _gather, smooth=True),
+        e("gather", ["autograd.gather", "Tensor.gather"], _gather, dtypes=HOT, smooth=True),
         e("take_along_dim", ["autograd.take_along_dim", "Tensor.take_along_dim"], _take_along, smooth=True),
         e("scatter", ["autograd.scatter", "Tensor.scatter", _inplace("scatter")], _scatter, smooth=True),
         e("scatter(reduce=)", ["autograd.scatter", "Tensor.scatter", _inplace("scatter")], _scatter_reduce_arg,
@@ -228,13 +229,13 @@ def _scatter_ops():
           dtypes=NUM, smooth=True),
         e("scatter_reduce", ["autograd.scatter_reduce", "Tensor.scatter_reduce", _inplace("scatter_reduce")],
           _scatter_reduce, dtypes=NUM, smooth=True),
-        e("index_select", ["autograd.index_select", "Tensor.index_select"], _index_select, smooth=True),
+        e("index_select", ["autograd.index_select", "Tensor.index_select"], _index_select, dtypes=HOT, smooth=True),
         e("index_add", ["autograd.index_add", "Tensor.index_add", _inplace("index_add")], _index_add, dtypes=NUM,
           smooth=True),
         e("index_copy", ["autograd.index_copy", "Tensor.index_copy", _inplace("index_copy")], _index_copy, smooth=True),
         e("index_fill", ["autograd.index_fill", "Tensor.index_fill", _inplace("index_fill")], _index_fill, smooth=True),
         e("index_put", ["autograd.index_put", "Tensor.index_put", _inplace("index_put")], _index_put, smooth=True),
-        e("masked_fill", ["autograd.masked_fill", "Tensor.masked_fill"], _masked_fill, smooth=True),
+        e("masked_fill", ["autograd.masked_fill", "Tensor.masked_fill"], _masked_fill, dtypes=HOT, smooth=True),
         e("Tensor.masked_fill_", [_inplace("masked_fill")],
           lambda dt: [s for s in _masked_fill(dt) if s.id not in ("grows",)], errors=("masked_fill",)),
         e("masked_scatter", ["autograd.masked_scatter", "Tensor.masked_scatter", _inplace("masked_scatter")],
@@ -424,8 +425,8 @@ def _arrange_ops():
     def e(name, calls, gen, dtypes=SEL, smooth=True, **kw):
         return OpInfo(name, calls, gen, dtypes=dtypes, smooth=smooth, **kw)
     return [
-        e("tril", ["autograd.tril", "Tensor.tril", _inplace("tril")], _tri),
-        e("triu", ["autograd.triu", "Tensor.triu", _inplace("triu")], _tri),
+        e("tril", ["autograd.tril", "Tensor.tril", _inplace("tril")], _tri, dtypes=HOT),
+        e("triu", ["autograd.triu", "Tensor.triu", _inplace("triu")], _tri, dtypes=HOT),
         e("diagonal", ["autograd.diagonal", "Tensor.diagonal"], _diagonal),
         e("diag", ["autograd.diag", "Tensor.diag"], _diag),
         e("diag_embed", ["autograd.diag_embed", "Tensor.diag_embed"], _diag_embed),
