@@ -457,6 +457,28 @@ class Tensor:
         return _ops.shape.view(self, *shape)
     def view_as(self, o): return _ops.shape.view(self, o.shape)
     def unfold(self, dimension, size, step): return _ops.arrange.unfold(self, dimension, size, step)
+
+    # shape changes in place (a view of the same storage; see ops.shape.inplace_view_)
+    def transpose_(self, dim0, dim1): return self._permute_("transpose_", dim0, dim1)
+    def swapaxes_(self, axis0, axis1): return self._permute_("swapaxes_", axis0, axis1)
+    def swapdims_(self, dim0, dim1): return self._permute_("swapdims_", dim0, dim1)
+
+    def t_(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self._permute_("t_", 0, -1) if self.ndim == 2 else self._permute_("t_", 0, 0)
+
+    def _permute_(self, name, d0, d1):
+        dims = _ops.shape.transpose_dims(self, d0, d1, name)
+        return _ops.shape.inplace_view_(self, name, _ops.shape.Permute, (dims,))
+
+    def squeeze_(self, dim=None):
+        shape = tuple(_ops.squeeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "squeeze_", _ops.shape.Reshape, (shape,))
+
+    def unsqueeze_(self, dim):
+        shape = tuple(_ops.unsqueeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "unsqueeze_", _ops.shape.Reshape, (shape,))
     def reshape_as(self, o): return _ops.reshape(self, o.shape)
     def expand_as(self, o): return _ops.expand(self, o.shape)
     def equal(self, o): return self.shape == o.shape and bool((self == o).all())

@@ -355,3 +355,70 @@ def test_tril_indices_refuses_negative_sizes(device):
         ag.tril_indices(-1, 3, device=device)
     with pytest.raises(RuntimeError, match="triu_indices"):
         ag.triu_indices(3, -2, device=device)
+
+
+# --- shape changes in place: transpose_, t_, swapaxes_, swapdims_, squeeze_, unsqueeze_ ---------------
+
+META = {
+    "transpose_": lambda t: t.transpose_(0, 2), "swapaxes_": lambda t: t.swapaxes_(-1, 1),
+    "swapdims_": lambda t: t.swapdims_(1, 0), "t_": lambda t: t[0].t_(),
+    "squeeze_": lambda t: t[:, :1].squeeze_(1), "unsqueeze_": lambda t: t.unsqueeze_(-1),
+    "squeeze_(all)": lambda t: t[:1, :, :1].squeeze_(), "squeeze_(tuple)": lambda t: t[:1, :, :1].squeeze_((0, 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(META))
+def test_inplace_shape_change_is_recorded_like_torch(device, case):
+    torch = _torch()
+    a = _data((2, 3, 4), seed=3)
+
+    def run(m, dev):
+        kw = {} if dev is None else {"device": dev}
+        x = m.tensor(a, requires_grad=True, **kw)
+        y = x * 1.0
+        before = y._version
+        z = META[case](y * 1.0) if case in ("t_", "squeeze_", "squeeze_(all)", "squeeze_(tuple)") else META[case](y)
+        if case not in ("t_", "squeeze_", "squeeze_(all)", "squeeze_(tuple)"):
+            assert z is y and y._version == before + 1
+        w = m.tensor(np.cos(np.arange(z.numel())).reshape(tuple(z.shape)), **kw)
+        (z * w).sum().backward()
+        return z, x.grad
+    zo, go = run(ag, device)
+    zt, gt = run(torch, None)
+    assert tuple(zo.shape) == tuple(zt.shape) and zo.stride() == zt.stride()
+    np.testing.assert_allclose(_np(zo), zt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_np(go), gt.numpy(), rtol=1e-12)
+
+
+def test_inplace_shape_change_of_a_view_keeps_writes_reaching_the_base(device):
+    torch = _torch()
+    a = _data((2, 3))
+
+    def run(m, dev):
+        kw = {} if dev is None else {"device": dev}
+        x = m.tensor(a, requires_grad=True, **kw)
+        y = x * 1.0
+        v = y.view(3, 2)
+        v.t_()
+        v.mul_(m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], **kw))     # a recorded write through the view
+        (y * m.tensor(np.sin(np.arange(6.0)).reshape(2, 3), **kw)).sum().backward()
+        return v, y, x.grad
+    for o, t in zip(run(ag, device), run(torch, None)):
+        assert tuple(o.shape) == tuple(t.shape)
+        np.testing.assert_allclose(_np(o), t.detach().numpy(), rtol=1e-12)
+
+
+def test_inplace_shape_change_refusals(device):
+    x = ag.tensor(_data(), device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x.t_()
+    y = ag.tensor(_data((2, 3, 4)), device=device)
+    with pytest.raises(RuntimeError, match="t_"):
+        y.t_()
+    with pytest.raises(IndexError):
+        y.transpose_(0, 3)
+    z = ag.zeros(2, 3, device=device)
+    row = z[0]
+    with pytest.raises(NotImplementedError, match="live views"):
+        z.t_()
+    assert tuple(row.shape) == (3,)
