@@ -8,10 +8,10 @@ from .tensor import Size, Tensor  # noqa: I001 - first: the other modules build 
 from . import cuda  # noqa: F401
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .engine import backward, grad
-from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+from .factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         get_default_device, get_default_dtype, linspace, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, set_default_device,
-                        set_default_dtype, tensor, zeros, zeros_like)
+                        set_default_dtype, tensor, tril_indices, triu_indices, zeros, zeros_like)
 from .function import Function, FunctionCtx
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)

@@ -408,3 +408,50 @@ def set_default_device(device):
 
 def get_default_device():
     return _config.device
+
+
+def _tri_indices(row, col, offset, dtype, device, lower):
+    be = _backend_for(device)
+    xp = be.xp
+    i64 = be.native_dtype(_dt.int64)
+    r = xp.reshape(xp.arange(max(int(row), 0), dtype=i64), (-1, 1))
+    c = xp.reshape(xp.arange(max(int(col), 0), dtype=i64), (1, -1))
+    mask = (c - r <= offset) if lower else (c - r >= offset)
+    rows, cols = xp.nonzero(mask)
+    return _wrap(xp.astype(xp.stack((rows, cols), axis=0), be.native_dtype(_dtype(dtype, _dt.int64))), be)
+
+
+def _check_tri(name, row, col):
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{name}: row and col must be non-negative, got row={row}, col={col}")
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix (torch's order)."""
+    _check_tri("tril_indices", row, col)
+    return _tri_indices(row, col, offset, dtype, device, True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix (torch's order)."""
+    _check_tri("triu_indices", row, col)
+    return _tri_indices(row, col, offset, dtype, device, False)
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing ext_tensor's memory (any object with __dlpack__: NumPy, CuPy, torch, ...), zero copy:
+    on the default device's backend when the data is on that kind of device, else on cpu / cuda."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__, got {type(ext_tensor).__name__}")
+    kind, index = ext_tensor.__dlpack_device__() if hasattr(ext_tensor, "__dlpack_device__") else (1, 0)
+    kind = int(kind)
+    if kind == 1:                                   # kDLCPU
+        dev = _config.device if _backend_for(None).device_type in ("cpu", "array_api_strict") else "cpu"
+    elif kind in (2, 3):                            # kDLCUDA, kDLCUDAHost
+        dev = _dt.device("cuda", int(index)) if kind == 2 else "cpu"
+    else:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {kind}")
+    be = _backend_for(dev)
+    return _wrap(be.from_dlpack(ext_tensor), be)

@@ -485,19 +485,93 @@ class Tensor:
 
     # --- methods that are not ops' own (every `@op` in autograd/ops is also a method) ---------
     def where(self, condition, other): return _ops.where(condition, self, other)
-    def view(self, *shape): return _ops.shape.view(self, *shape)
+    def view(self, *shape):
+        if len(shape) == 1 and (isinstance(shape[0], _dt.DType) or isinstance(shape[0], type) and shape[0] in _PY_DTYPES):
+            return self._view_dtype(shape[0])
+        return _ops.shape.view(self, *shape)
     def view_as(self, o): return _ops.shape.view(self, o.shape)
+    def unfold(self, dimension, size, step): return _ops.arrange.unfold(self, dimension, size, step)
+
+    # shape changes in place (a view of the same storage; see ops.shape.inplace_view_)
+    def transpose_(self, dim0, dim1): return self._permute_("transpose_", dim0, dim1)
+    def swapaxes_(self, axis0, axis1): return self._permute_("swapaxes_", axis0, axis1)
+    def swapdims_(self, dim0, dim1): return self._permute_("swapdims_", dim0, dim1)
+
+    def t_(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self._permute_("t_", 0, -1) if self.ndim == 2 else self._permute_("t_", 0, 0)
+
+    def _permute_(self, name, d0, d1):
+        dims = _ops.shape.transpose_dims(self, d0, d1, name)
+        return _ops.shape.inplace_view_(self, name, _ops.shape.Permute, (dims,))
+
+    def squeeze_(self, dim=None):
+        shape = tuple(_ops.squeeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "squeeze_", _ops.shape.Reshape, (shape,))
+
+    def unsqueeze_(self, dim):
+        shape = tuple(_ops.unsqueeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "unsqueeze_", _ops.shape.Reshape, (shape,))
     def reshape_as(self, o): return _ops.reshape(self, o.shape)
     def expand_as(self, o): return _ops.expand(self, o.shape)
     def equal(self, o): return self.shape == o.shape and bool((self == o).all())
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
         return _ops.reduce.tensor_allclose(self, o, rtol, atol, equal_nan)
 
-    def new_zeros(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_ones(self, *size, dtype=None): return _fac.ones(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_full(self, size, fill_value, dtype=None): return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
-    def new_empty(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_tensor(self, data, dtype=None): return _fac.tensor(data, dtype=dtype or self.dtype, device=self.device)
+    # new_*: this tensor's dtype and device unless given (torch's keyword-only dtype/device/requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        if isinstance(data, Tensor):
+            data = data.detach()
+        return _fac.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    # --- memory: addresses, dtype views, DLPack (issue 11) ------------------------------------
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    def data_ptr(self):
+        """The address of the first element (0 on a backend that does not expose one)."""
+        return self._backend.data_ptr(self._data)
+
+    def _view_dtype(self, dtype):
+        """view(dtype): the same bytes read as another dtype (the last dim rescaled), sharing storage."""
+        dtype = _as_dtype(dtype)
+        old, new = self.dtype.itemsize, dtype.itemsize
+        if old != new:
+            name = f"view {self.dtype.name} as {dtype.name} (different element sizes)"
+            if self.ndim == 0:
+                raise RuntimeError(f"view: self.dim() cannot be 0 to {name}")
+            if self._data.shape[-1] != 1 and self.stride(-1) != 1:
+                raise RuntimeError(f"view: self.stride(-1) must be 1 to {name}")
+            if new > old and self._data.shape[-1] % (new // old):
+                raise RuntimeError(f"view: self.size(-1) must be divisible by {new // old} to {name}, but got "
+                                   f"{self._data.shape[-1]}")
+        be = self._backend
+        t = _wrap(be.view_dtype(self._data, be.native_dtype(dtype)), be)
+        t._vc = self._vc                  # the same storage: in-place writes show in both
+        return t
+
+    def __dlpack__(self, *args, **kwargs):
+        if self._rg:
+            raise RuntimeError("__dlpack__: Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
 
     # --- in place (see inplace.py for the version-counter rules; unary ones come from @op) -----
     def add_(self, o, alpha=1): return _inplace.binary_(self, o, "add", alpha)

@@ -97,6 +97,31 @@ class Backend:
         (used by convolution and pooling to avoid Python loops over pixels)."""
         raise NotImplementedError
 
+    # --- indexing, strided views, interchange (issue 11, "Indexing, masking, scatter") -------
+    def scatter_reduce(self, target, index, values, reduce):
+        """target with values combined into target[index] by `reduce` ("add", "multiply",
+        "maximum", "minimum"; repeated indices combine, nan propagates through maximum/minimum),
+        as `numpy.<ufunc>.at`; RETURNS the result (target is engine-owned, as in scatter_add)."""
+        raise NotImplementedError
+
+    def as_strided(self, arr, shape, strides):
+        """A WRITABLE view of arr's memory with element `strides`, starting at arr's first element
+        (diagonal, unfold), or None where the library cannot make one (the engine then copies)."""
+        return None
+
+    def data_ptr(self, arr) -> int:
+        """The address of arr's first element (0 where the library does not expose one)."""
+        return 0
+
+    def view_dtype(self, arr, dtype):
+        """arr's bytes reinterpreted as native dtype (the last dim rescaled by the itemsizes), a
+        view sharing memory where the library can."""
+        raise NotImplementedError
+
+    def from_dlpack(self, obj):
+        """An array of this backend sharing obj's memory through DLPack (zero copy)."""
+        return self.xp.from_dlpack(obj)
+
     # --- floating-point warnings ------------------------------------------------
     def enter_quiet(self):
         """Silence the library's floating-point warnings (overflow, divide by zero, invalid

@@ -127,6 +127,38 @@ class CupyBackend(Backend):
         from .numpy_backend import sliding_windows
         return sliding_windows(x, window, axes, strides, dilation, self._cp.lib.stride_tricks)
 
+    # --- indexing, strided views, interchange (issue 11) ----------------------------------
+    def scatter_reduce(self, target, index, values, reduce):
+        # CuPy's ufunc.at covers add/maximum/minimum (CuPy >= 13; cupyx.scatter_* before); it has
+        # no multiply.at: that one goes through the host (exact, slow, rare)
+        at = getattr(getattr(self._cp, reduce), "at", None)
+        if at is not None and reduce != "multiply":
+            at(target, index, values)
+            return target
+        if reduce != "multiply":
+            import cupyx
+            getattr(cupyx, {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}[reduce])(
+                target, index, values)
+            return target
+        import numpy as np
+        host = self._cp.asnumpy(target)
+        host_index = tuple(self._cp.asnumpy(i) if isinstance(i, self._cp.ndarray) else i for i in index)
+        np.multiply.at(host, host_index, self._cp.asnumpy(values) if isinstance(values, self._cp.ndarray) else values)
+        return self._cp.asarray(host)
+
+    def as_strided(self, arr, shape, strides):
+        n = arr.itemsize
+        return self._cp.lib.stride_tricks.as_strided(arr, shape, tuple(s * n for s in strides))
+
+    def data_ptr(self, arr):
+        return int(arr.data.ptr)
+
+    def view_dtype(self, arr, dtype):
+        return arr.view(dtype)
+
+    def from_dlpack(self, obj):
+        return self._cp.from_dlpack(obj)
+
     # --- random numbers -------------------------------------------------------------------
     # RandomState rather than Generator: CuPy's Generator lacks `permutation` and `normal` in some
     # versions, and RandomState has every method below in all of them.
