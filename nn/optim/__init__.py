@@ -1,8 +1,12 @@
 """Optimizers (PyTorch's `torch.optim`) and learning-rate schedulers (`nn.optim.lr_scheduler`)."""
 from . import lr_scheduler  # noqa: F401
-from .adam import Adam, AdamW
-from .optimizer import Optimizer
-from .rmsprop import Adagrad, RMSprop
+from .adam import Adam, Adamax, AdamW, NAdam, RAdam
+from .lbfgs import LBFGS
+from .optimizer import Optimizer, register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from .rmsprop import Adadelta, Adagrad, RMSprop
+from .rprop import ASGD, Rprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta",
+           "Rprop", "ASGD", "LBFGS", "lr_scheduler", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]

@@ -1,0 +1,365 @@
+"""Every optimizer of nn.optim step by step against torch.optim (the oracle): from identical
+parameters and gradient sequences the parameters and the whole state agree to float64 rounding
+over several steps, with several option combinations; a torch state_dict (tensors converted) loads
+into ours and both continue identically, and ours into torch; hooks, zero_grad, flag errors."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from helpers import npy
+
+torch = pytest.importorskip("torch", reason="torch.optim is the oracle for the update formulas")
+
+SHAPES = [(3, 4), (5,), ()]
+STEPS = 6
+
+CASES = [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.5, dampening=0.2, maximize=True)),
+    ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("AdamW", dict(lr=0.05, amsgrad=True, maximize=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.1, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.2, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),                                  # rho_t <= 5 for these steps: the SGD-like branch
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.5), weight_decay=0.1)),          # rho_t > 5 from step 2
+    ("RAdam", dict(lr=0.05, betas=(0.8, 0.6), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=2, weight_decay=0.1, maximize=True)),
+]
+IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
+
+
+def _to_ours(v):
+    if isinstance(v, torch.Tensor):
+        return ag.tensor(v.detach().numpy().copy())
+    if isinstance(v, dict):
+        return {k: _to_ours(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_to_ours(x) for x in v)
+    return v
+
+
+def _to_torch(v):
+    if isinstance(v, ag.Tensor):
+        return torch.tensor(npy(v))
+    if isinstance(v, dict):
+        return {k: _to_torch(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_to_torch(x) for x in v)
+    return v
+
+
+def _setup(name, kw, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    # some gradient entries keep their sign and some flip, so Rprop meets every branch
+    grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(2 * STEPS)]
+    ours = [nn.Parameter(ag.tensor(a)) for a in init]
+    theirs = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    return ours, theirs, grads, getattr(nn.optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+
+
+def _run(opt, topt, ours, theirs, grads, rtol):
+    for step, gs in enumerate(grads):
+        for p, tp, g in zip(ours, theirs, gs):
+            p.grad, tp.grad = ag.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=rtol, atol=rtol, err_msg=f"step {step}")
+
+
+def _compare_state(sd, tsd, rtol):
+    assert sd["state"].keys() == tsd["state"].keys()
+    for i, st in sd["state"].items():
+        assert st.keys() == tsd["state"][i].keys()
+        for k, v in st.items():
+            tv = tsd["state"][i][k]
+            assert tuple(v.shape) == tuple(tv.shape) and v.dtype.name == str(tv.dtype).split(".")[1], k
+            np.testing.assert_allclose(npy(v), tv.numpy(), rtol=rtol, atol=rtol, err_msg=k)
+    for g, tg in zip(sd["param_groups"], tsd["param_groups"]):
+        assert g == tg
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=IDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_steps_match_torch(name, kw, dtype, device):
+    ours, theirs, grads, opt, topt = _setup(name, kw, dtype)
+    rtol = 1e-12 if dtype == "float64" else 3e-5
+    _run(opt, topt, ours, theirs, grads[:STEPS], rtol)
+    for p in ours:
+        assert p.dtype.name == dtype and p.requires_grad and p.is_leaf
+    _compare_state(opt.state_dict(), topt.state_dict(), rtol)
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=IDS)
+def test_state_dict_round_trips_with_torch(name, kw, device):
+    """torch -> ours after 3 steps, both continue; ours -> a fresh torch optimizer, both continue."""
+    ours, theirs, grads, opt, topt = _setup(name, kw, "float64", seed=1)
+    _run(opt, topt, ours, theirs, grads[:3], 1e-12)
+    # a fresh optimizer of ours on copies of the parameters takes torch's state, and so does a fresh
+    # torch one (loading casts float32 scalar state such as NAdam's mu_product to the parameter dtype)
+    ours2 = [nn.Parameter(p.detach().clone()) for p in ours]
+    opt2 = getattr(nn.optim, name)(ours2, lr=123.0)
+    opt2.load_state_dict(_to_ours(topt.state_dict()))
+    theirs = [torch.nn.Parameter(tp.detach().clone()) for tp in theirs]
+    topt_b = getattr(torch.optim, name)(theirs, lr=123.0)
+    topt_b.load_state_dict(topt.state_dict())
+    topt = topt_b
+    assert opt2.param_groups[0]["lr"] == topt.param_groups[0]["lr"]
+    _compare_state(opt2.state_dict(), topt.state_dict(), 0)
+    _run(opt2, topt, ours2, theirs, grads[3:6], 1e-12)
+    # and torch takes ours
+    theirs2 = [torch.nn.Parameter(tp.detach().clone()) for tp in theirs]
+    topt2 = getattr(torch.optim, name)(theirs2, lr=123.0)
+    topt2.load_state_dict(_to_torch(opt2.state_dict()))
+    _run(opt2, topt2, ours2, theirs2, grads[6:9], 1e-12)
+    _compare_state(opt2.state_dict(), topt2.state_dict(), 1e-12)
+
+
+def test_param_groups_with_different_options(device):
+    rng = np.random.default_rng(3)
+    a0, b0 = rng.standard_normal((2, 3)), rng.standard_normal(4)
+    a, b = nn.Parameter(ag.tensor(a0)), nn.Parameter(ag.tensor(b0))
+    ta, tb = torch.nn.Parameter(torch.tensor(a0)), torch.nn.Parameter(torch.tensor(b0))
+    opt = nn.optim.NAdam([{"params": [a]}, {"params": b, "lr": 0.1, "weight_decay": 0.2}], lr=0.01)
+    topt = torch.optim.NAdam([{"params": [ta]}, {"params": tb, "lr": 0.1, "weight_decay": 0.2}], lr=0.01)
+    c0 = rng.standard_normal(2)
+    c, tc = nn.Parameter(ag.tensor(c0)), torch.nn.Parameter(torch.tensor(c0))
+    opt.add_param_group({"params": [c], "betas": (0.5, 0.6)})
+    topt.add_param_group({"params": [tc], "betas": (0.5, 0.6)})
+    grads = [[rng.standard_normal(s) for s in ((2, 3), (4,), (2,))] for _ in range(5)]
+    _run(opt, topt, [a, b, c], [ta, tb, tc], grads, 1e-12)
+    _compare_state(opt.state_dict(), topt.state_dict(), 1e-12)
+
+
+def test_named_parameters_and_param_names(device):
+    lin = nn.Linear(3, 2)
+    opt = nn.optim.SGD(lin.named_parameters(), lr=0.1)
+    tlin = torch.nn.Linear(3, 2)
+    topt = torch.optim.SGD(tlin.named_parameters(), lr=0.1)
+    assert opt.state_dict()["param_groups"] == topt.state_dict()["param_groups"]
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+
+
+def _quartic(xs, mod):
+    # a smooth, non-quadratic, coupled objective over two parameter tensors
+    x, y = xs
+    A = mod.tensor([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 3.0]], dtype=x.dtype)
+    return ((A @ x - y.sum()) ** 2).sum() + (x ** 4).sum() * 0.25 + ((y - 1.0) ** 2).sum() + (x[0] * y[1]) ** 2
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(line_search_fn="strong_wolfe"),
+                                dict(lr=0.5, history_size=3, max_iter=7, line_search_fn="strong_wolfe"),
+                                dict(lr=0.2, history_size=2, max_iter=5, max_eval=6),
+                                dict(tolerance_grad=1e-3, tolerance_change=1e-4, line_search_fn="strong_wolfe")],
+                         ids=["fixed", "wolfe", "wolfe-hist3", "fixed-hist2", "tolerances"])
+def test_lbfgs_matches_torch(kw, device):
+    x0, y0 = np.array([1.5, -2.0, 0.7]), np.array([0.3, -1.2])
+    ours = [nn.Parameter(ag.tensor(x0)), nn.Parameter(ag.tensor(y0))]
+    theirs = [torch.nn.Parameter(torch.tensor(x0)), torch.nn.Parameter(torch.tensor(y0))]
+    opt, topt = nn.optim.LBFGS(ours, **kw), torch.optim.LBFGS(theirs, **kw)
+
+    def closure():
+        opt.zero_grad()
+        loss = _quartic(ours, ag)
+        loss.backward()
+        return loss
+
+    def tclosure():
+        topt.zero_grad()
+        loss = _quartic(theirs, torch)
+        loss.backward()
+        return loss
+    for it in range(3):
+        loss, tloss = opt.step(closure), topt.step(tclosure)
+        np.testing.assert_allclose(float(loss), tloss.item(), rtol=1e-10, err_msg=f"step {it}")
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-9, atol=1e-11, err_msg=f"step {it}")
+        st, tst = opt.state[ours[0]], topt.state[theirs[0]]
+        assert (st["func_evals"], st["n_iter"]) == (tst["func_evals"], tst["n_iter"])
+        assert len(st["old_dirs"]) == len(tst["old_dirs"])
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    assert sd["param_groups"] == tsd["param_groups"] and sd["state"][0].keys() == tsd["state"][0].keys()
+    # torch's state continues in ours
+    ours2 = [nn.Parameter(ag.tensor(tp.detach().numpy().copy())) for tp in theirs]
+    opt2 = nn.optim.LBFGS(ours2, **kw)
+    opt2.load_state_dict(_to_ours(tsd))
+
+    def closure2():
+        opt2.zero_grad()
+        loss = _quartic(ours2, ag)
+        loss.backward()
+        return loss
+    opt2.step(closure2), topt.step(tclosure)
+    for p, tp in zip(ours2, theirs):
+        np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_lbfgs_errors(device):
+    p = nn.Parameter(ag.ones(2))
+    with pytest.raises(ValueError, match="parameter groups"):
+        nn.optim.LBFGS([{"params": [p]}, {"params": [nn.Parameter(ag.ones(1))]}])
+    opt = nn.optim.LBFGS([p], line_search_fn="armijo")
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+    with pytest.raises(RuntimeError, match="strong_wolfe"):
+        opt.step(closure)
+    q = nn.Parameter(ag.zeros(2))                         # already optimal: returns at once
+    opt = nn.optim.LBFGS([q])
+
+    def closure_q():
+        opt.zero_grad()
+        loss = (q * q).sum()
+        loss.backward()
+        return loss
+    assert float(opt.step(closure_q)) == 0.0 and opt.state[q]["func_evals"] == 1
+
+
+FLAG_CASES = [(n, kw) for n in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+                                "Rprop", "ASGD"]
+              for kw in [dict(capturable=True), dict(fused=True), dict(fused=True, foreach=True),
+                         dict(fused=True, differentiable=True), dict(foreach=True), dict(foreach=False)]]
+
+
+def _outcome(fn):
+    try:
+        fn()
+        return None
+    except Exception as e:  # noqa: BLE001 - the oracle decides which type
+        return type(e)
+
+
+@pytest.mark.parametrize("name,kw", FLAG_CASES, ids=[f"{n}-{'-'.join(k)}" for n, k in FLAG_CASES])
+def test_flags_error_where_torch_errors(name, kw, device):
+    import inspect
+    if any(k not in inspect.signature(getattr(torch.optim, name)).parameters for k in kw):
+        with pytest.raises(TypeError):
+            getattr(nn.optim, name)([nn.Parameter(ag.ones(2))], **kw)
+        return
+
+    def ours():
+        p = nn.Parameter(ag.ones(2))
+        p.grad = ag.ones(2)
+        getattr(nn.optim, name)([p], **kw).step()
+
+    def theirs():
+        p = torch.nn.Parameter(torch.ones(2))
+        p.grad = torch.ones(2)
+        getattr(torch.optim, name)([p], **kw).step()
+    if device != "cpu" and kw.get("capturable"):
+        pytest.skip("capturable is accepted on CUDA parameters: torch's CPU answer is not the oracle here")
+    assert _outcome(ours) is _outcome(theirs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adadelta", "NAdam"])
+def test_constructor_errors_match_torch(name):
+    for kw in [dict(lr=-1.0), dict(weight_decay=-0.1), dict(betas=(1.0, 0.9)), dict(eps=-1.0), dict(rho=1.5),
+               dict(momentum=-0.5), dict(momentum_decay=-1.0), dict(nesterov=True), dict(lr=torch.ones(2))]:
+        sig = __import__("inspect").signature(getattr(torch.optim, name)).parameters
+        if any(k not in sig for k in kw):
+            continue
+        ours_kw = {k: (ag.ones(2) if isinstance(v, torch.Tensor) else v) for k, v in kw.items()}
+        t_err = _outcome(lambda: getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], **kw))
+        o_err = _outcome(lambda: getattr(nn.optim, name)([nn.Parameter(ag.ones(2))], **ours_kw))
+        assert o_err is t_err, (name, kw)
+    with pytest.raises(TypeError, match="ordered collections"):
+        nn.optim.SGD([{"params": {nn.Parameter(ag.ones(1))}}])
+    with pytest.raises(ValueError, match="non-leaf"):
+        nn.optim.SGD([nn.Parameter(ag.ones(2)) * 2])
+
+
+def test_tensor_lr(device):
+    p, tp = nn.Parameter(ag.tensor([1.0, -2.0], dtype=ag.float64)), torch.nn.Parameter(torch.tensor([1.0, -2.0],
+                                                                                          dtype=torch.float64))
+    opt, topt = nn.optim.Adam([p], lr=ag.tensor(0.1)), torch.optim.Adam([tp], lr=torch.tensor(0.1))
+    for _ in range(3):
+        p.grad, tp.grad = p.detach() * 2, tp.detach() * 2
+        opt.step(), topt.step()
+    np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-12)
+
+
+def test_step_hooks_and_zero_grad(device):
+    p = nn.Parameter(ag.ones(3))
+    opt = nn.optim.SGD([p], lr=0.5)
+    calls = []
+    h1 = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o is opt, len(args))))
+    h2 = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", float(p.sum()))))
+    g = nn.optim.register_optimizer_step_pre_hook(lambda o, a, k: calls.append(("global",)))
+    p.grad = ag.ones(3)
+    opt.step()
+    assert calls == [("global",), ("pre", True, 1), ("post", 1.5)]
+    h1.remove(), h2.remove(), g.remove()
+    opt.step()
+    assert len(calls) == 3
+
+    # a pre hook may replace the arguments: here it supplies a closure
+    def closure():
+        return ag.tensor(7.0)
+    opt.register_step_pre_hook(lambda o, args, kwargs: (args, {"closure": closure}))
+    assert float(opt.step()) == 7.0
+    bad = nn.optim.SGD([p], lr=0.1)
+    bad.register_step_pre_hook(lambda o, a, k: 3)
+    with pytest.raises(RuntimeError, match="must return None or a tuple"):
+        bad.step()
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is not None and npy(p.grad).tolist() == [0.0, 0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_state_dict_hooks(device):
+    p = nn.Parameter(ag.ones(2))
+    opt = nn.optim.Adam([p])
+    seen = []
+    opt.register_state_dict_pre_hook(lambda o: seen.append("pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    opt.register_load_state_dict_pre_hook(lambda o, sd: seen.append("load-pre"))
+    opt.register_load_state_dict_post_hook(lambda o: seen.append("load-post"))
+    sd = opt.state_dict()
+    assert sd["extra"] == 1 and seen == ["pre"]
+    opt.load_state_dict(sd)
+    assert seen == ["pre", "pre", "load-pre", "load-post"][1:] or seen == ["pre", "load-pre", "load-post"]
+
+
+def test_differentiable_step_matches_torch(device):
+    """With differentiable=True the update is recorded: d(loss after 2 Adam steps)/d(initial value)."""
+    x0 = np.array([0.5, -1.5, 2.0])
+    w = ag.tensor(x0, requires_grad=True)
+    tw = torch.tensor(x0, requires_grad=True)
+    p, tp = w * 1.0, tw * 1.0              # non-leaf parameters: allowed only with differentiable=True
+    opt = nn.optim.Adam([p], lr=0.1, weight_decay=0.1, differentiable=True)
+    topt = torch.optim.Adam([tp], lr=0.1, weight_decay=0.1, differentiable=True)
+    for _ in range(2):
+        p.grad, tp.grad = p * 3.0, tp * 3.0
+        opt.step(), topt.step()
+    (p ** 2).sum().backward()
+    (tp ** 2).sum().backward()
+    np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(npy(w.grad), tw.grad.numpy(), rtol=1e-10)
+
+
+def test_sgd_float32_default_scalar_dtype(device):
+    p = nn.Parameter(ag.ones(2))
+    opt = nn.optim.Adam([p])
+    p.grad = ag.ones(2)
+    opt.step()
+    assert opt.state[p]["step"].dtype == ag.float32 and opt.state[p]["step"].shape == ()
+    assert math.isclose(opt.state[p]["step"].item(), 1.0)
