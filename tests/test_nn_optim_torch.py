@@ -363,3 +363,106 @@ def test_sgd_float32_default_scalar_dtype(device):
     opt.step()
     assert opt.state[p]["step"].dtype == ag.float32 and opt.state[p]["step"].shape == ()
     assert math.isclose(opt.state[p]["step"].item(), 1.0)
+
+
+# --- nn.utils: clipping and parameter <-> vector -----------------------------------------------------
+
+CLIP_SHAPES = [(3, 2), (4,), ()]
+
+
+def _grad_pair(dtypes=("float64",) * 3, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    gs = [(rng.standard_normal(s) * scale).astype(d) for s, d in zip(CLIP_SHAPES, dtypes)]
+    ps = [nn.Parameter(ag.zeros(g.shape, dtype=getattr(ag, d))) for g, d in zip(gs, dtypes)]
+    tps = [torch.nn.Parameter(torch.zeros(g.shape, dtype=getattr(torch, d))) for g, d in zip(gs, dtypes)]
+    for p, tp, g in zip(ps, tps, gs):
+        p.grad, tp.grad = ag.tensor(g), torch.tensor(g)
+    return ps, tps
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.0, 0.5, math.inf, -math.inf, 0.0])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+@pytest.mark.parametrize("dtypes", [("float64",) * 3, ("float32", "float64", "float32"), ("float32",) * 3],
+                         ids=["f64", "mixed", "f32"])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtypes, device):
+    ps, tps = _grad_pair(dtypes)
+    total = nn.utils.clip_grad_norm_(ps, max_norm, norm_type, foreach=False)
+    ttotal = torch.nn.utils.clip_grad_norm_(tps, max_norm, norm_type)
+    assert total.dtype.name == str(ttotal.dtype).split(".")[1] and tuple(total.shape) == ()
+    rtol = 1e-12 if dtypes == ("float64",) * 3 else 2e-6
+    np.testing.assert_allclose(float(total), float(ttotal), rtol=rtol)
+    for p, tp in zip(ps, tps):
+        assert p.grad.dtype.name == str(tp.grad.dtype).split(".")[1]
+        np.testing.assert_allclose(npy(p.grad), tp.grad.numpy(), rtol=rtol, atol=1e-30)
+
+
+def test_get_total_norm_and_clip_grads_with_norm(device):
+    ps, tps = _grad_pair()
+    grads, tgrads = [p.grad for p in ps], [tp.grad for tp in tps]
+    for nt in (2.0, math.inf, 1.5):
+        np.testing.assert_allclose(float(nn.utils.get_total_norm(grads, nt)),
+                                   float(torch.nn.utils.get_total_norm(tgrads, nt)), rtol=1e-12)
+    total = nn.utils.get_total_norm(grads)
+    nn.utils.clip_grads_with_norm_(ps, 0.3, total, foreach=True)
+    torch.nn.utils.clip_grads_with_norm_(tps, 0.3, torch.nn.utils.get_total_norm(tgrads))
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(npy(p.grad), tp.grad.numpy(), rtol=1e-12)
+    assert float(nn.utils.get_total_norm([])) == 0.0 and nn.utils.get_total_norm([]).dtype == ag.float32
+    single = nn.utils.get_total_norm(grads[0])
+    np.testing.assert_allclose(float(single), float(torch.nn.utils.get_total_norm(tgrads[0])), rtol=1e-12)
+
+
+def test_clip_grad_errors_and_warnings(device):
+    ps, tps = _grad_pair()
+    ps[1].grad[0] = float("nan")
+    tps[1].grad[0] = float("nan")
+    with pytest.raises(RuntimeError) as ours:
+        nn.utils.clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.nn.utils.clip_grad_norm_(tps, 1.0, error_if_nonfinite=True)
+    assert str(ours.value) == str(theirs.value)
+    # without the check the non-finite norm scales the gradients anyway (NaN), as torch
+    t = nn.utils.clip_grad_norm_(ps, 1.0)
+    tt = torch.nn.utils.clip_grad_norm_(tps, 1.0)
+    assert math.isnan(float(t)) and math.isnan(float(tt))
+    assert np.isnan(npy(ps[0].grad)).all() == torch.isnan(tps[0].grad).all().item()
+    with pytest.warns(UserWarning, match="empty generator"):
+        nn.utils.clip_grad_norm_((p for p in []), 1.0)
+    with pytest.warns(FutureWarning, match="deprecated"):
+        nn.utils.clip_grad_norm(_grad_pair()[0], 1.0)
+
+
+@pytest.mark.parametrize("clip", [0.3, 2.0])
+def test_clip_grad_value_matches_torch(clip, device):
+    ps, tps = _grad_pair(scale=2.0)
+    ps[2].grad = None
+    tps[2].grad = None
+    assert nn.utils.clip_grad_value_(ps, clip, foreach=False) is None
+    torch.nn.utils.clip_grad_value_(tps, clip)
+    for p, tp in zip(ps[:2], tps[:2]):
+        np.testing.assert_array_equal(npy(p.grad), tp.grad.numpy())
+    assert ps[2].grad is None
+    p = nn.Parameter(ag.zeros(3))
+    p.grad = ag.tensor([-3.0, 0.5, 2.0])
+    nn.utils.clip_grad_value_(p, 1)
+    assert npy(p.grad).tolist() == [-1.0, 0.5, 1.0]
+
+
+def test_parameters_vector_round_trip(device):
+    lin, tlin = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        tlin.weight.copy_(torch.tensor(npy(lin.weight)))
+        tlin.bias.copy_(torch.tensor(npy(lin.bias)))
+    v, tv = nn.utils.parameters_to_vector(lin.parameters()), torch.nn.utils.parameters_to_vector(tlin.parameters())
+    assert tuple(v.shape) == (8,) and v.dtype == ag.float32 and v.requires_grad
+    np.testing.assert_array_equal(npy(v), tv.detach().numpy())
+    (v * ag.arange(8.0)).sum().backward()              # differentiable: a cat of views
+    np.testing.assert_array_equal(npy(lin.weight.grad).ravel(), np.arange(6.0))
+    new = ag.arange(8.0) * 0.5
+    nn.utils.vector_to_parameters(new, lin.parameters())
+    torch.nn.utils.vector_to_parameters(torch.arange(8.0) * 0.5, tlin.parameters())
+    np.testing.assert_array_equal(npy(lin.weight), tlin.weight.detach().numpy())
+    np.testing.assert_array_equal(npy(lin.bias), tlin.bias.detach().numpy())
+    assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad and tuple(lin.weight.shape) == (2, 3)
+    with pytest.raises(TypeError, match="expected torch.Tensor"):
+        nn.utils.vector_to_parameters([1.0] * 8, lin.parameters())
