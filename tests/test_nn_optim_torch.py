@@ -466,3 +466,20 @@ def test_parameters_vector_round_trip(device):
     assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad and tuple(lin.weight.shape) == (2, 3)
     with pytest.raises(TypeError, match="expected torch.Tensor"):
         nn.utils.vector_to_parameters([1.0] * 8, lin.parameters())
+
+
+def test_optimizer_deepcopy_keeps_working(device):
+    import copy
+    p = nn.Parameter(ag.tensor([1.0, -2.0]))
+    for opt in (nn.optim.LBFGS([p], max_iter=2), nn.optim.Adam([p], lr=0.1)):
+        for clone in (copy.deepcopy(opt),):     # (Parameters are not picklable here: nn.save a state_dict)
+            q = clone.param_groups[0]["params"][0]
+
+            def closure():
+                clone.zero_grad()
+                loss = (q * q).sum()
+                loss.backward()
+                return loss
+            clone.step(closure)
+            assert float((q * q).sum()) < 5.0
+            assert clone.register_step_pre_hook(lambda *a: None) is not None

@@ -118,14 +118,15 @@ class LBFGS(Optimizer):
                                       line_search_fn=line_search_fn))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        self._params = self.param_groups[0]["params"]
         self._numel_cache = None
 
-    def _after_load(self):
-        self._params = self.param_groups[0]["params"]
+    @property
+    def _params(self):
+        # read from the group (not cached) so that load_state_dict and copies keep it right
+        return self.param_groups[0]["params"]
 
     def _numel(self):
-        if self._numel_cache is None:
+        if getattr(self, "_numel_cache", None) is None:
             self._numel_cache = sum(p.numel() for p in self._params)
         return self._numel_cache
 

@@ -241,12 +241,8 @@ class Optimizer:
                 g.setdefault(k, v)
             new_groups.append(g)
         self.param_groups = new_groups
-        self._after_load()
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
-
-    def _after_load(self):
-        """Subclass hook: re-derive caches after load_state_dict (LBFGS's parameter list)."""
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]
