@@ -483,3 +483,13 @@ def test_optimizer_deepcopy_keeps_working(device):
             clone.step(closure)
             assert float((q * q).sum()) < 5.0
             assert clone.register_step_pre_hook(lambda *a: None) is not None
+
+
+def test_repr_and_state_access_like_torch(device):
+    opt = nn.optim.SGD([{"params": [nn.Parameter(ag.ones(1))]}, {"params": [nn.Parameter(ag.ones(1))], "lr": 0.5}],
+                       lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.ones(1))]},
+                            {"params": [torch.nn.Parameter(torch.ones(1))], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert repr(opt) == repr(topt)
+    p = opt.param_groups[0]["params"][0]
+    assert opt.state[p] == {} and topt.state[topt.param_groups[0]["params"][0]] == {}

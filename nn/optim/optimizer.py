@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 
 import autograd as _ag
 from autograd.grad_mode import enable_grad, set_grad_enabled
@@ -81,7 +81,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self.state = {}                 # Parameter -> dict (Tensor hashes by identity)
+        self.state = defaultdict(dict)  # Parameter -> dict (Tensor hashes by identity), as torch's
         self.param_groups = []
         self._optimizer_step_pre_hooks = OrderedDict()
         self._optimizer_step_post_hooks = OrderedDict()
@@ -223,7 +223,7 @@ class Optimizer:
             for p, idx in zip(ours["params"], theirs["params"]):
                 by_index[idx] = p
                 group_of[idx] = theirs
-        self.state = {}
+        self.state = defaultdict(dict)
         for idx, s in state_dict["state"].items():
             p = by_index.get(idx)
             if p is None:
@@ -245,13 +245,13 @@ class Optimizer:
             hook(self)
 
     def __repr__(self):
-        lines = [type(self).__name__ + " ("]
+        out = type(self).__name__ + " ("
         for i, g in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            out += f"\nParameter Group {i}\n"
             for k in sorted(g):
                 if k != "params":
-                    lines.append(f"    {k}: {g[k]}")
-        return "\n".join(lines) + "\n)"
+                    out += f"    {k}: {g[k]}\n"
+        return out + ")"
 
 
 def _cast_state(p, value, step_to_float32, key=None):
