@@ -493,3 +493,31 @@ def test_repr_and_state_access_like_torch(device):
     assert repr(opt) == repr(topt)
     p = opt.param_groups[0]["params"][0]
     assert opt.state[p] == {} and topt.state[topt.param_groups[0]["params"][0]] == {}
+
+
+def test_subclass_step_runs_hooks_once(device):
+    class Mine(nn.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+    p = nn.Parameter(ag.ones(2))
+    opt = Mine([p], lr=0.5)
+    calls = []
+    opt.register_step_post_hook(lambda *a: calls.append(1))
+    p.grad = ag.ones(2)
+    opt.step()
+    assert calls == [1] and npy(p).tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("name", ["NAdam", "ASGD", "Adam"])
+def test_scalar_state_dtype_follows_default_dtype(name, device):
+    prev, tprev = ag.get_default_dtype(), torch.get_default_dtype()
+    ag.set_default_dtype(ag.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        ours, theirs, grads, opt, topt = _setup(name, dict(lr=0.05), "float64")
+        _run(opt, topt, ours, theirs, grads[:STEPS], 1e-12)
+        _compare_state(opt.state_dict(), topt.state_dict(), 1e-12)
+        assert opt.state[ours[0]]["step"].dtype == ag.float64
+    finally:
+        ag.set_default_dtype(prev)
+        torch.set_default_dtype(tprev)

@@ -50,6 +50,8 @@ def _hooked_step(step):
     @functools.wraps(step)
     def wrapper(*args, **kwargs):
         self = args[0]
+        if self.__dict__.get("_in_step"):       # a subclass's step calling super().step(): hooks ran once
+            return step(*args, **kwargs)
         for pre in (*_global_optimizer_pre_hooks.values(), *self._optimizer_step_pre_hooks.values()):
             result = pre(self, args, kwargs)
             if result is not None:
@@ -58,8 +60,12 @@ def _hooked_step(step):
                 else:
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
                                        f"but got {result}.")
-        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
-            out = step(*args, **kwargs)
+        self._in_step = True
+        try:
+            with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+                out = step(*args, **kwargs)
+        finally:
+            self._in_step = False
         for post in (*self._optimizer_step_post_hooks.values(), *_global_optimizer_post_hooks.values()):
             post(self, args, kwargs)
         return out
