@@ -521,3 +521,55 @@ def test_scalar_state_dtype_follows_default_dtype(name, device):
     finally:
         ag.set_default_dtype(prev)
         torch.set_default_dtype(tprev)
+
+
+def _twin_models():
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)).double()
+    ours = ours.double() if hasattr(ours, "double") else ours.to(ag.float64)
+    theirs.load_state_dict({k: torch.tensor(npy(v)) for k, v in ours.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("how", ["swa", "ema", "avg_fn", "use_buffers"])
+def test_averaged_model_matches_torch(how, device):
+    su, tsu = nn.optim.swa_utils, torch.optim.swa_utils
+    kw = {"swa": ({}, {}), "ema": (dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.9)),
+                                   dict(multi_avg_fn=tsu.get_ema_multi_avg_fn(0.9))),
+          "avg_fn": (dict(avg_fn=su.get_ema_avg_fn(0.8)), dict(avg_fn=tsu.get_ema_avg_fn(0.8))),
+          "use_buffers": (dict(use_buffers=True), dict(use_buffers=True))}[how]
+    model, tmodel = _twin_models()
+    avg, tavg = su.AveragedModel(model, **kw[0]), tsu.AveragedModel(tmodel, **kw[1])
+    opt, topt = nn.optim.SGD(model.parameters(), lr=0.1), torch.optim.SGD(tmodel.parameters(), lr=0.1)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        x = rng.standard_normal((6, 3))
+        opt.zero_grad(), topt.zero_grad()
+        (model(ag.tensor(x)) ** 2).sum().backward()
+        (tmodel(torch.tensor(x)) ** 2).sum().backward()
+        opt.step(), topt.step()
+        avg.update_parameters(model)
+        tavg.update_parameters(tmodel)
+    sd, tsd = avg.state_dict(), tavg.state_dict()
+    assert sd.keys() == tsd.keys()
+    for k in sd:
+        np.testing.assert_allclose(npy(sd[k]), tsd[k].numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
+    x = rng.standard_normal((5, 3))
+    avg.eval(), tavg.eval()
+    np.testing.assert_allclose(npy(avg(ag.tensor(x))), tavg(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    # update_bn recomputes the BatchNorm statistics of the averaged model over a loader
+    data = [rng.standard_normal((4, 3)) for _ in range(3)]
+    nn.optim.swa_utils.update_bn([(ag.tensor(d), 0) for d in data], avg)
+    torch.optim.swa_utils.update_bn([(torch.tensor(d), 0) for d in data], tavg)
+    assert not avg.training and not tavg.training
+    for k in ("module.1.running_mean", "module.1.running_var", "module.1.num_batches_tracked"):
+        np.testing.assert_allclose(npy(avg.state_dict()[k]), tavg.state_dict()[k].numpy(), rtol=1e-12, err_msg=k)
+    assert avg.module[1].momentum == 0.1
+
+
+def test_averaged_model_errors():
+    with pytest.raises(AssertionError, match="Only one of"):
+        nn.optim.swa_utils.AveragedModel(nn.Linear(2, 2), avg_fn=nn.optim.swa_utils.get_swa_avg_fn(),
+                                         multi_avg_fn=nn.optim.swa_utils.get_swa_multi_avg_fn())
+    with pytest.raises(ValueError, match="Invalid decay"):
+        nn.optim.swa_utils.get_ema_multi_avg_fn(1.5)

@@ -266,3 +266,21 @@ def test_warnings_like_torch():
         s.step()
     with pytest.warns(UserWarning, match="get_last_lr"):
         s.get_lr()
+
+
+@pytest.mark.parametrize("kw", [dict(swa_lr=0.05), dict(swa_lr=[0.05, 0.2], anneal_epochs=4, anneal_strategy="linear"),
+                                dict(swa_lr=0.01, anneal_epochs=0)])
+def test_swalr_equals_torch(kw, device):
+    opt, topt = _pair()
+    s, ts = nn.optim.swa_utils.SWALR(opt, **kw), torch.optim.swa_utils.SWALR(topt, **kw)
+    assert s.get_last_lr() == ts.get_last_lr()
+    for i in range(20):
+        opt.step(), topt.step()
+        s.step(), ts.step()
+        assert s.get_last_lr() == ts.get_last_lr(), f"step {i}"
+    sd, tsd = s.state_dict(), ts.state_dict()
+    assert sd == {k: v for k, v in tsd.items()}
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        nn.optim.swa_utils.SWALR(opt, 0.1, anneal_strategy="exp")
+    with pytest.raises(ValueError, match="anneal_epochs"):
+        nn.optim.swa_utils.SWALR(opt, 0.1, anneal_epochs=-1)
