@@ -573,3 +573,30 @@ def test_averaged_model_errors():
                                          multi_avg_fn=nn.optim.swa_utils.get_swa_multi_avg_fn())
     with pytest.raises(ValueError, match="Invalid decay"):
         nn.optim.swa_utils.get_ema_multi_avg_fn(1.5)
+
+
+def test_lbfgs_float32_fixed_step_matches_torch(device):
+    # (float32 with strong_wolfe may take other line-search branches: torch's float32 dot rounds
+    # differently from the backend's, by an ulp, and the search compares those values)
+    x0, y0 = np.array([1.5, -2.0, 0.7], dtype=np.float32), np.array([0.3, -1.2], dtype=np.float32)
+    ours = [nn.Parameter(ag.tensor(x0)), nn.Parameter(ag.tensor(y0))]
+    theirs = [torch.nn.Parameter(torch.tensor(x0)), torch.nn.Parameter(torch.tensor(y0))]
+    opt, topt = nn.optim.LBFGS(ours, history_size=4), torch.optim.LBFGS(theirs, history_size=4)
+
+    def closure():
+        opt.zero_grad()
+        loss = _quartic(ours, ag)
+        loss.backward()
+        return loss
+
+    def tclosure():
+        topt.zero_grad()
+        loss = _quartic(theirs, torch)
+        loss.backward()
+        return loss
+    for _ in range(3):
+        opt.step(closure), topt.step(tclosure)
+    for p, tp in zip(ours, theirs):
+        assert p.dtype == ag.float32
+        np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert opt.state[ours[0]]["H_diag"].dtype == ag.float32
