@@ -65,6 +65,8 @@ def _update_param_group_val(
 
 
 class LRScheduler:
+    """Base class: subclasses give get_lr() (the chainable form) and optionally _get_closed_form_lr()."""
+
     _get_lr_called_within_step: bool = False
     _is_initial: bool = False
 
@@ -86,9 +88,11 @@ class LRScheduler:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
                     raise KeyError(
-                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler with last_epoch >= 0.\n"
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler "
+                        "with last_epoch >= 0.\n"
                         "This typically happens when:\n"
-                        "1. You're trying to resume training from a checkpoint but haven't properly loaded the optimizer state\n"
+                        "1. You're trying to resume training from a checkpoint but haven't properly loaded the "
+                        "optimizer state\n"
                         "2. You're using last_epoch >= 0 for a fresh training run (not recommended)"
                     )
         self.base_lrs = _param_groups_val_list(
@@ -214,6 +218,8 @@ class _initial_mode:
 
 
 class LambdaLR(LRScheduler):
+    """lr = initial_lr * lr_lambda(epoch)."""
+
     def __init__(
         self,
         optimizer,
@@ -260,6 +266,8 @@ class LambdaLR(LRScheduler):
 
 
 class MultiplicativeLR(LRScheduler):
+    """lr *= lr_lambda(epoch) at every step after the first."""
+
     def __init__(
         self,
         optimizer,
@@ -316,6 +324,8 @@ class MultiplicativeLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
+    """lr *= gamma every step_size epochs."""
+
     def __init__(
         self,
         optimizer,
@@ -341,6 +351,8 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    """lr *= gamma at each milestone (a milestone listed k times multiplies by gamma**k)."""
+
     def __init__(
         self,
         optimizer,
@@ -370,6 +382,8 @@ class MultiStepLR(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor until total_iters, then initial_lr."""
+
     def __init__(
         self,
         optimizer,
@@ -404,6 +418,8 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
+    """lr goes linearly from initial_lr * start_factor to initial_lr * end_factor over total_iters."""
+
     def __init__(
         self,
         optimizer,
@@ -460,6 +476,8 @@ class LinearLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    """lr *= gamma at every step."""
+
     def __init__(
         self,
         optimizer,
@@ -480,6 +498,8 @@ class ExponentialLR(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
+    """Runs `schedulers` one after another, switching at `milestones`."""
+
     def __init__(
         self,
         optimizer,
@@ -563,6 +583,8 @@ class SequentialLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - epoch / total_iters) ** power until total_iters."""
+
     def __init__(
         self,
         optimizer,
@@ -596,6 +618,8 @@ class PolynomialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from initial_lr to eta_min over T_max (recursive form, as torch)."""
+
     def __init__(
         self,
         optimizer,
@@ -648,6 +672,8 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class ChainedScheduler(LRScheduler):
+    """Steps every scheduler of `schedulers` at each step (their factors compose)."""
+
     def __init__(
         self, schedulers, optimizer=None
     ):
@@ -702,6 +728,8 @@ class ChainedScheduler(LRScheduler):
 
 
 class ReduceLROnPlateau(LRScheduler):
+    """lr *= factor when the metric given to step() stops improving for `patience` epochs."""
+
     def __init__(
         self,
         optimizer,
@@ -823,6 +851,9 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 class CyclicLR(LRScheduler):
+    """Cyclical lr between base_lr and max_lr (triangular, triangular2, exp_range or scale_fn);
+    momentum (or beta1) cycled inversely."""
+
     def __init__(
         self,
         optimizer,
@@ -977,6 +1008,8 @@ class CyclicLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing restarted every T_i epochs, T_i growing by T_mult."""
+
     def __init__(
         self,
         optimizer,
@@ -1048,6 +1081,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
+    """The 1cycle policy: warm up to max_lr, then anneal far below the start (two or three phases,
+    cos or linear); momentum (or beta1) cycled inversely."""
+
     def __init__(
         self,
         optimizer,
