@@ -38,6 +38,8 @@ CASES = [
     ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
     ("ASGD", dict()),
     ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=2, weight_decay=0.1, maximize=True)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1, maximize=True)),
 ]
 IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
 
@@ -600,3 +602,42 @@ def test_lbfgs_float32_fixed_step_matches_torch(device):
         assert p.dtype == ag.float32
         np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-4, atol=1e-5)
     assert opt.state[ours[0]]["H_diag"].dtype == ag.float32
+
+
+def test_adafactor_batched_matrices(device):
+    """A 3-D parameter: row/column factors per matrix of the batch, as torch."""
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((2, 3, 4))
+    p, tp = nn.Parameter(ag.tensor(x0)), torch.nn.Parameter(torch.tensor(x0))
+    opt, topt = nn.optim.Adafactor([p], lr=0.1), torch.optim.Adafactor([tp], lr=0.1)
+    grads = [[rng.standard_normal((2, 3, 4))] for _ in range(5)]
+    _run(opt, topt, [p], [tp], grads, 1e-12)
+    _compare_state(opt.state_dict(), topt.state_dict(), 1e-12)
+    assert tuple(opt.state[p]["row_var"].shape) == (2, 3, 1) and tuple(opt.state[p]["col_var"].shape) == (2, 1, 4)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(nesterov=False, momentum=0.9, weight_decay=0.0),
+                                dict(adjust_lr_fn="match_rms_adamw", lr=0.01)])
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4)])
+def test_muon_close_to_torch(kw, shape, device):
+    """torch orthogonalizes in bfloat16 (tapegrad has none: float32 here), so agreement is to
+    bfloat16 precision; the momentum state is exact."""
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal(shape)
+    p, tp = nn.Parameter(ag.tensor(x0)), torch.nn.Parameter(torch.tensor(x0))
+    opt, topt = nn.optim.Muon([p], **kw), torch.optim.Muon([tp], **kw)
+    for _ in range(4):
+        g = rng.standard_normal(shape)
+        p.grad, tp.grad = ag.tensor(g), torch.tensor(g)
+        x_before = npy(p).copy()
+        opt.step(), topt.step()
+        step, tstep = npy(p) - x_before, tp.detach().numpy() - x_before
+        np.testing.assert_allclose(step, tstep, atol=0.08 * np.abs(tstep).max())
+        p.data = ag.tensor(tp.detach().numpy().copy())          # keep the runs together
+    np.testing.assert_allclose(npy(opt.state[p]["momentum_buffer"]), topt.state[tp]["momentum_buffer"].numpy(),
+                               rtol=1e-12)
+    assert p.dtype == ag.float64
+    with pytest.raises(ValueError, match="only supports 2D"):
+        nn.optim.Muon([nn.Parameter(ag.ones(3))])
+    with pytest.raises(ValueError, match="not supported"):
+        nn.optim.Muon([nn.Parameter(ag.ones(2, 2))], adjust_lr_fn="x")

@@ -1,5 +1,6 @@
 """Optimizers (PyTorch's `torch.optim`) and learning-rate schedulers (`nn.optim.lr_scheduler`)."""
 from . import lr_scheduler, swa_utils  # noqa: F401
+from .adafactor import Adafactor, Muon
 from .adam import Adam, Adamax, AdamW, NAdam, RAdam
 from .lbfgs import LBFGS
 from .optimizer import Optimizer, register_optimizer_step_post_hook, register_optimizer_step_pre_hook
@@ -8,5 +9,5 @@ from .rprop import ASGD, Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta",
-           "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils", "register_optimizer_step_pre_hook",
+           "Rprop", "ASGD", "LBFGS", "Adafactor", "Muon", "lr_scheduler", "swa_utils", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
