@@ -49,15 +49,10 @@ def _format_param(name, optimizer, param):
 
 
 def _param_groups_val_list(optimizer, key):
-    return [
-        group[key].clone() if isinstance(group[key], Tensor) else group[key]
-        for group in optimizer.param_groups
-    ]
+    return [group[key].clone() if isinstance(group[key], Tensor) else group[key] for group in optimizer.param_groups]
 
 
-def _update_param_group_val(
-    param_group, key, val
-):
+def _update_param_group_val(param_group, key, val):
     if isinstance(param_group[key], Tensor):
         param_group[key].fill_(scalar(val))
     else:
@@ -70,11 +65,7 @@ class LRScheduler:
     _get_lr_called_within_step: bool = False
     _is_initial: bool = False
 
-    def __init__(
-        self,
-        optimizer,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -95,9 +86,7 @@ class LRScheduler:
                         "optimizer state\n"
                         "2. You're using last_epoch >= 0 for a fresh training run (not recommended)"
                     )
-        self.base_lrs = _param_groups_val_list(
-            optimizer, "initial_lr"
-        )
+        self.base_lrs = _param_groups_val_list(optimizer, "initial_lr")
         self.last_epoch = last_epoch
         def patch_track_step_called(opt):
             if hasattr(opt.step, "_wrapped_by_lr_sched"):
@@ -122,9 +111,7 @@ class LRScheduler:
             self.step()
 
     def state_dict(self):
-        return {
-            key: value for key, value in self.__dict__.items() if key != "optimizer"
-        }
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -175,9 +162,7 @@ class LRScheduler:
                     values = self.get_lr()
         for param_group, lr in zip(self.optimizer.param_groups, values, strict=True):
             _update_param_group_val(param_group, "lr", lr)
-        self._last_lr = _param_groups_val_list(
-            self.optimizer, "lr"
-        )
+        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
 
 def _warn_get_lr_called_within_step(lr_scheduler):
@@ -220,29 +205,18 @@ class _initial_mode:
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch)."""
 
-    def __init__(
-        self,
-        optimizer,
-        lr_lambda,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
         if not isinstance(lr_lambda, list) and not isinstance(lr_lambda, tuple):
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         else:
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(
-                    f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
-                )
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        state_dict = {
-            key: value
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "lr_lambdas")
-        }
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state_dict["lr_lambdas"] = [None] * len(self.lr_lambdas)
         for idx, fn in enumerate(self.lr_lambdas):
             if not isinstance(fn, types.FunctionType):
@@ -259,43 +233,27 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
-        return [
-            base_lr * lmbda(self.last_epoch)
-            for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
-        ]
+        return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
 class MultiplicativeLR(LRScheduler):
     """lr *= lr_lambda(epoch) at every step after the first."""
 
-    def __init__(
-        self,
-        optimizer,
-        lr_lambda,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
         if not isinstance(lr_lambda, list) and not isinstance(lr_lambda, tuple):
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         else:
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(
-                    f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
-                )
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         for lr_lambda in self.lr_lambdas:
             if not callable(lr_lambda):
-                raise TypeError(
-                    f"lr_lambda should be a function, but got {type(lr_lambda).__name__}"
-                )
+                raise TypeError(f"lr_lambda should be a function, but got {type(lr_lambda).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        state_dict = {
-            key: value
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "lr_lambdas")
-        }
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state_dict["lr_lambdas"] = [None] * len(self.lr_lambdas)
         for idx, fn in enumerate(self.lr_lambdas):
             if not isinstance(fn, types.FunctionType):
@@ -315,9 +273,7 @@ class MultiplicativeLR(LRScheduler):
         if not self._is_initial:
             return [
                 group["lr"] * lmbda(self.last_epoch)
-                for lmbda, group in zip(
-                    self.lr_lambdas, self.optimizer.param_groups, strict=True
-                )
+                for lmbda, group in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
             ]
         else:
             return _param_groups_val_list(self.optimizer, "lr")
@@ -326,13 +282,7 @@ class MultiplicativeLR(LRScheduler):
 class StepLR(LRScheduler):
     """lr *= gamma every step_size epochs."""
 
-    def __init__(
-        self,
-        optimizer,
-        step_size,
-        gamma=0.1,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -344,22 +294,13 @@ class StepLR(LRScheduler):
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [
-            base_lr * self.gamma ** (self.last_epoch // self.step_size)
-            for base_lr in self.base_lrs
-        ]
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
     """lr *= gamma at each milestone (a milestone listed k times multiplies by gamma**k)."""
 
-    def __init__(
-        self,
-        optimizer,
-        milestones,
-        gamma=0.1,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -368,33 +309,19 @@ class MultiStepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            group["lr"] * self.gamma ** self.milestones[self.last_epoch]
-            for group in self.optimizer.param_groups
-        ]
+        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
-        return [
-            base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
-            for base_lr in self.base_lrs
-        ]
+        return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
     """lr = initial_lr * factor until total_iters, then initial_lr."""
 
-    def __init__(
-        self,
-        optimizer,
-        factor=1.0 / 3,
-        total_iters=5,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
-            raise ValueError(
-                "Constant multiplicative factor expected to be between 0 and 1."
-            )
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -405,9 +332,7 @@ class ConstantLR(LRScheduler):
             return [group["lr"] * self.factor for group in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups
-        ]
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
         return [
@@ -420,22 +345,11 @@ class ConstantLR(LRScheduler):
 class LinearLR(LRScheduler):
     """lr goes linearly from initial_lr * start_factor to initial_lr * end_factor over total_iters."""
 
-    def __init__(
-        self,
-        optimizer,
-        start_factor=1.0 / 3,
-        end_factor=1.0,
-        total_iters=5,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
         if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
-            )
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
         if end_factor > 1.0 or end_factor < 0:
-            raise ValueError(
-                "Ending multiplicative factor expected to be between 0 and 1."
-            )
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -444,9 +358,7 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [
-                group["lr"] * self.start_factor for group in self.optimizer.param_groups
-            ]
+            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
         return [
@@ -454,10 +366,7 @@ class LinearLR(LRScheduler):
             * (
                 1.0
                 + (self.end_factor - self.start_factor)
-                / (
-                    self.total_iters * self.start_factor
-                    + (self.last_epoch - 1) * (self.end_factor - self.start_factor)
-                )
+                / (self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor))
             )
             for group in self.optimizer.param_groups
         ]
@@ -478,12 +387,7 @@ class LinearLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """lr *= gamma at every step."""
 
-    def __init__(
-        self,
-        optimizer,
-        gamma,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -500,17 +404,9 @@ class ExponentialLR(LRScheduler):
 class SequentialLR(LRScheduler):
     """Runs `schedulers` one after another, switching at `milestones`."""
 
-    def __init__(
-        self,
-        optimizer,
-        schedulers,
-        milestones,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         if len(schedulers) < 1:
-            raise ValueError(
-                f"{self.__class__.__name__} expects at least one scheduler, but got no scheduler."
-            )
+            raise ValueError(f"{self.__class__.__name__} expects at least one scheduler, but got no scheduler.")
         for scheduler_idx, scheduler in enumerate(schedulers):
             if not hasattr(scheduler, "optimizer"):
                 raise TypeError(
@@ -564,11 +460,7 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
-        state_dict = {
-            key: value
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "_schedulers")
-        }
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
         state_dict["_schedulers"] = [None] * len(self._schedulers)
         for idx, s in enumerate(self._schedulers):
             state_dict["_schedulers"][idx] = s.state_dict()
@@ -585,13 +477,7 @@ class SequentialLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     """lr = initial_lr * (1 - epoch / total_iters) ** power until total_iters."""
 
-    def __init__(
-        self,
-        optimizer,
-        total_iters=5,
-        power=1.0,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
@@ -608,11 +494,7 @@ class PolynomialLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         return [
-            (
-                base_lr
-                * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
-                ** self.power
-            )
+            (base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power)
             for base_lr in self.base_lrs
         ]
 
@@ -620,13 +502,7 @@ class PolynomialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing from initial_lr to eta_min over T_max (recursive form, as torch)."""
 
-    def __init__(
-        self,
-        optimizer,
-        T_max,
-        eta_min=0.0,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -641,17 +517,13 @@ class CosineAnnealingLR(LRScheduler):
                 + (base_lr - self.eta_min)
                 * (1 + math.cos((self.last_epoch) * math.pi / self.T_max))
                 / 2
-                for base_lr, group in zip(
-                    self.base_lrs, self.optimizer.param_groups, strict=True
-                )
+                for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups, strict=True)
             ]
         elif (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             return [
                 group["lr"]
                 + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
-                for base_lr, group in zip(
-                    self.base_lrs, self.optimizer.param_groups, strict=True
-                )
+                for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups, strict=True)
             ]
         return [
             (1 + math.cos(math.pi * self.last_epoch / self.T_max))
@@ -674,9 +546,7 @@ class CosineAnnealingLR(LRScheduler):
 class ChainedScheduler(LRScheduler):
     """Steps every scheduler of `schedulers` at each step (their factors compose)."""
 
-    def __init__(
-        self, schedulers, optimizer=None
-    ):
+    def __init__(self, schedulers, optimizer=None):
         if len(schedulers) < 1:
             raise ValueError(
                 f"{self.__class__.__name__} expects at least one scheduler to be chained, but got no scheduler."
@@ -709,11 +579,7 @@ class ChainedScheduler(LRScheduler):
         self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
 
     def state_dict(self):
-        state_dict = {
-            key: value
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "_schedulers")
-        }
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
         state_dict["_schedulers"] = [None] * len(self._schedulers)
         for idx, s in enumerate(self._schedulers):
             state_dict["_schedulers"][idx] = s.state_dict()
@@ -750,9 +616,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
-                raise ValueError(
-                    f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}"
-                )
+                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -763,9 +627,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.eps = eps
         self.last_epoch = 0
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
-        self._init_is_better(
-            mode=mode, threshold=threshold, threshold_mode=threshold_mode
-        )
+        self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
     def _reset(self):
@@ -845,9 +707,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
-        self._init_is_better(
-            mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode
-        )
+        self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
 
 class CyclicLR(LRScheduler):
@@ -879,9 +739,7 @@ class CyclicLR(LRScheduler):
                 _update_param_group_val(group, "lr", lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
-        step_size_down = (
-            float(step_size_down) if step_size_down is not None else step_size_up
-        )
+        step_size_down = (float(step_size_down) if step_size_down is not None else step_size_up)
         self.total_size = step_size_up + step_size_down
         self.step_ratio = step_size_up / self.total_size
         if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
@@ -893,17 +751,10 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if (
-                "momentum" not in optimizer.defaults
-                and "betas" not in optimizer.defaults
-            ):
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
+            if ("momentum" not in optimizer.defaults and "betas" not in optimizer.defaults):
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
             self.use_beta1 = "betas" in self.optimizer.defaults
-            self.base_momentums = _format_param(
-                "base_momentum", optimizer, base_momentum
-            )
+            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
             self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
                 for m_momentum, b_momentum, group in zip(
@@ -970,20 +821,14 @@ class CyclicLR(LRScheduler):
             lrs.append(lr)
         if self.cycle_momentum:
             momentums = []
-            for base_momentum, max_momentum in zip(
-                self.base_momentums, self.max_momentums, strict=True
-            ):
+            for base_momentum, max_momentum in zip(self.base_momentums, self.max_momentums, strict=True):
                 base_height = (max_momentum - base_momentum) * scale_factor
                 if self.scale_mode == "cycle":
                     momentum = max_momentum - base_height * self.scale_fn(cycle)
                 else:
-                    momentum = max_momentum - base_height * self.scale_fn(
-                        self.last_epoch
-                    )
+                    momentum = max_momentum - base_height * self.scale_fn(self.last_epoch)
                 momentums.append(momentum)
-            for param_group, momentum in zip(
-                self.optimizer.param_groups, momentums, strict=True
-            ):
+            for param_group, momentum in zip(self.optimizer.param_groups, momentums, strict=True):
                 if self.use_beta1:
                     param_group["betas"] = (momentum, *param_group["betas"][1:])
                 else:
@@ -1010,22 +855,13 @@ class CyclicLR(LRScheduler):
 class CosineAnnealingWarmRestarts(LRScheduler):
     """Cosine annealing restarted every T_i epochs, T_i growing by T_mult."""
 
-    def __init__(
-        self,
-        optimizer,
-        T_0,
-        T_mult=1,
-        eta_min=0.0,
-        last_epoch=-1,
-    ):
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if T_0 <= 0 or not isinstance(T_0, int):
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
         if T_mult < 1 or not isinstance(T_mult, int):
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         if not isinstance(eta_min, (float, int)):
-            raise ValueError(
-                f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
-            )
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
         self.T_0 = T_0
         self.T_i = T_0
         self.T_mult = T_mult
@@ -1059,23 +895,15 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 if self.T_mult == 1:
                     self.T_cur = epoch % self.T_0
                 else:
-                    n = int(
-                        math.log(
-                            (epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult
-                        )
-                    )
-                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (
-                        self.T_mult - 1
-                    )
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
                     self.T_i = self.T_0 * self.T_mult ** (n)
             else:
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         with _enable_get_lr_call(self):
-            for param_group, lr in zip(
-                self.optimizer.param_groups, self.get_lr(), strict=True
-            ):
+            for param_group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
                 _update_param_group_val(param_group, "lr", lr)
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
@@ -1106,22 +934,16 @@ class OneCycleLR(LRScheduler):
         self.optimizer = optimizer
         if total_steps is not None:
             if total_steps <= 0 or not isinstance(total_steps, int):
-                raise ValueError(
-                    f"Expected positive integer total_steps, but got {total_steps}"
-                )
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
             if not isinstance(epochs, int) or epochs <= 0:
                 raise ValueError(f"Expected positive integer epochs, but got {epochs}")
             if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(
-                    f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}"
-                )
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
             self.total_steps = epochs * steps_per_epoch
         else:
-            raise ValueError(
-                "You must define either total_steps OR (epochs AND steps_per_epoch)"
-            )
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
         if three_phase:
             self._schedule_phases = [
                 {
@@ -1164,13 +986,9 @@ class OneCycleLR(LRScheduler):
                 },
             ]
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
-            raise ValueError(
-                f"Expected float between 0 and 1 pct_start, but got {pct_start}"
-            )
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ["cos", "linear"]:
-            raise ValueError(
-                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
-            )
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         else:
             self._anneal_func_type = anneal_strategy
         max_lrs = _format_param("max_lr", self.optimizer, max_lr)
@@ -1181,13 +999,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if self.cycle_momentum:
-            if (
-                "momentum" not in self.optimizer.defaults
-                and "betas" not in self.optimizer.defaults
-            ):
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
+            if ("momentum" not in self.optimizer.defaults and "betas" not in self.optimizer.defaults):
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
             self.use_beta1 = "betas" in self.optimizer.defaults
             max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             base_momentums = _format_param("base_momentum", optimizer, base_momentum)
@@ -1237,9 +1050,7 @@ class OneCycleLR(LRScheduler):
                 end_step = phase["end_step"]
                 if step_num <= end_step or i == len(self._schedule_phases) - 1:
                     pct = (step_num - start_step) / (end_step - start_step)
-                    computed_lr = self._anneal_func(
-                        group[phase["start_lr"]], group[phase["end_lr"]], pct
-                    )
+                    computed_lr = self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
                     if self.cycle_momentum:
                         computed_momentum = self._anneal_func(
                             group[phase["start_momentum"]],
