@@ -406,6 +406,23 @@ class Tensor:
             node.hooks = {}
         return add_hook(node.hooks.setdefault(self._idx, {}), hook)
 
+    def __deepcopy__(self, memo):
+        """A leaf's copy: new storage on the same backend (the backend object is shared, not copied,
+        so the copy mixes with other tensors), requires_grad and .grad copied; torch's rule for
+        non-leaves."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = _wrap(self._backend.asarray(self._data, copy=True), self._backend, self._rg)
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        return t
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) on this leaf right after backward has accumulated its `.grad` (as soon as
         its gradient is complete, while the rest of backward may still run: DDP starts all-reduce here)."""
