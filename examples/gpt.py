@@ -184,20 +184,9 @@ class GPT(nn.Module):
                 v, _ = autograd.topk(logits, min(top_k, logits.size(-1)))
                 logits[logits < v[:, [-1]]] = -float("Inf")
             probs = F.softmax(logits, dim=-1)
-            idx_next = _multinomial(probs, num_samples=1)
+            idx_next = autograd.multinomial(probs, num_samples=1)
             idx = autograd.cat((idx, idx_next), dim=1)
         return idx
-
-
-def _multinomial(probs, num_samples):
-    """autograd.multinomial where it exists; until then (it lands with the `random` branch) the
-    same draw by inverse CDF on the host, from numbers drawn with autograd.rand (seeded)."""
-    if hasattr(autograd, "multinomial"):
-        return autograd.multinomial(probs, num_samples=num_samples)
-    assert num_samples == 1
-    cdf = autograd.cumsum(probs, dim=-1)
-    u = autograd.rand(probs.size(0), 1, device=probs.device) * cdf[:, -1:]
-    return (cdf <= u).sum(dim=-1, keepdim=True).clamp(max=probs.size(-1) - 1).long()
 
 
 # --- data: the standard library's source, as characters -----------------------------------------
@@ -286,10 +275,6 @@ def sample(model, data, device, n_chars, prompt, temperature, top_k):
     out = model.generate(idx, n_chars, temperature=temperature, top_k=top_k)
     model.train(was_training)
     return data.decode(out[0].tolist())
-
-
-def _rng_state():
-    return autograd.get_rng_state() if hasattr(autograd, "get_rng_state") else None
 
 
 def save_checkpoint(path, model, opt, step, history, args, rng_state):
@@ -396,8 +381,7 @@ def main(argv=None):
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step, history = ck["step"], ck["history"]
-        if ck["rng_state"] is not None and hasattr(autograd, "set_rng_state"):
-            autograd.set_rng_state(ck["rng_state"].cpu())
+        autograd.set_rng_state(ck["rng_state"].cpu())
         print(f"resumed from {ckpt} at step {step}")
         if ck["planned_iters"] != args.max_iters:
             print(f"note: the checkpoint planned {ck['planned_iters']} steps; with --max-iters {args.max_iters} "
@@ -444,18 +428,15 @@ def main(argv=None):
             history["eval_step"].append(step)
             history["eval_train"].append(losses["train"])
             history["eval_val"].append(losses["val"])
-            rng = _rng_state()          # sampling draws random numbers: keep training's stream apart
             last_sample = sample(model, data, device, args.sample_chars, args.prompt, args.temperature, args.top_k)
-            if rng is not None:
-                autograd.set_rng_state(rng)
             msg = (f"step {step}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}\n"
                    f"--- sample ---\n{last_sample}\n--------------")
             (bar.write(msg) if bar is not None else print(msg, flush=True))
-            save_checkpoint(ckpt, model, opt, step, history, args, _rng_state())
+            save_checkpoint(ckpt, model, opt, step, history, args, autograd.get_rng_state())
             t_run = t0 = time.perf_counter()
         elif step == stop:              # interrupted between evaluations: checkpoint only
             history["seconds"] += time.perf_counter() - t_run
-            save_checkpoint(ckpt, model, opt, step, history, args, _rng_state())
+            save_checkpoint(ckpt, model, opt, step, history, args, autograd.get_rng_state())
     if bar is not None:
         bar.close()
 

@@ -51,12 +51,15 @@ def test_quick_run_learns_and_samples(gpt, tmp_path, device):
 
 def test_resume_gives_identical_losses(gpt, tmp_path):
     import nn
-    full = gpt.main(_quick(tmp_path / "full"))["history"]
-    cut = gpt.main(_quick(tmp_path / "cut", "--stop-after", "5"))["history"]   # between evaluations
-    assert len(cut["train_loss"]) == 5
+    full_run = gpt.main(_quick(tmp_path / "full"))
+    full = full_run["history"]
+    cut = gpt.main(_quick(tmp_path / "cut", "--stop-after", "7"))["history"]   # past a sample, between evaluations
+    assert len(cut["train_loss"]) == 7
     ck = nn.load(tmp_path / "cut" / "gpt.safetensors")
-    assert ck["step"] == 5 and set(ck) >= {"model", "optimizer", "step", "history", "rng_state"}
-    resumed = gpt.main(_quick(tmp_path / "cut", "--resume"))["history"]
+    assert ck["step"] == 7 and set(ck) >= {"model", "optimizer", "step", "history", "rng_state"}
+    resumed_run = gpt.main(_quick(tmp_path / "cut", "--resume"))
+    resumed = resumed_run["history"]
+    assert resumed_run["sample"] == full_run["sample"]        # the sampler's RNG state came back too
     for k in ("train_loss", "eval_step", "eval_train", "eval_val"):
         assert resumed[k] == full[k], k                        # exact, not approximate
     a = nn.load(tmp_path / "full" / "gpt.safetensors")
