@@ -102,7 +102,7 @@ class GPTConfig:
     vocab_size: int = 128
     n_layer: int = 4
     n_head: int = 4
-    n_embd: int = 128
+    n_embd: int = 96
     dropout: float = 0.0
     bias: bool = True
 
@@ -317,22 +317,22 @@ def parse_args(argv=None):
     a = p.add_argument
     a("--n-layer", type=int, default=4)
     a("--n-head", type=int, default=4)
-    a("--n-embd", type=int, default=128)
+    a("--n-embd", type=int, default=96)
     a("--block-size", type=int, default=64, help="context length in characters")
     a("--dropout", type=float, default=0.0)
     a("--no-bias", dest="bias", action="store_false", help="Linear and LayerNorm layers without bias")
     a("--batch-size", type=int, default=32)
-    a("--max-iters", type=int, default=600, help="training steps (the cosine schedule ends here)")
-    a("--lr", type=float, default=3e-3, help="peak learning rate")
-    a("--min-lr", type=float, default=3e-4)
-    a("--warmup-iters", type=int, default=30)
+    a("--max-iters", type=int, default=400, help="training steps (the cosine schedule ends here)")
+    a("--lr", type=float, default=4e-3, help="peak learning rate")
+    a("--min-lr", type=float, default=4e-4)
+    a("--warmup-iters", type=int, default=20)
     a("--weight-decay", type=float, default=0.1)
     a("--grad-clip", type=float, default=1.0)
     a("--eval-interval", type=int, default=100, help="evaluate, print a sample and checkpoint every N steps")
-    a("--eval-iters", type=int, default=10)
+    a("--eval-iters", type=int, default=5)
     a("--data-bytes", type=int, default=2_000_000, help="characters of stdlib source to use")
     a("--sample-chars", type=int, default=200)
-    a("--temperature", type=float, default=0.8)
+    a("--temperature", type=float, default=0.7)
     a("--top-k", type=int, default=20)
     a("--prompt", default="def ")
     a("--seed", type=int, default=1337)

@@ -132,3 +132,52 @@ def test_generate_samples_only_from_top_k(gpt):
     out = m.generate(idx, 1, temperature=1.0, top_k=3)
     drawn = set(out[:, -1].numpy().tolist())
     assert drawn <= allowed and len(drawn) >= 2                # random, but only among the top 3
+
+
+def test_same_numbers_as_the_same_code_under_torch(gpt, monkeypatch):
+    """The example's model code, with its three imports pointed at torch, is a nanoGPT torch
+    model: from the same weights and batches, it gives our losses, gradients and AdamW steps."""
+    torch = pytest.importorskip("torch", reason="the oracle is the same model code run by PyTorch")
+    import types
+    import nn
+    monkeypatch.setattr(torch.nn, "optim", torch.optim, raising=False)    # nn.optim.AdamW in the code
+    src = (EXAMPLES / "gpt.py").read_text()
+    for ours, theirs in (("import autograd\n", "import torch as autograd\n"), ("import nn\n", "import torch.nn as nn\n"),
+                         ("import nn.functional as F\n", "import torch.nn.functional as F\n")):
+        assert ours in src
+        src = src.replace(ours, theirs)
+    tg = types.ModuleType("example_gpt_torch")
+    tg.__file__ = str(EXAMPLES / "gpt.py")
+    monkeypatch.setitem(__import__("sys").modules, "example_gpt_torch", tg)
+    exec(compile(src, str(EXAMPLES / "gpt.py"), "exec"), tg.__dict__)
+
+    cfg = dict(block_size=8, vocab_size=11, n_layer=2, n_head=2, n_embd=16)
+    ours = _tiny(gpt)
+    theirs = tg.GPT(tg.GPTConfig(**cfg))
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    assert theirs.lm_head.weight is theirs.transformer.wte.weight
+    o_opt = ours.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
+    t_opt = theirs.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        x = rng.integers(0, 11, size=(4, 8))
+        y = rng.integers(0, 11, size=(4, 8))
+        _, lo = ours(autograd.tensor(x), autograd.tensor(y))
+        _, lt = theirs(torch.tensor(x), torch.tensor(y))
+        np.testing.assert_allclose(lo.item(), lt.item(), rtol=1e-5)
+        lo.backward()
+        lt.backward()
+        t_params = dict(theirs.named_parameters())
+        for name, p in ours.named_parameters():
+            np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), rtol=1e-4, atol=1e-6,
+                                       err_msg=f"step {step}: {name}")
+        no = nn.utils.clip_grad_norm_(ours.parameters(), 0.5)
+        nt = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
+        np.testing.assert_allclose(no.item(), nt.item(), rtol=1e-5)
+        o_opt.step()
+        t_opt.step()
+        o_opt.zero_grad()
+        t_opt.zero_grad()
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.detach().numpy(), t_params[name].detach().numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
