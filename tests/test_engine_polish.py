@@ -190,3 +190,44 @@ def test_pieces_of_pieces_and_repeated_backward():
     (4 * b1.sum()).backward()                        # the same nodes again (nothing saved, nothing freed)
     want[2:, 3:] = 4
     np.testing.assert_array_equal(_np(x.grad), want)
+
+
+# --- item 2: a public op never silently replaces a name already bound in autograd.ops ----------------
+
+def test_op_registry_refuses_a_public_name_that_shadows_an_internal_one():
+    import autograd.ops as ops
+    from autograd.ops._registry import bind, exports
+
+    def convert_index(x, index):     # a public op named like the engine's internal helper
+        return x
+    ns = dict(vars(ops))
+    with pytest.raises(ImportError, match=r"'convert_index' \(the op from .*\) would replace <function convert_index"):
+        bind(ns, {"convert_index": convert_index}, "autograd.ops")
+    assert ns["convert_index"] is ops.convert_index        # nothing bound when refused
+    bind(ns, exports(everything=True), "autograd.ops", modules_giving_way=("scatter",))   # the real set: no clash
+    with pytest.raises(ImportError, match="'scatter'"):     # a family module gives way only when named
+        bind(dict(vars(ops), scatter=ops.shape), {"scatter": ops.scatter}, "autograd.ops")
+    ns = {}
+    bind(ns, {"f": convert_index}, "x")
+    bind(ns, {"f": convert_index}, "x")                      # the same object again is no clash
+    assert ns == {"f": convert_index}
+
+
+def test_names_imported_into_ops_are_the_objects_they_name():
+    """Every name autograd/ops/__init__.py imports from a family is, in `ops`, that family's object
+    (the public `index_put` once replaced the engine's internal one there)."""
+    import ast
+    import importlib
+    import autograd.ops as ops
+    tree = ast.parse(open(ops.__file__).read())
+    checked = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            mod = importlib.import_module(f"autograd.ops.{node.module}")
+            for a in node.names:
+                assert getattr(ops, a.asname or a.name) is getattr(mod, a.name), a.name
+                checked += 1
+    assert checked > 20
+    x = ag.zeros(3, requires_grad=True) * 1
+    x[1] = ag.tensor(2.0, requires_grad=True)               # the engine's index_put, recorded
+    assert x.grad_fn is not None and _np(x).tolist() == [0.0, 2.0, 0.0]
