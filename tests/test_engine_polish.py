@@ -231,3 +231,82 @@ def test_names_imported_into_ops_are_the_objects_they_name():
     x = ag.zeros(3, requires_grad=True) * 1
     x[1] = ag.tensor(2.0, requires_grad=True)               # the engine's index_put, recorded
     assert x.grad_fn is not None and _np(x).tolist() == [0.0, 2.0, 0.0]
+
+
+# --- item 3: autograd.cuda's generator functions, as torch.cuda's ------------------------------------
+
+CUDA_SEEDING = ("manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
+                "set_rng_state", "get_rng_state_all", "set_rng_state_all")
+
+
+def test_cuda_rng_functions_exist_with_torchs_signatures():
+    import inspect
+    torch = _torch()
+    for name in CUDA_SEEDING:
+        ours = [p.name for p in inspect.signature(getattr(ag.cuda, name)).parameters.values()]
+        theirs = [p.name for p in inspect.signature(getattr(torch.cuda, name)).parameters.values()]
+        assert ours == theirs, name
+
+
+def test_cuda_seeding_without_cuda_is_accepted_like_torch():
+    if ag.cuda.is_available():
+        pytest.skip("this machine has CUDA: the no-CUDA behaviour cannot be seen here")
+    ag.manual_seed(5)
+    a = ag.rand(4, device="cpu")
+    ag.manual_seed(5)
+    assert ag.cuda.manual_seed(123) is None and ag.cuda.manual_seed_all(7) is None
+    assert ag.cuda.seed() is None and ag.cuda.seed_all() is None
+    assert ag.cuda.set_rng_state(ag.get_rng_state()) is None and ag.cuda.set_rng_state_all([]) is None
+    np.testing.assert_array_equal(_np(ag.rand(4, device="cpu")), _np(a))     # the CPU generator untouched
+    assert ag.initial_seed() == 5
+    assert ag.cuda.get_rng_state_all() == [] and ag.cuda.default_generators == ()
+    for f in (ag.cuda.initial_seed, ag.cuda.get_rng_state):
+        with pytest.raises(RuntimeError, match=rf"autograd.cuda.{f.__name__}: CUDA is not available"):
+            f()
+    with pytest.raises(ValueError):
+        ag.cuda.manual_seed("a")                                              # int("a"), as torch
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the no-CUDA behaviour")
+    if not torch.cuda.is_available():
+        assert torch.cuda.manual_seed(123) is None and torch.cuda.seed_all() is None
+        assert torch.cuda.get_rng_state_all() == []
+        with pytest.raises((AssertionError, RuntimeError)):
+            torch.cuda.initial_seed()
+        with pytest.raises(ValueError):
+            torch.cuda.manual_seed("a")
+
+
+def test_cuda_seeding_acts_on_the_cuda_default_generator_only(monkeypatch):
+    """With a CUDA device (stood in for by a second NumPy backend where there is none): seeding, state
+    round trips and initial_seed act on its default generator, and the CPU's is left alone."""
+    import backends
+    from autograd import cuda
+    from autograd.random import default_generator_for
+    be = cuda._backend() if ag.cuda.is_available() else type(backends.get("cpu"))()
+    monkeypatch.setattr(cuda, "_backend", lambda: be)
+    gen = default_generator_for(be)
+
+    def draw():
+        return np.asarray(be.to_numpy(be.rng_random(gen._rng, (5,))))
+    ag.manual_seed(1)
+    cpu_seed = ag.initial_seed()
+    cuda.manual_seed(11)
+    assert cuda.initial_seed() == 11 and ag.initial_seed() == cpu_seed
+    a = draw()
+    cuda.manual_seed_all(11)
+    np.testing.assert_array_equal(draw(), a)
+    st = cuda.get_rng_state()
+    assert st.dtype is ag.uint8 and st.device == ag.device("cpu")
+    b = draw()
+    cuda.set_rng_state(st)
+    np.testing.assert_array_equal(draw(), b)
+    (st0,) = cuda.get_rng_state_all()
+    c = draw()
+    cuda.set_rng_state_all([st0])
+    np.testing.assert_array_equal(draw(), c)
+    np.testing.assert_array_equal(cuda.get_rng_state("cuda:0").tolist(), cuda.get_rng_state(0).tolist())
+    assert cuda.seed() is None and cuda.initial_seed() != 11
+    cuda.seed_all()
+    assert cuda.default_generators == (gen,)
+    with pytest.raises(ValueError, match="expected a CUDA device, got 'cpu'"):
+        cuda.get_rng_state("cpu")
+    assert ag.initial_seed() == cpu_seed
