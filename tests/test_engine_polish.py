@@ -310,3 +310,20 @@ def test_cuda_seeding_acts_on_the_cuda_default_generator_only(monkeypatch):
     with pytest.raises(ValueError, match="expected a CUDA device, got 'cpu'"):
         cuda.get_rng_state("cpu")
     assert ag.initial_seed() == cpu_seed
+
+
+def test_pieces_node_in_the_tools():
+    """The Split node is seen by record_source, the tape export and the memory ledger as any other."""
+    x = ag.tensor(_data((4, 3)), requires_grad=True)
+    with ag.record_source():
+        a, b = (x * 1).split(2)
+    assert a.grad_fn.source[0] == __file__ and repr(a.grad_fn) == "<SplitBackward>"
+    assert repr(x.unbind(1)[0].grad_fn) == "<UnbindBackward>"
+    y = a.sum() + 2 * b.sum()
+    js = ag.to_json(y)
+    assert "split" in str(js)
+    with ag.profile_memory() as prof:
+        z = sum((p * p).sum() for p in (x * 1).unbind(0))
+        z.backward()
+    assert prof is not None
+    np.testing.assert_allclose(_np(x.grad), 2 * _data((4, 3)), rtol=1e-12)

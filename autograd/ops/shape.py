@@ -13,7 +13,7 @@ import math
 from backends import dtypes as _dt
 from ..grad_mode import state
 from .. import graph as _graph
-from ..grad_mode import grad_enabled
+from ..grad_mode import grad_enabled, watching
 from ..graph import Op, primitive
 from ..tensor import Tensor, _wrap
 from ._core import apply, builtins_max, builtins_sum, norm_dim, norm_dims, result_dtype
@@ -391,7 +391,7 @@ def _record_pieces(op, x, arrs, params, be):
     node = (op.node_cls or _graph._node_class(op))()
     node.op, node.params, node.seq = op, params, next(_graph._seq)
     node.hooks = None
-    node.source = _graph.user_source() if state.source else None
+    node.source = _graph.user_source() if watching() else None       # anomaly mode or record_source()
     node.next = _graph.edges((x,))
     node.out_meta = tuple((a.shape, a.dtype) for a in arrs)
     node.saved = node.versions = ()
