@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.opinfo import (ALL, C, Call, F64, FLOATS, INF, NAN, NUMERIC, OpInfo, S, STRIDED, T, arr, binary, extremes,
+from tests.opinfo import (ALL, C, Call, F64, FLOATS, NAN, NUMERIC, OpInfo, S, STRIDED, T, arr, binary, extremes,
                           fixed, is_float, unary, V)
 
 
@@ -208,3 +208,132 @@ def _shift_entries():
 
 
 ENTRIES = [*_unary_entries(), *_binary_entries(), *_shift_entries()]
+
+
+# --- special functions -----------------------------------------------------------------------------
+
+def _sp(name):
+    """(ours, torch's) callables for autograd.special.<name> / torch.special.<name>."""
+    def ours(*a, **k):
+        from autograd import special
+        return getattr(special, name)(*a, **k)
+
+    def theirs(*a, **k):
+        return getattr(_torch().special, name)(*a, **k)
+    return ours, theirs
+
+
+def _polygamma_samples(dt):
+    x = arr((2, 3), dt, "any", 1)
+    out = [S("n=0", 0, x), S("n=1", 1, x), S("n=2", 2, arr((4,), dt, "pos", 2)), S("n=3", 3, arr((2, 3), dt, "pos", 3)),
+           S("n=1,0d", 1, arr((), dt, "pos", 4)), S("n=2,empty", 2, arr((0, 2), dt)), S("n=1,T", 1, T(x)),
+           S("negative-n-error", -1, x)]
+    if is_float(dt):
+        e = extremes(dt)
+        out += [S(f"n={n},extreme", n, e, gc=False) for n in (1, 2, 3)]
+        out.append(S("n=2,negative", 2, np.array([-2.5, -0.5, -1.25, 0.25], dt)))
+    return out
+
+
+def _mvlgamma_samples(dt):
+    x = (arr((2, 3), dt, "pos", 1) + 1.5).astype(dt)
+    return [S("p=1", x, 1), S("p=2", x, 2), S("p=3", x, p=3), S("0d", np.asarray(arr((), dt, "pos", 2) + 1.2, dtype=dt), 2),
+            S("below-(p-1)/2", np.array([0.2, 2.0], dt), 2, gc=False), S("p=0-error", x, 0)]
+
+
+def _zeta_samples(dt):
+    x = (arr((2, 3), dt, "pos", 1) + 1.2).astype(dt)
+    q = arr((2, 3), dt, "pos", 2)
+    out = [S("tensors", x, q), S("broadcast", x, arr((3,), dt, "pos", 3)), S("scalar-x", 2.0, q), S("scalar-q", x, 1.0),
+           S("0d", np.asarray(np.float64(3.0), dtype=dt), np.asarray(np.float64(0.5), dtype=dt))]
+    if is_float(dt):
+        out.append(S("special", np.array([1.0, 0.5, 3.0, 2.0, 2.0, np.inf, 4.0, 2.5, NAN], dt),
+                     np.array([1.0, 1.0, -2.0, -2.5, np.inf, 2.0, -0.5, -1e4, 1.0], dt)))
+    return out
+
+
+def _special_entries():
+    out = [
+        OpInfo("erfc", ["autograd.erfc", "Tensor.erfc", Call("special.erfc", *_sp("erfc"))],
+               fixed(unary(), lambda dt: [S("tail", np.array([5.0, 10.0, 26.0, -6.0, 0.99, 1.01, 8.0], dt))]
+                     if is_float(dt) else []), dtypes=ALL, smooth=True),
+        OpInfo("erfinv", ["autograd.erfinv", "Tensor.erfinv", Call("special.erfinv", *_sp("erfinv"))],
+               fixed(unary("unit"), lambda dt: [S("bounds", np.array([1.0, -1.0, 0.0, 0.7, -0.71, 0.999999], dt),
+                                                  gc=False)] if is_float(dt) else []),
+               dtypes=ALL, smooth=True),
+        OpInfo("lgamma", ["autograd.lgamma", "Tensor.lgamma", Call("special.gammaln", *_sp("gammaln"))],
+               fixed(unary(), lambda dt: [S("poles", np.array([0.0, -0.0, -1.0, -2.0, 1.0, 2.0, -2.5, 1e-30], dt),
+                                            gc=False)] if is_float(dt) else []),
+               dtypes=ALL, smooth=True, tol={"float16": (2e-3, 2e-3)}),
+        OpInfo("digamma", ["autograd.digamma", "Tensor.digamma", Call("special.digamma", *_sp("digamma")),
+                           Call("special.psi", *_sp("psi"))],
+               fixed(unary(), lambda dt: [S("poles", np.array([0.0, -0.0, -1.0, -3.0, 10.0, 1.0, -2.5], dt), gc=False)]
+                     if is_float(dt) else []),
+               dtypes=ALL, smooth=True, tol={"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-5)}),
+        OpInfo("polygamma", ["autograd.polygamma", Call("Tensor.polygamma", lambda n, x: x.polygamma(n)),
+                             Call("special.polygamma", *_sp("polygamma"))],
+               _polygamma_samples, dtypes=NUMERIC, smooth=True,
+               tol={"float16": (5e-3, 5e-3), "float32": (1e-5, 1e-5)}),
+        OpInfo("mvlgamma", ["autograd.mvlgamma", "Tensor.mvlgamma", Call("special.multigammaln", *_sp("multigammaln"))],
+               _mvlgamma_samples, dtypes=("float64", "float32", "int64"), smooth=True, errors=("mvlgamma", "p has to")),
+        OpInfo("i0", ["autograd.i0", "Tensor.i0", Call("special.i0", *_sp("i0"))], unary(), dtypes=ALL, smooth=True,
+               tol={"float16": (2e-3, 2e-3)}),
+        OpInfo("special.zeta", [Call("special.zeta", *_sp("zeta"))], _zeta_samples, dtypes=("float64", "float32", "int64"),
+               grad=False),
+        OpInfo("special.xlog1py", [Call("special.xlog1py", *_sp("xlog1py"))],
+               fixed(binary(("any", "pos"), reflected=True, scalars=(2.5, 3)), lambda dt: [
+                   S("zero-x", np.array([0.0, 0.0, 1.0, 0.0, 0.0], dt), np.array([-1.0, NAN, -1.0, 2.0, -3.0], dt), gc=False)]
+                   if is_float(dt) else []), dtypes=ALL, smooth=True, errors=("xlog1py", "broadcast"),
+               tol={"float16": (2e-3, 2e-3)}),
+    ]
+    for name, smooth, extra in [("ndtr", True, [-8.4, -10.0, -40.0, 8.0]), ("log_ndtr", True, [-40.0, -1.0001, -0.999, 10.0]),
+                                ("ndtri", True, [0.0, 1.0, 1e-20, 0.1, 0.9, 1.5]), ("erfcx", True, [-30.0, 30.0, 1e10, 1.0]),
+                                ("i0e", True, [800.0, -800.0, 8.0]), ("i1", True, [0.0, -8.0, 9.0]),
+                                ("i1e", True, [0.0, -8.0, 9.0, 1e4]), ("entr", False, [0.0, -1.0, 1.0])]:
+        dom = "unit" if name == "ndtri" else "any"
+
+        def gen(dt, extra=extra, dom=dom, name=name):
+            out = unary(dom)(dt)
+            if name == "ndtri" and is_float(dt):
+                for s in out:
+                    if s.id != "extreme":
+                        a = s.args[0]
+                        if isinstance(a, V):
+                            a.a = np.asarray(np.abs(a.a) * 0.9 + 0.05, dtype=dt)
+                        else:
+                            s.args = (np.asarray(np.abs(a) * 0.9 + 0.05, dtype=dt),)
+            if name == "entr" and is_float(dt):
+                out = [s for s in out if s.id == "extreme"] + [S("pos", arr((2, 3), dt, "pos", 1))]
+            if is_float(dt):
+                with np.errstate(over="ignore"):
+                    out.append(S("edges", np.array(extra, "float64").astype(dt), gc=False))
+            return out
+        # log_ndtr's float32 gradient far left, exp(-(log_ndtr(x) + x^2/2)), cancels two numbers near
+        # 3900: one ulp of the value (torch computes it in float32, we round a float64 one) is 2e-4 of it
+        tol = {"float16": (2e-3, 2e-3), "float32": (5e-4, 1e-5) if name == "log_ndtr" else (1.3e-6, 1e-5)}
+        out.append(OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))], gen, dtypes=ALL, smooth=smooth,
+                          tol=tol))
+    # the special names of ops checked in full elsewhere: one light sample set each
+    for name in ("expit", "exp2", "expm1", "log1p", "logit", "sinc", "erf", "xlogy", "round"):
+        args2 = name == "xlogy"
+        out.append(OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))],
+                          binary(("any", "pos"), light=True) if args2 else
+                          fixed(lambda dt: [S("vec", (arr((5,), dt, "unit", 1) * 0.5 + 0.5).astype(dt)),
+                                            S("0d", np.asarray(arr((), dt, "unit", 2) * 0.5 + 0.5, dtype=dt))]),
+                          dtypes=F64, smooth=name != "round"))
+    for name in ("softmax", "log_softmax"):
+        out.append(OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))], fixed(lambda dt: [
+            S("dim=1", arr((2, 3), dt, "any", 1), 1), S("dim=0,dtype", arr((2, 3), dt, "any", 2), 0, dtype=_D64())]),
+            dtypes=("float64", "float32"), smooth=True))
+    out.append(OpInfo("special.logsumexp", [Call("special.logsumexp", *_sp("logsumexp"))], fixed(lambda dt: [
+        S("dim=1", arr((2, 3), dt, "any", 1), 1), S("dims,keepdim", arr((2, 3, 2), dt, "any", 2), (0, 2), True)]),
+        dtypes=("float64", "float32"), smooth=True))
+    return out
+
+
+def _D64():
+    from tests.opinfo import D
+    return D("float64")
+
+
+ENTRIES += _special_entries()
