@@ -304,6 +304,28 @@ def erfinv(input):
 
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EULER = 0.57721566490153286061
+
+
+def _zeta_int(k, n=10):
+    """Riemann zeta(k) for an integer k >= 2, to double precision: n terms, then Euler-Maclaurin."""
+    bern = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)      # B2, B4, ..., B14
+    s = math.fsum(m ** -k for m in range(1, n))
+    s += n ** (1 - k) / (k - 1) + 0.5 * n ** -k
+    rising, fact = 1.0, 1.0
+    for j, b in enumerate(bern, 1):        # B_2j / (2j)! * k (k+1) ... (k+2j-2) n^(-k-2j+1)
+        rising *= (k + 2 * j - 2) * (k + 2 * j - 3) if j > 1 else k
+        fact *= (2 * j) * (2 * j - 1)
+        s += b / fact * rising * n ** (-k - 2 * j + 1)
+    return s
+
+
+# lgamma's Taylor series about 1 and 2, where it vanishes: lgamma(1 + z) = -euler z + sum_k (-1)^k
+# zeta(k) / k z^k and lgamma(2 + z) = (1 - euler) z + sum_k (-1)^k (zeta(k) - 1) / k z^k (k >= 2), so
+# that the result keeps its relative accuracy next to the roots (Horner: highest power first)
+_ZETAS = [_zeta_int(k) for k in range(2, 31)]
+_LGAMMA_AT1 = tuple((-1) ** k * z / k for k, z in zip(range(30, 1, -1), _ZETAS[::-1])) + (-_EULER, 0.0)
+_LGAMMA_AT2 = tuple((-1) ** k * (z - 1) / k for k, z in zip(range(30, 1, -1), _ZETAS[::-1])) + (1 - _EULER, 0.0)
 
 
 def _lgamma(xp, x):
@@ -328,6 +350,10 @@ def _lgamma(xp, x):
     s = xp.abs(xp.sin(math.pi * r))
     refl = math.log(math.pi) - xp.log(s) - lg
     out = xp.where(neg, refl, lg)
+    near1 = xp.abs(x - 1) <= 0.2
+    near2 = xp.abs(x - 2) <= 0.5
+    out = xp.where(near1, _polevl(x - 1, _LGAMMA_AT1), out)
+    out = xp.where(near2, _polevl(x - 2, _LGAMMA_AT2), out)
     return xp.where(xp.isinf(x), _c(xp, math.inf, x), out)
 
 
