@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.opinfo import (ALL, C, Call, F64, FLOATS, NAN, NUMERIC, OpInfo, S, STRIDED, T, arr, binary, extremes,
+from tests.opinfo import (ALL, C, Call, F64, FLOATS, INF, NAN, NUMERIC, OpInfo, S, STRIDED, T, arr, binary, extremes,
                           fixed, is_float, unary, V)
 
 
@@ -337,3 +337,58 @@ def _D64():
 
 
 ENTRIES += _special_entries()
+
+
+# --- deg2rad, rad2deg, positive, float_power, ldexp, fmax/fmin, heaviside, nextafter, gcd/lcm -------
+
+def _int_pairs(dt):
+    if dt == "int64":
+        return [S("pairs", np.array([12, -8, 0, 7, 0, -15]), np.array([18, 12, 0, 0, 5, -25])),
+                S("broadcast", np.array([[4], [6]]), np.array([6, 4, 9])), S("0d", np.array(21), np.array(14)),
+                S("uint8,int64", np.array([12, 9], "uint8"), np.array([8, 6])), S("empty", np.zeros((0,), "int64"), np.array([3]))]
+    return [S("float-error", arr((3,), dt), arr((3,), dt, "any", 2))]
+
+
+def _extra_entries():
+    tol = {"float16": (2e-3, 2e-3)}
+    out = [OpInfo(n, [f"autograd.{n}", f"Tensor.{n}"], unary(), dtypes=ALL, smooth=True, tol=tol)
+           for n in ("deg2rad", "rad2deg")]
+    out.append(OpInfo("positive", ["autograd.positive", "Tensor.positive"], unary(), dtypes=ALL, smooth=True))
+    out.append(OpInfo("float_power", ["autograd.float_power", "Tensor.float_power"],
+                      fixed(binary(("pos", "any"), reflected=True, scalars=(2, 0.5)), lambda dt: [
+                          S("0**0", np.array([0.0, 0.0, 2.0], dt), np.array([0.0, 1.0, 0.0], dt), gc=False)]
+                          if is_float(dt) else []),
+                      dtypes=NUMERIC, smooth=True))
+    out.append(OpInfo("ldexp", ["autograd.ldexp", "Tensor.ldexp"], fixed(lambda dt: [
+        S("int-exponent", arr((2, 3), dt, "any", 1), C(arr((3,), "int64", "any", 2))),
+        S("float-exponent", arr((2, 3), dt, "any", 1), arr((2, 3), dt, "any", 2)),
+        S("0d", arr((), dt, "any", 3), arr((), dt, "any", 4)), S("scalar-error", arr((3,), dt), 2)]),
+        dtypes=NUMERIC, smooth=True, tol=tol))
+    for n in ("fmax", "fmin"):
+        out.append(OpInfo(n, [f"autograd.{n}", f"Tensor.{n}"], fixed(binary(("distinct", "nonzero")), lambda dt: [
+            S("nans-ties", np.array([1.0, NAN, 3.0, NAN], dt), np.array([NAN, 2.0, 3.0, NAN], dt), gc=False)]
+            if is_float(dt) else []), dtypes=ALL, tol=tol))
+    out.append(OpInfo("heaviside", ["autograd.heaviside", "Tensor.heaviside"], fixed(lambda dt: [
+        S("values", arr((2, 3), dt, "any", 1) if dt != "bool" else arr((2, 3), dt), C(arr((3,), dt, "any", 2))),
+        S("zeros", np.array([0, 1, 0, -1], dt) if dt != "bool" else np.array([True, False, False, True]),
+          C(np.array([5, 5, 7, 5], dt) if dt != "bool" else np.array([True, True, False, False]))),
+        S("dtype-error", arr((3,), dt), C(arr((3,), "int8" if dt != "int8" else "int64")))] + (
+        [S("nan-inf", np.array([NAN, INF, -INF, -0.0], dt), C(np.array([0.5], dt)))] if is_float(dt) else [])),
+        dtypes=ALL, grad=False))
+    out.append(OpInfo("nextafter", ["autograd.nextafter", "Tensor.nextafter"], fixed(
+        binary(light=True), lambda dt: [S("edges", np.array([0.0, 1.0, -0.0, INF, NAN, 1.0], dt),
+                                           np.array([1.0, 1.0, -1.0, 0.0, 1.0, NAN], dt))] if is_float(dt) else []),
+        dtypes=("float64", "float32", "int64"), grad=False))
+    for n in ("gcd", "lcm"):
+        out.append(OpInfo(n, [f"autograd.{n}", f"Tensor.{n}"], _int_pairs, dtypes=("int64", "float32"), grad=False))
+    return out
+
+
+ENTRIES += _extra_entries()
+
+
+KNOWN = {
+    ("ldexp", "*/int-exponent", "grad"): "issue 11 #elementwise-math, torch bug kept out (docs/api/math.md): torch 2.13's "
+                                         "ldexp gradient for input is grad * pow(2, other) in integer arithmetic, 0 for "
+                                         "a negative integer exponent; ours is grad * 2.0 ** other",
+}

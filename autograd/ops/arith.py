@@ -709,4 +709,134 @@ def bitwise_left_shift(input, other): return _shift(input, other, True, "bitwise
 def bitwise_right_shift(input, other): return _shift(input, other, False, "bitwise_right_shift")
 
 
+# --- float_power, ldexp, fmax/fmin, heaviside, nextafter, gcd/lcm ------------------------------------
+
+@op()
+def float_power(input, exponent):
+    """input ** exponent in float64 whatever the operands' dtypes (torch.float_power; no complex
+    numbers). torch's in-place float_power_ needs a float64 tensor: not provided."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power: expected at least one Tensor argument")
+    a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
+    b = exponent.to(_dt.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return pow(a, b)
+
+
+@op(inplace=True)
+def ldexp(input, other):
+    """input * 2 ** other (torch.ldexp: a float result, differentiable in both)."""
+    _both_tensors(input, other, "ldexp")
+    x = input if input.dtype.is_floating_point else input.to(_default_dtype())
+    e = other if other.dtype.is_floating_point else other.to(x.dtype)
+    return x * (2.0 ** e)
+
+
+@primitive(save=("a", "b"), broadcast=True)
+class Fmax:
+    """max ignoring nan (nan only where both are); the gradient goes to the chosen operand,
+    to input on ties (torch's fmax/fmin rule)."""
+    def forward(B, a, b, is_max):
+        xp = B.xp
+        r = xp.maximum(a, b) if is_max else xp.minimum(a, b)
+        return xp.where(xp.isnan(a), b, xp.where(xp.isnan(b), a, r))
+
+    def backward(ctx, g):
+        a, b = ctx.a._data, ctx.b._data
+        xp = ctx.a._backend.xp
+        takes_a = ((a >= b) if ctx.is_max else (a <= b)) | xp.isnan(b)
+        need_a, need_b = ctx.needs_input_grad
+        return masked(g, takes_a) if need_a else None, masked(g, ~takes_a) if need_b else None
+
+
+def _fminmax(input, other, is_max, name):
+    _both_tensors(input, other, name)
+    a, b = pair(input, other, name)
+    if a.dtype is _dt.bool_ or not a.dtype.is_floating_point:
+        xp = a._backend.xp
+        bd = b._data
+        f = xp.maximum if is_max else xp.minimum
+        if a.dtype is _dt.bool_:
+            return logical(a, b, "or" if is_max else "and")
+        return nondiff(a, lambda B, x: f(x, bd))
+    return apply(Fmax, (a, b), is_max)
+
+
+@op()
+def fmax(input, other): return _fminmax(input, other, True, "fmax")
+@op()
+def fmin(input, other): return _fminmax(input, other, False, "fmin")
+
+
+@op(inplace=True)
+def heaviside(input, values):
+    """0 where input < 0, values where input == 0, 1 where input > 0 (nan gives 0, as torch). Not
+    differentiable (torch defines no derivative); input and values must share a dtype."""
+    _both_tensors(input, values, "heaviside")
+    if input.dtype is not values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({input.dtype.name} "
+                           f"and {values.dtype.name})")
+    a, v = pair(input, values, "heaviside")
+    vd = v._data
+
+    def f(B, x):
+        xp = B.xp
+        one = xp.ones((), dtype=x.dtype)
+        zero = xp.zeros((), dtype=x.dtype)
+        return xp.where(x == 0, vd, xp.where(x > 0, one, zero)) if x.dtype != B.native_dtype(_dt.bool_) else \
+            xp.where(x, xp.ones_like(x), vd)
+    return nondiff(a, f)
+
+
+@op(inplace=True)
+def nextafter(input, other):
+    """The next float after input towards other (floating point only, not differentiable)."""
+    _both_tensors(input, other, "nextafter")
+    a, b = pair(input, other, "nextafter")
+    _floats_only(a, "nextafter")
+    bd = b._data
+    return nondiff(a, lambda B, x: B.xp.nextafter(x, bd))
+
+
+def _gcd_arrays(B, x, y):
+    """Euclid's algorithm on whole arrays: a handful of masked steps (at most ~92 for int64)."""
+    xp = B.xp
+    x, y = xp.broadcast_arrays(xp.abs(x), xp.abs(y))
+    zero = xp.zeros((), dtype=x.dtype)
+    while bool(xp.any(y != 0)):
+        nz = y != 0
+        r = xp.where(nz, x % xp.where(nz, y, xp.ones((), dtype=y.dtype)), zero)
+        x, y = xp.where(nz, y, x), r
+    return x
+
+
+def _int_pair(input, other, name):
+    _both_tensors(input, other, name)
+    a, b = pair(input, other, name)
+    if a.dtype.is_floating_point or a.dtype is _dt.bool_:
+        raise NotImplementedError(f"{name}: not implemented for {a.dtype.name} tensors (shapes {tuple(a.shape)} and "
+                                  f"{tuple(b.shape)}); only integer tensors")
+    return a, b
+
+
+@op(inplace=True)
+def gcd(input, other):
+    a, b = _int_pair(input, other, "gcd")
+    bd = b._data
+    return nondiff(a, lambda B, x: _gcd_arrays(B, x, bd))
+
+
+@op(inplace=True)
+def lcm(input, other):
+    a, b = _int_pair(input, other, "lcm")
+    bd = b._data
+
+    def f(B, x):
+        xp = B.xp
+        g = _gcd_arrays(B, x, bd)
+        zero = xp.zeros((), dtype=g.dtype)
+        safe = xp.where(g == 0, xp.ones((), dtype=g.dtype), g)
+        return xp.where(g == 0, zero, xp.abs((x // safe) * bd))
+    return nondiff(a, f)
+
+
 from .unary import _zero_grad, exp, log, masked, where  # noqa: E402 - the rules above use them

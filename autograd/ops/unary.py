@@ -597,3 +597,21 @@ def clamp_min(input, min):
 @op(inplace=True)
 def clamp_max(input, max):
     return clamp(input, max=max)
+
+
+@op(inplace=True)
+def deg2rad(input):
+    return floating(input) * (math.pi / 180)
+
+
+@op(inplace=True)
+def rad2deg(input):
+    return floating(input) * (180 / math.pi)
+
+
+@op()
+def positive(input):
+    """input itself (torch.positive); refused for bool, as torch's unary +."""
+    if input.dtype is _dt.bool_:
+        raise RuntimeError(f"positive: The `+` operator, on a bool tensor is not supported (shape {tuple(input.shape)})")
+    return input
