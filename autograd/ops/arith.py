@@ -112,19 +112,19 @@ def add(input, other, *, alpha=1):
     return binary(Add, input, other)
 
 
-@op(aliases=("subtract",))
+@op(inplace=True, aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     if type(alpha) is not int or alpha != 1:
         other = _scaled(input, other, alpha, "sub")
     return binary(Sub, input, other)
 
 
-@op(aliases=("multiply",))
+@op(inplace=True, aliases=("multiply",))
 def mul(input, other):
     return binary(Mul, input, other)
 
 
-@op(aliases=("divide", "true_divide"))
+@op(inplace=True, aliases=("divide", "true_divide"))
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -253,7 +253,7 @@ def _int_div(B, x, y, rounding_mode):
     return q
 
 
-@op()
+@op(inplace=True)
 def floor_divide(input, other):
     a, b = _int_operands(input, other, "floor_divide")
     if not a.dtype.is_floating_point:
@@ -261,7 +261,7 @@ def floor_divide(input, other):
     return apply(FloorDivide, (a, b))
 
 
-@op()
+@op(inplace=True)
 def remainder(input, other):
     """Python's modulo: the result takes the divisor's sign (PyTorch's remainder, `%`)."""
     a, b = _int_operands(input, other, "remainder")
@@ -270,7 +270,7 @@ def remainder(input, other):
     return apply(Remainder, (a, b))
 
 
-@op()
+@op(inplace=True)
 def fmod(input, other):
     """C's fmod: the remainder of truncated division; the result takes the dividend's sign."""
     if not isinstance(input, Tensor):
@@ -362,17 +362,17 @@ def compare(a, b, name):
     return _wrap(be.asarray(out), be)
 
 
-@op()
+@op(inplace=True)
 def eq(input, other): return compare(input, other, "eq")
-@op()
+@op(inplace=True)
 def ne(input, other): return compare(input, other, "ne")
-@op()
+@op(inplace=True)
 def lt(input, other): return compare(input, other, "lt")
-@op()
+@op(inplace=True)
 def le(input, other): return compare(input, other, "le")
-@op()
+@op(inplace=True)
 def gt(input, other): return compare(input, other, "gt")
-@op()
+@op(inplace=True)
 def ge(input, other): return compare(input, other, "ge")
 
 
@@ -392,11 +392,11 @@ def logical(a, b, name):
     return _wrap(a._backend.asarray(f(a._data, b._data)), a._backend)
 
 
-@op()
+@op(inplace=True)
 def bitwise_and(input, other): return logical(input, other, "and")
-@op()
+@op(inplace=True)
 def bitwise_or(input, other): return logical(input, other, "or")
-@op()
+@op(inplace=True)
 def bitwise_xor(input, other): return logical(input, other, "xor")
 
 
@@ -412,22 +412,22 @@ def _logical2(input, other, name):
     return _wrap(a._backend.asarray(f(a._data, b._data)), a._backend)
 
 
-@op()
+@op(inplace=True)
 def logical_and(input, other): return _logical2(input, other, "and")
-@op()
+@op(inplace=True)
 def logical_or(input, other): return _logical2(input, other, "or")
-@op()
+@op(inplace=True)
 def logical_xor(input, other): return _logical2(input, other, "xor")
 
 
-@op()
+@op(inplace=True)
 def logical_not(input):
     if input.dtype is not _dt.bool_:               # torch: nonzero is true, for any dtype
         input = compare(input, 0, "ne")
     return nondiff(input, lambda B, a: B.xp.logical_not(a))
 
 
-@op()
+@op(inplace=True)
 def bitwise_not(input):
     if input.dtype is _dt.bool_:
         return logical_not(input)
