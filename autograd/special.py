@@ -2,10 +2,10 @@
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
 psi is digamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr, i0e, i1, i1e, entr,
-xlog1py, zeta) are computed in autograd/ops/special_fns.py. Not provided: the Bessel functions
+xlog1py, zeta; gammainc and gammaincc are autograd.igamma and igammac) are computed in autograd/ops/special_fns.py. Not provided: the Bessel functions
 of the first and second kind (bessel_j0/j1/y0/y1, modified_bessel_k0/k1 and their scaled forms,
 spherical_bessel_j0), airy_ai, the orthogonal polynomials (chebyshev_*, hermite_*, laguerre_*,
-legendre_*) and the incomplete gamma functions gammainc/gammaincc (docs/api/math.md).
+legendre_*) (docs/api/math.md).
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from .ops import arith as _arith, reduce as _reduce, special_fns as _sf, unary a
 from .ops._core import apply as _apply, floating as _floating
 from .tensor import Tensor as _Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i0e",
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+           "gammaln", "i0", "i0e",
            "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
            "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
 
@@ -39,6 +40,8 @@ i1 = _sf.i1
 i1e = _sf.i1e
 entr = _sf.entr
 zeta = _sf.zeta
+gammainc = _sf.igamma
+gammaincc = _sf.igammac
 
 
 def polygamma(n, input):

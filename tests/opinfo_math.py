@@ -392,3 +392,22 @@ KNOWN = {
                                          "ldexp gradient for input is grad * pow(2, other) in integer arithmetic, 0 for "
                                          "a negative integer exponent; ours is grad * 2.0 ** other",
 }
+
+
+def _igamma_samples(dt):
+    a = C((arr((2, 3), dt, "pos", 1) * 3).astype(dt))
+    x = (arr((2, 3), dt, "pos", 2) * 3).astype(dt)
+    out = [S("pos", a, x), S("broadcast", C(arr((3,), dt, "pos", 3)), arr((2, 1), dt, "pos", 4)),
+           S("0d", C(np.asarray(np.float64(2.5), dtype=dt)), np.asarray(np.float64(1.5), dtype=dt)),
+           S("small-x", C(np.array([0.5, 2.0, 0.1, 5.0], dt)), np.array([0.3, 0.05, 0.4, 0.9], dt)),
+           S("empty", C(arr((0, 2), dt, "pos")), arr((0, 2), dt, "pos", 5)), S("scalar-error", a, 2.0)]
+    if is_float(dt):
+        out += [S("large-a", C(np.array([30.0, 150.0, 300.0, 60.0], dt)), np.array([31.0, 140.0, 320.0, 90.0], dt)),
+                S("edges", C(np.array([0.0, 0.0, 2.0, INF, INF, 2.0, -1.0, 1.0, NAN], dt)),
+                  np.array([1.0, 0.0, 0.0, 1.0, INF, INF, 1.0, -1.0, 1.0], dt), gc=False)]
+    return out
+
+
+ENTRIES += [OpInfo(name, [f"autograd.{name}", f"Tensor.{name}", Call(f"special.{sp}", *_sp(sp))], _igamma_samples,
+                   dtypes=NUMERIC, smooth=True, tol={"float16": (5e-3, 5e-3), "float32": (2e-5, 1e-5)})
+            for name, sp in (("igamma", "gammainc"), ("igammac", "gammaincc"))]

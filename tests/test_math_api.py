@@ -199,7 +199,8 @@ def test_no_warnings_on_extreme_pairs(device):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for f in (ag.atan2, ag.hypot, ag.copysign, ag.xlogy, special.xlog1py, ag.logaddexp, ag.logaddexp2,
-                  lambda p, q: ag.lerp(p, q, 0.3), lambda p, q: ag.addcdiv(p, p, q), special.zeta):
+                  lambda p, q: ag.lerp(p, q, 0.3), lambda p, q: ag.addcdiv(p, p, q), special.zeta, ag.fmax,
+                  ag.ldexp, ag.float_power, lambda p, q: ag.igamma(p.detach(), q), lambda p, q: ag.igammac(p.detach(), q)):
             y = f(a, b)
             if y.requires_grad:
                 y.backward(ag.ones_like(y))
@@ -279,3 +280,39 @@ def test_logsigmoid_is_stable_and_matches_torch(device):
     ty.backward(torch.ones_like(ty))
     np.testing.assert_allclose(got, ty.detach().numpy(), rtol=1e-15, equal_nan=True)
     np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-15, equal_nan=True)
+
+
+# --- the incomplete gamma functions -----------------------------------------------------------------
+
+def test_incomplete_gamma_identities(device):
+    x = RNG.uniform(0, 30, 300)
+    t = _t(x, device)
+    one = ag.ones_like(t)
+    np.testing.assert_allclose(npy(ag.igamma(one, t)), -np.expm1(-x), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(npy(ag.igammac(one, t)), np.exp(-x), rtol=1e-12, atol=1e-300)
+    a = _t(RNG.uniform(0.01, 400, 300), device)
+    y = _t(RNG.uniform(0.01, 500, 300), device)
+    np.testing.assert_allclose(npy(ag.igamma(a, y) + ag.igammac(a, y)), 1.0, rtol=1e-13)
+    # Q(a, x) -> a E1(x) as a -> 0 (torch 2.13's own value here is off by a factor of 2)
+    q = npy(ag.igammac(_t([1e-20], device), _t([0.5], device)))[0]
+    assert q == pytest.approx(1e-20 * 0.5597735947761608, rel=1e-12)
+
+
+def test_incomplete_gamma_against_torch(device):
+    torch = _torch()
+    a = np.concatenate([RNG.uniform(0.01, 20, 1500), _log_uniform(1e-3, 1e3, 500)])
+    x = np.concatenate([RNG.uniform(0, 40, 1500), _log_uniform(1e-4, 1e3, 500)])
+    for ours, theirs in ((ag.igamma, torch.special.gammainc), (ag.igammac, torch.special.gammaincc)):
+        got = npy(ours(_t(a, device), _t(x, device)))
+        want = theirs(torch.from_numpy(a), torch.from_numpy(x)).numpy()
+        # torch switches to its uniform asymptotic expansion for a > 20 with x near a (about 1e-9 there)
+        np.testing.assert_allclose(got, want, rtol=2e-9, atol=1e-300)
+
+
+def test_incomplete_gamma_gradient(device):
+    a = _t([0.5, 2.0, 7.5], device)
+    x = _t([0.3, 1.7, 9.0], device, grad=True)
+    assert ag.gradcheck(lambda v: ag.igamma(a, v), (x,))
+    assert ag.gradgradcheck(lambda v: ag.igammac(a, v), (x,))
+    with pytest.raises(RuntimeError, match="not implemented"):
+        ag.igamma(_t([1.0], device, grad=True), _t([1.0], device)).backward()

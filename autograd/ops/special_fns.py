@@ -22,7 +22,7 @@ import math
 from backends import dtypes as _dt
 from ..graph import primitive
 from ..tensor import Tensor, _wrap
-from ._core import apply, floating, nondiff
+from ._core import apply, floating, nondiff, pair
 from ._registry import op
 from .arith import _float_pair
 from .unary import exp, log, sign, where
@@ -674,3 +674,165 @@ class Entr:
 def entr(input):
     return apply(Entr, (floating(input),))
 
+
+
+# --- the regularized incomplete gamma functions: igamma (gammainc) and igammac (gammaincc) ----------
+
+_IGAM_MAXIT = 20000
+_BIG, _BIGINV = 4.503599627370496e15, 2.22044604925031308085e-16
+
+
+def _lgam1p(xp, a):
+    """lgamma(1 + a), accurate for small a (lgamma's series about 1 in a itself)."""
+    small = xp.abs(a) <= 0.2
+    return xp.where(small, _polevl(a, _LGAMMA_AT1), _lgamma(xp, xp.where(small, _c(xp, 1.0, a), a) + 1))
+
+
+def _igam_fac(xp, a, x):
+    """x^a e^-x / Gamma(a)."""
+    return xp.exp(a * xp.log(x) - x - _lgamma(xp, a))
+
+
+def _loop(xp, active, step):
+    """Run step(active) -> still-active until no element is active (or the iteration cap)."""
+    n = 0
+    while n < _IGAM_MAXIT and bool(xp.any(active)):
+        n += 1
+        active = step(n, active)
+
+
+def _igam_series(xp, a, x, m):
+    """P(a, x) by its power series (where m; other elements are computed at a harmless point)."""
+    a = xp.where(m, a, _c(xp, 1.0, a))
+    x = xp.where(m, x, _c(xp, 0.5, x))
+    ax = _igam_fac(xp, a, x)
+    st = {"r": a, "c": xp.ones_like(a), "ans": xp.ones_like(a)}
+
+    def step(n, active):
+        st["r"] = st["r"] + 1
+        st["c"] = xp.where(active, st["c"] * x / st["r"], st["c"])
+        st["ans"] = xp.where(active, st["ans"] + st["c"], st["ans"])
+        return active & ~(st["c"] <= _MACHEP * st["ans"])
+    _loop(xp, m & (ax != 0), step)
+    return st["ans"] * ax / a
+
+
+def _igamc_series(xp, a, x, m):
+    """Q(a, x) for small x: 1 - x^a / Gamma(a + 1) sum..., as Cephes' igamc_series."""
+    a = xp.where(m, a, _c(xp, 1.0, a))
+    x = xp.where(m, x, _c(xp, 0.5, x))
+    st = {"fac": xp.ones_like(a), "s": xp.zeros_like(a)}
+
+    def step(n, active):
+        st["fac"] = xp.where(active, st["fac"] * -x / n, st["fac"])
+        term = st["fac"] / (a + n)
+        st["s"] = xp.where(active, st["s"] + term, st["s"])
+        return active & ~(xp.abs(term) <= _MACHEP * xp.abs(st["s"]))
+    _loop(xp, m, step)
+    logx = xp.log(x)
+    return -xp.expm1(a * logx - _lgam1p(xp, a)) - xp.exp(a * logx - _lgamma(xp, a)) * st["s"]
+
+
+def _igamc_cf(xp, a, x, m):
+    """Q(a, x) for x > a by its continued fraction (Cephes' igamc), rescaled against overflow."""
+    a = xp.where(m, a, _c(xp, 1.0, a))
+    x = xp.where(m, x, _c(xp, 2.0, x))
+    ax = _igam_fac(xp, a, x)
+    y = 1 - a
+    z = x + y + 1
+    st = {"y": y, "z": z, "c": xp.zeros_like(a), "pkm2": xp.ones_like(a), "qkm2": x, "pkm1": x + 1, "qkm1": z * x}
+    st["ans"] = st["pkm1"] / st["qkm1"]
+
+    def step(n, active):
+        st["c"] = st["c"] + 1
+        st["y"] = st["y"] + 1
+        st["z"] = st["z"] + 2
+        yc = st["y"] * st["c"]
+        pk = st["pkm1"] * st["z"] - st["pkm2"] * yc
+        qk = st["qkm1"] * st["z"] - st["qkm2"] * yc
+        nz = qk != 0
+        r = pk / xp.where(nz, qk, _c(xp, 1.0, qk))
+        t = xp.where(nz, xp.abs((st["ans"] - r) / xp.where(r == 0, _c(xp, 1.0, r), r)), _c(xp, 1.0, r))
+        st["ans"] = xp.where(active & nz, r, st["ans"])
+        big = xp.abs(pk) > _BIG
+        sc = xp.where(big, _c(xp, _BIGINV, pk), _c(xp, 1.0, pk))
+        keep = ~active
+        st["pkm2"] = xp.where(keep, st["pkm2"], st["pkm1"] * sc)
+        st["pkm1"] = xp.where(keep, st["pkm1"], pk * sc)
+        st["qkm2"] = xp.where(keep, st["qkm2"], st["qkm1"] * sc)
+        st["qkm1"] = xp.where(keep, st["qkm1"], qk * sc)
+        return active & ~(t <= _MACHEP)
+    _loop(xp, m & (ax != 0), step)
+    return st["ans"] * ax
+
+
+def _igamma(xp, a, x, upper):
+    """P(a, x) (or Q = 1 - P with `upper`) by Cephes' choice of series or continued fraction, with
+    torch's values at the boundaries. (Cephes' and torch's uniform asymptotic expansion for large a
+    near x is not used: the series run longer there, to the same accuracy up to a ~ 1e6.)"""
+    a, x = xp.broadcast_arrays(a, x)
+    bad = (x < 0) | (a < 0) | xp.isnan(a) | xp.isnan(x)
+    a0, x0 = a == 0, x == 0
+    ainf, xinf = xp.isinf(a), xp.isinf(x)
+    edge = bad | a0 | x0 | ainf | xinf
+    ok = ~edge
+    lx = xp.log(xp.where(ok & (x > 0), x, _c(xp, 0.5, x)))
+    # Q's method (the upper function), Cephes' igamc: 1 - series, the continued fraction, or the small-x series
+    q_by_cf = ok & (x > 1.1) & ~(x < a)
+    q_by_1mp = ok & (((x > 1.1) & (x < a)) | ((x <= 0.5) & (-0.4 / lx < a)) | ((x > 0.5) & (x <= 1.1) & (x * 1.1 < a)))
+    q_by_qs = ok & ~q_by_cf & ~q_by_1mp
+    # P's method (Cephes' igam): 1 - Q for x > 1 and x > a, else the series
+    p_by_1mq = ok & (x > 1) & (x > a)
+    need_series = (q_by_1mp if upper else ~p_by_1mq & ok) | (q_by_1mp & p_by_1mq)
+    s = _igam_series(xp, a, x, need_series)
+    q = xp.where(q_by_cf, _igamc_cf(xp, a, x, q_by_cf), xp.where(q_by_1mp, 1 - s, _igamc_series(xp, a, x, q_by_qs)))
+    val = q if upper else xp.where(p_by_1mq, 1 - q, s)
+    nan = _c(xp, math.nan, a)
+    one, zero = _c(xp, 1.0, a), _c(xp, 0.0, a)
+    hi, lo = (zero, one) if upper else (one, zero)          # the value as x -> inf and at x = 0
+    val = xp.where(xinf, hi, val)
+    val = xp.where(ainf, xp.where(xinf, nan, lo), val)
+    val = xp.where(x0, lo, val)
+    val = xp.where(a0, xp.where(x > 0, hi, nan), val)
+    return xp.where(bad, nan, val)
+
+
+@primitive(save=("a", "x"), broadcast=True)
+class Igamma:
+    """The regularized lower (or, with `upper`, upper) incomplete gamma function. torch defines the
+    derivative in x only: x^(a-1) e^-x / Gamma(a) (negated for the upper one)."""
+    def forward(B, a, x, upper):
+        return _via64_2(B, a, x, lambda xp, p, q: _igamma(xp, p, q, upper))
+
+    def backward(ctx, g):
+        need_a, need_x = ctx.needs_input_grad
+        if need_a:
+            raise RuntimeError(f"{'igammac' if ctx.upper else 'igamma'}: the derivative for 'input' (a) is not "
+                               f"implemented (torch defines none)")
+        a, x = ctx.a, ctx.x
+        d = g * exp((a - 1) * log(x) - x - lgamma(a))
+        return None, -d if ctx.upper else d
+
+
+def _igamma_op(input, other, upper, name):
+    for i, t in enumerate((input, other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{('input', 'other')[i]}' (position {i + 1}) must be Tensor, "
+                            f"not {type(t).__name__}")
+    a, x = pair(input, other, name)
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"{name}: not implemented for {a.dtype.name} tensors (shapes {tuple(a.shape)} and "
+                                  f"{tuple(x.shape)}); floating point only, as torch")
+    return apply(Igamma, (a, x), upper)
+
+
+@op(inplace=True)
+def igamma(input, other):
+    """The regularized lower incomplete gamma function P(input, other) (torch.igamma, special.gammainc)."""
+    return _igamma_op(input, other, False, "igamma")
+
+
+@op(inplace=True)
+def igammac(input, other):
+    """The regularized upper incomplete gamma function Q(input, other) (torch.igammac, special.gammaincc)."""
+    return _igamma_op(input, other, True, "igammac")
