@@ -267,10 +267,10 @@ _ERFINV_C = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
 _ERFINV_D = (3.543889200, 1.637067800)
 
 
-def _erfinv(B, y):
+def _erfinv(xp, y):
     """torch's erfinv: a rational first guess (central |y| <= 0.7, and a tail form in
-    sqrt(-log((1 - |y|) / 2))), then two Newton steps on erf(x) = y; +-inf at +-1, nan beyond."""
-    xp = B.xp
+    sqrt(-log((1 - |y|) / 2))), then two Newton steps on erf(x) = y (erf from Cephes' rational
+    forms, on the backend's arrays); +-inf at +-1, nan beyond."""
     a = xp.abs(y)
     central = a <= 0.7
     z = y * y
@@ -284,14 +284,14 @@ def _erfinv(B, y):
     xt = xp.copysign(((c3 * zt + c2) * zt + c1) * zt + c0, y) / ((d1 * zt + d0) * zt + 1.0)
     x = xp.where(central, xc, xt)
     for _ in range(2):
-        x = x - (B.erf(x) - y) / ((2 / _SQRT_PI) * xp.exp(-x * x))
+        x = x - (_erf(xp, x) - y) / ((2 / _SQRT_PI) * xp.exp(-x * x))
     x = xp.where(a == 1, xp.copysign(_c(xp, math.inf, y), y), x)
     return xp.where((a > 1) | xp.isnan(y), _c(xp, math.nan, y), x)
 
 
 @primitive(save=("out",))
 class Erfinv:
-    def forward(B, x): return _via64(B, x, lambda xp, v: _erfinv(B, v))
+    def forward(B, x): return _via64(B, x, lambda xp, v: _erfinv(xp, v))
     def backward(ctx, g): return g * (_SQRT_PI / 2 * exp(ctx.out * ctx.out))
 
 
@@ -693,57 +693,72 @@ def _igam_fac(xp, a, x):
     return xp.exp(a * xp.log(x) - x - _lgamma(xp, a))
 
 
-def _loop(xp, active, step):
-    """Run step(active) -> still-active until no element is active (or the iteration cap)."""
+def _iterate(B, st, step, result, active):
+    """Run `active = step(n, st, active)` (st: a dict of 1-d per-element arrays, updated in place of
+    the dict) until no element is active or the cap, and return result(st) per element. Every 8
+    steps, once fewer than half of the elements are still active, the finished ones' results are
+    written out and the state shrinks to the others: the slowest elements do not keep every other
+    one in the loop."""
+    xp = B.xp
+    out = xp.zeros_like(result(st))
+    idx = xp.arange(active.shape[0])
     n = 0
     while n < _IGAM_MAXIT and bool(xp.any(active)):
         n += 1
-        active = step(n, active)
+        active = step(n, st, active)
+        if n % 8 == 0:
+            left = int(xp.sum(xp.astype(active, idx.dtype)))
+            if left < active.shape[0] // 2:
+                done = ~active
+                out = B.index_put(out, B.getitem(idx, done), B.getitem(result(st), done))
+                for k in list(st):
+                    st[k] = B.getitem(st[k], active)
+                idx = B.getitem(idx, active)
+                active = B.getitem(active, active)
+    return B.index_put(out, idx, result(st))
 
 
-def _igam_series(xp, a, x, m):
-    """P(a, x) by its power series (where m; other elements are computed at a harmless point)."""
-    a = xp.where(m, a, _c(xp, 1.0, a))
-    x = xp.where(m, x, _c(xp, 0.5, x))
-    ax = _igam_fac(xp, a, x)
-    st = {"r": a, "c": xp.ones_like(a), "ans": xp.ones_like(a)}
+def _igam_series(B, a, x):
+    """P(a, x) by its power series."""
+    xp = B.xp
+    st = {"a": a, "x": x, "ax": _igam_fac(xp, a, x), "r": a, "c": xp.ones_like(a), "ans": xp.ones_like(a)}
 
-    def step(n, active):
+    def step(n, st, active):
         st["r"] = st["r"] + 1
-        st["c"] = xp.where(active, st["c"] * x / st["r"], st["c"])
+        st["c"] = xp.where(active, st["c"] * st["x"] / st["r"], st["c"])
         st["ans"] = xp.where(active, st["ans"] + st["c"], st["ans"])
         return active & ~(st["c"] <= _MACHEP * st["ans"])
-    _loop(xp, m & (ax != 0), step)
-    return st["ans"] * ax / a
+    return _iterate(B, st, step, lambda st: st["ans"] * st["ax"] / st["a"], st["ax"] != 0)
 
 
-def _igamc_series(xp, a, x, m):
+def _igamc_series(B, a, x):
     """Q(a, x) for small x: 1 - x^a / Gamma(a + 1) sum..., as Cephes' igamc_series."""
-    a = xp.where(m, a, _c(xp, 1.0, a))
-    x = xp.where(m, x, _c(xp, 0.5, x))
-    st = {"fac": xp.ones_like(a), "s": xp.zeros_like(a)}
+    xp = B.xp
+    st = {"a": a, "x": x, "fac": xp.ones_like(a), "s": xp.zeros_like(a)}
 
-    def step(n, active):
-        st["fac"] = xp.where(active, st["fac"] * -x / n, st["fac"])
-        term = st["fac"] / (a + n)
+    def step(n, st, active):
+        st["fac"] = xp.where(active, st["fac"] * -st["x"] / n, st["fac"])
+        term = st["fac"] / (st["a"] + n)
         st["s"] = xp.where(active, st["s"] + term, st["s"])
         return active & ~(xp.abs(term) <= _MACHEP * xp.abs(st["s"]))
-    _loop(xp, m, step)
-    logx = xp.log(x)
-    return -xp.expm1(a * logx - _lgam1p(xp, a)) - xp.exp(a * logx - _lgamma(xp, a)) * st["s"]
+
+    def result(st):
+        a, logx = st["a"], xp.log(st["x"])
+        return -xp.expm1(a * logx - _lgam1p(xp, a)) - xp.exp(a * logx - _lgamma(xp, a)) * st["s"]
+    return _iterate(B, st, step, result, xp.ones(a.shape, dtype=a.dtype) == 1)
 
 
-def _igamc_cf(xp, a, x, m):
+def _igamc_cf(B, a, x):
     """Q(a, x) for x > a by its continued fraction (Cephes' igamc), rescaled against overflow."""
-    a = xp.where(m, a, _c(xp, 1.0, a))
-    x = xp.where(m, x, _c(xp, 2.0, x))
+    xp = B.xp
     ax = _igam_fac(xp, a, x)
     y = 1 - a
     z = x + y + 1
-    st = {"y": y, "z": z, "c": xp.zeros_like(a), "pkm2": xp.ones_like(a), "qkm2": x, "pkm1": x + 1, "qkm1": z * x}
+    st = {"ax": ax, "y": y, "z": z, "c": xp.zeros_like(a), "pkm2": xp.ones_like(a), "qkm2": x, "pkm1": x + 1,
+          "qkm1": z * x}
     st["ans"] = st["pkm1"] / st["qkm1"]
 
-    def step(n, active):
+    def step(n, st, active):
         st["c"] = st["c"] + 1
         st["y"] = st["y"] + 1
         st["z"] = st["z"] + 2
@@ -754,23 +769,32 @@ def _igamc_cf(xp, a, x, m):
         r = pk / xp.where(nz, qk, _c(xp, 1.0, qk))
         t = xp.where(nz, xp.abs((st["ans"] - r) / xp.where(r == 0, _c(xp, 1.0, r), r)), _c(xp, 1.0, r))
         st["ans"] = xp.where(active & nz, r, st["ans"])
-        big = xp.abs(pk) > _BIG
-        sc = xp.where(big, _c(xp, _BIGINV, pk), _c(xp, 1.0, pk))
+        sc = xp.where(xp.abs(pk) > _BIG, _c(xp, _BIGINV, pk), _c(xp, 1.0, pk))
         keep = ~active
         st["pkm2"] = xp.where(keep, st["pkm2"], st["pkm1"] * sc)
         st["pkm1"] = xp.where(keep, st["pkm1"], pk * sc)
         st["qkm2"] = xp.where(keep, st["qkm2"], st["qkm1"] * sc)
         st["qkm1"] = xp.where(keep, st["qkm1"], qk * sc)
         return active & ~(t <= _MACHEP)
-    _loop(xp, m & (ax != 0), step)
-    return st["ans"] * ax
+    return _iterate(B, st, step, lambda st: st["ans"] * st["ax"], ax != 0)
 
 
-def _igamma(xp, a, x, upper):
+def _subset(B, m, f, *arrays):
+    """f on the elements where m holds, gathered into short arrays (an iterative method then loops
+    over those only), scattered back into zeros."""
+    xp = B.xp
+    zero = xp.zeros_like(arrays[0])
+    if not bool(xp.any(m)):
+        return zero
+    return B.index_put(zero, m, f(*(B.getitem(a, m) for a in arrays)))
+
+
+def _igamma(B, a, x, upper):
     """P(a, x) (or Q = 1 - P with `upper`) by Cephes' choice of series or continued fraction, with
     torch's values at the boundaries. (Cephes' and torch's uniform asymptotic expansion for large a
     near x is not used: the series run longer there, to the same accuracy up to a ~ 1e6.)"""
-    a, x = xp.broadcast_arrays(a, x)
+    xp = B.xp
+    a, x = (xp.asarray(v, copy=True) for v in xp.broadcast_arrays(a, x))
     bad = (x < 0) | (a < 0) | xp.isnan(a) | xp.isnan(x)
     a0, x0 = a == 0, x == 0
     ainf, xinf = xp.isinf(a), xp.isinf(x)
@@ -784,8 +808,10 @@ def _igamma(xp, a, x, upper):
     # P's method (Cephes' igam): 1 - Q for x > 1 and x > a, else the series
     p_by_1mq = ok & (x > 1) & (x > a)
     need_series = (q_by_1mp if upper else ~p_by_1mq & ok) | (q_by_1mp & p_by_1mq)
-    s = _igam_series(xp, a, x, need_series)
-    q = xp.where(q_by_cf, _igamc_cf(xp, a, x, q_by_cf), xp.where(q_by_1mp, 1 - s, _igamc_series(xp, a, x, q_by_qs)))
+    s = _subset(B, need_series, lambda p, v: _igam_series(B, p, v), a, x)
+    cf = _subset(B, q_by_cf, lambda p, v: _igamc_cf(B, p, v), a, x)
+    qs = _subset(B, q_by_qs, lambda p, v: _igamc_series(B, p, v), a, x)
+    q = xp.where(q_by_cf, cf, xp.where(q_by_1mp, 1 - s, qs))
     val = q if upper else xp.where(p_by_1mq, 1 - q, s)
     nan = _c(xp, math.nan, a)
     one, zero = _c(xp, 1.0, a), _c(xp, 0.0, a)
@@ -802,7 +828,7 @@ class Igamma:
     """The regularized lower (or, with `upper`, upper) incomplete gamma function. torch defines the
     derivative in x only: x^(a-1) e^-x / Gamma(a) (negated for the upper one)."""
     def forward(B, a, x, upper):
-        return _via64_2(B, a, x, lambda xp, p, q: _igamma(xp, p, q, upper))
+        return _via64_2(B, a, x, lambda xp, p, q: _igamma(B, p, q, upper))
 
     def backward(ctx, g):
         need_a, need_x = ctx.needs_input_grad
