@@ -1,4 +1,4 @@
-"""Special functions: lgamma, digamma, polygamma, erfinv, erfc, i0 and torch.special's relatives.
+"""Special functions: lgamma, digamma, polygamma, erfinv, erfc, i0, igamma and torch.special's relatives.
 
 NumPy has no vectorized lgamma, digamma, erfinv or Bessel functions, and SciPy is not a dependency,
 so each is computed here on backend arrays through the array-API namespace (`B.xp`): rational and
@@ -11,7 +11,9 @@ kernels in float32 (their values near the roots and poles are those of the formu
 The coefficients of erf/erfc, ndtri and the Bessel functions i0/i1 are those of the Cephes Math
 Library (Stephen L. Moshier, BSD licence), which PyTorch uses too; lgamma is Stirling's series after
 an upward recurrence, digamma and the Hurwitz zeta function (for polygamma) follow Cephes' psi and
-zeta algorithms, erfinv is the rational start plus two Newton steps that torch uses.
+zeta algorithms, erfinv is the rational start plus two Newton steps that torch uses, and the
+incomplete gamma functions use Cephes' series and continued fraction, run as masked array loops that
+shrink to the unconverged elements.
 Each rule is written in differentiable ops (d lgamma = digamma, d digamma = polygamma(1), ...), so
 gradients of any order work.
 """
