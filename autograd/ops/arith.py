@@ -579,7 +579,7 @@ class LogAddExp:
         return g / (1 + e(b - a)) if need_a else None, g / (1 + e(a - b)) if need_b else None
 
 
-@op(export=True)
+@op()
 def logaddexp(input, other):
     _both_tensors(input, other, "logaddexp")
     a, b = pair(input, other, "logaddexp")
@@ -622,7 +622,7 @@ def lerp(input, end, weight):
     return input + w * diff if builtins.abs(w) < 0.5 else end - diff * (1 - w)
 
 
-def _value_for(value, dt, name):
+def _value_for(value, dt):
     """addcmul/addcdiv's `value`, converted to the result's dtype as torch does (truncated for
     integer results)."""
     if isinstance(value, Tensor):
@@ -652,7 +652,7 @@ def _three(input, t1, t2, name):
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, in the common dtype of the three."""
     dt = _three(input, tensor1, tensor2, "addcmul")
-    value = _value_for(value, dt, "addcmul")
+    value = _value_for(value, dt)
     t1 = tensor1.to(dt)
     if not (type(value) is int and value == 1):
         t1 = t1 * value
@@ -670,7 +670,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
                            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
                            f"to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
                            f"float inputs. (got {tensor1.dtype.name} and {tensor2.dtype.name})")
-    value = _value_for(value, dt, "addcdiv")
+    value = _value_for(value, dt)
     t1 = tensor1.to(dt)
     if not (type(value) is int and value == 1):
         t1 = t1 * value
