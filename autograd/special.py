@@ -1,11 +1,11 @@
 """`autograd.special`: PyTorch's `torch.special`, the special functions by their torch.special names.
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
-psi is digamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr, i0e, i1, i1e, entr,
-xlog1py, zeta; gammainc and gammaincc are autograd.igamma and igammac) are computed in autograd/ops/special_fns.py. Not provided: the Bessel functions
-of the first and second kind (bessel_j0/j1/y0/y1, modified_bessel_k0/k1 and their scaled forms,
-spherical_bessel_j0), airy_ai, the orthogonal polynomials (chebyshev_*, hermite_*, laguerre_*,
-legendre_*) (docs/api/math.md).
+psi is digamma, gammainc is igamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr,
+i0e, i1, i1e, entr, xlog1py, zeta, modified_bessel_i0/i1, spherical_bessel_j0) are computed in
+autograd/ops/special_fns.py. Not provided (docs/api/math.md): the Bessel functions bessel_j0/j1/y0/y1,
+modified_bessel_k0/k1 and their scaled forms, airy_ai, and the orthogonal polynomials (chebyshev_*,
+hermite_*, laguerre_*, legendre_*).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from .ops._core import apply as _apply, floating as _floating
 from .tensor import Tensor as _Tensor
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
-           "gammaln", "i0", "i0e",
-           "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
-           "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta"]
+           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
+           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+           "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 erf = _unary.erf
 erfc = _sf.erfc
@@ -41,6 +41,9 @@ i1e = _sf.i1e
 entr = _sf.entr
 zeta = _sf.zeta
 gammainc = _sf.igamma
+modified_bessel_i0 = _sf.modified_bessel_i0
+modified_bessel_i1 = _sf.modified_bessel_i1
+spherical_bessel_j0 = _sf.spherical_bessel_j0
 gammaincc = _sf.igammac
 
 

@@ -407,3 +407,8 @@ def _igamma_samples(dt):
 ENTRIES += [OpInfo(name, [f"autograd.{name}", f"Tensor.{name}", Call(f"special.{sp}", *_sp(sp))], _igamma_samples,
                    dtypes=NUMERIC, smooth=True, tol={"float16": (5e-3, 5e-3), "float32": (2e-5, 1e-5)})
             for name, sp in (("igamma", "gammainc"), ("igammac", "gammaincc"))]
+
+ENTRIES += [OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))],
+                   fixed(unary(), lambda dt: [S("edges", np.array([0.0, 1e-3, 0.49, 0.5, -3.0, 100.0], dt))]
+                         if is_float(dt) else []), dtypes=ALL, grad=False, tol={"float16": (2e-3, 2e-3)})
+            for name in ("modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0")]

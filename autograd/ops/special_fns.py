@@ -864,3 +864,32 @@ def igamma(input, other):
 def igammac(input, other):
     """The regularized upper incomplete gamma function Q(input, other) (torch.igammac, special.gammaincc)."""
     return _igamma_op(input, other, True, "igammac")
+
+
+# --- torch.special's non-differentiable Bessel spellings -------------------------------------------
+
+def modified_bessel_i0(input):
+    """I0 as torch.special.modified_bessel_i0: i0's values, with no gradient (torch records none)."""
+    return nondiff(floating(input), lambda B, x: _via64(B, x, lambda xp, v: _bessel(xp, v, 0, False)))
+
+
+def modified_bessel_i1(input):
+    """I1 as torch.special.modified_bessel_i1: special.i1's values, with no gradient (as torch)."""
+    return nondiff(floating(input), lambda B, x: _via64(B, x, lambda xp, v: _bessel(xp, v, 1, False)))
+
+
+_SBJ0 = (1 / 6227020800, -1 / 39916800, 1 / 362880, -1 / 5040, 1 / 120, -1 / 6, 1.0)
+
+
+def _spherical_j0(xp, x):
+    """sin(x) / x, by its Taylor series below |x| = 1/2 and 0 at +-inf (torch's formula)."""
+    small = xp.abs(x) < 0.5
+    big = xp.where(small | xp.isinf(x), _c(xp, 1.0, x), x)
+    out = xp.where(small, _polevl(x * x, _SBJ0), xp.sin(big) / big)
+    return xp.where(xp.isinf(x), _c(xp, 0.0, x), out)
+
+
+def spherical_bessel_j0(input):
+    """The spherical Bessel function of the first kind, order 0 (torch.special.spherical_bessel_j0;
+    no gradient, as torch)."""
+    return nondiff(floating(input), lambda B, x: _via64(B, x, _spherical_j0))
