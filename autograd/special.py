@@ -2,10 +2,10 @@
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
 psi is digamma, gammainc is igamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr,
-i0e, i1, i1e, entr, xlog1py, zeta, modified_bessel_i0/i1, spherical_bessel_j0) are computed in
-autograd/ops/special_fns.py. Not provided (docs/api/math.md): the Bessel functions bessel_j0/j1/y0/y1,
-modified_bessel_k0/k1 and their scaled forms, airy_ai, and the orthogonal polynomials (chebyshev_*,
-hermite_*, laguerre_*, legendre_*).
+i0e, i1, i1e, entr, xlog1py, zeta, modified_bessel_i0/i1, spherical_bessel_j0, bessel_j0/j1/y0/y1)
+are computed in autograd/ops/special_fns.py. Not provided (docs/api/math.md): modified_bessel_k0/k1
+and their scaled forms, airy_ai, and the orthogonal polynomials (chebyshev_*, hermite_*, laguerre_*,
+legendre_*).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .ops import arith as _arith, reduce as _reduce, special_fns as _sf, unary a
 from .ops._core import apply as _apply, floating as _floating
 from .tensor import Tensor as _Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
            "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
@@ -44,6 +44,7 @@ gammainc = _sf.igamma
 modified_bessel_i0 = _sf.modified_bessel_i0
 modified_bessel_i1 = _sf.modified_bessel_i1
 spherical_bessel_j0 = _sf.spherical_bessel_j0
+bessel_j0, bessel_j1, bessel_y0, bessel_y1 = _sf.bessel_j0, _sf.bessel_j1, _sf.bessel_y0, _sf.bessel_y1
 gammaincc = _sf.igammac
 
 

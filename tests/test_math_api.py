@@ -316,3 +316,36 @@ def test_incomplete_gamma_gradient(device):
     assert ag.gradgradcheck(lambda v: ag.igammac(a, v), (x,))
     with pytest.raises(RuntimeError, match="not implemented"):
         ag.igamma(_t([1.0], device, grad=True), _t([1.0], device)).backward()
+
+
+# --- Bessel functions of the first and second kind ------------------------------------------------
+
+@pytest.mark.parametrize("name,order", [("bessel_j0", 0), ("bessel_j1", 1), ("bessel_y0", 0), ("bessel_y1", 1)])
+def test_bessel_functions_against_mpmath(name, order, device):
+    mpmath = pytest.importorskip("mpmath", reason="mpmath is the high-precision oracle here (torch's own are off "
+                                                  "by up to 1e-4 between 3 and 8: see opinfo_math.KNOWN)")
+    x = np.concatenate([RNG.uniform(0.01, 60, 300), [0.5, 4.9, 5.0, 5.1, 7.5]])
+    f = mpmath.besselj if name.startswith("bessel_j") else mpmath.bessely
+    want = np.array([float(f(order, v)) for v in x])
+    got = npy(getattr(special, name)(_t(x, device)))
+    big = np.abs(want) > 1e-3                       # near a zero the error is absolute
+    np.testing.assert_allclose(got[big], want[big], rtol=1e-12)
+    np.testing.assert_allclose(got[~big], want[~big], atol=1e-15)
+    edges = npy(getattr(special, name)(_t([0.0, -1.0, math.inf, math.nan], device)))
+    if name.startswith("bessel_y"):
+        assert edges[0] == -math.inf and math.isnan(edges[1])
+    else:
+        assert edges[0] == (1.0 if order == 0 else 0.0) and not math.isnan(edges[1])
+    assert math.isnan(edges[2]) and math.isnan(edges[3])      # +inf: nan, as torch's formula gives
+
+
+def test_functions_without_gradient_are_silent_on_extremes(device):
+    x = _t(EXTREME, device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+                     "spherical_bessel_j0"):
+            y = getattr(special, name)(x)
+            assert tuple(y.shape) == (len(EXTREME),) and y.dtype is ag.float64 and not y.requires_grad
+        for f in (ag.heaviside, ag.nextafter):
+            f(x, x)
