@@ -2,10 +2,9 @@
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
 psi is digamma, gammainc is igamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr,
-i0e, i1, i1e, entr, xlog1py, zeta, modified_bessel_i0/i1, spherical_bessel_j0, bessel_j0/j1/y0/y1)
-are computed in autograd/ops/special_fns.py. Not provided (docs/api/math.md): modified_bessel_k0/k1
-and their scaled forms, airy_ai, and the orthogonal polynomials (chebyshev_*, hermite_*, laguerre_*,
-legendre_*).
+i0e, i1, i1e, entr, xlog1py, zeta, the Bessel functions) are computed in autograd/ops/special_fns.py.
+Not provided (docs/api/math.md): airy_ai and the orthogonal polynomials (chebyshev_*, hermite_*,
+laguerre_*, legendre_*).
 """
 from __future__ import annotations
 
@@ -15,8 +14,8 @@ from .tensor import Tensor as _Tensor
 
 __all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
-           "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+           "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 erf = _unary.erf
 erfc = _sf.erfc
@@ -45,6 +44,8 @@ modified_bessel_i0 = _sf.modified_bessel_i0
 modified_bessel_i1 = _sf.modified_bessel_i1
 spherical_bessel_j0 = _sf.spherical_bessel_j0
 bessel_j0, bessel_j1, bessel_y0, bessel_y1 = _sf.bessel_j0, _sf.bessel_j1, _sf.bessel_y0, _sf.bessel_y1
+modified_bessel_k0, modified_bessel_k1 = _sf.modified_bessel_k0, _sf.modified_bessel_k1
+scaled_modified_bessel_k0, scaled_modified_bessel_k1 = _sf.scaled_modified_bessel_k0, _sf.scaled_modified_bessel_k1
 gammaincc = _sf.igammac
 
 

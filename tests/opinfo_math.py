@@ -422,3 +422,8 @@ ENTRIES += [OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))],
                                               S("mid", np.array([3.5, 4.9, 5.1, 6.0, 7.5], dt))]
                          if is_float(dt) else []), dtypes=ALL, grad=False, tol={"float16": (2e-3, 2e-3)})
             for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1")]
+
+ENTRIES += [OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))],
+                   fixed(unary("pos"), lambda dt: [S("edges", np.array([0.0, 1e-6, 2.0, 2.5, -1.0, 30.0, 800.0], dt))]
+                         if is_float(dt) else []), dtypes=ALL, grad=False, tol={"float16": (2e-3, 2e-3)})
+            for name in ("modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1")]

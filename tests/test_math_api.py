@@ -344,8 +344,18 @@ def test_functions_without_gradient_are_silent_on_extremes(device):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+                     "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
                      "spherical_bessel_j0"):
             y = getattr(special, name)(x)
             assert tuple(y.shape) == (len(EXTREME),) and y.dtype is ag.float64 and not y.requires_grad
         for f in (ag.heaviside, ag.nextafter):
             f(x, x)
+
+
+@pytest.mark.parametrize("order,scaled", [(0, False), (1, False), (0, True), (1, True)])
+def test_modified_bessel_k_against_mpmath(order, scaled, device):
+    mpmath = pytest.importorskip("mpmath", reason="mpmath is the high-precision oracle here")
+    x = np.concatenate([RNG.uniform(0.01, 2, 100), RNG.uniform(2, 600, 200)])
+    want = np.array([float(mpmath.besselk(order, v) * (mpmath.exp(v) if scaled else 1)) for v in x])
+    name = ("scaled_" if scaled else "") + f"modified_bessel_k{order}"
+    np.testing.assert_allclose(npy(getattr(special, name)(_t(x, device))), want, rtol=1e-14, atol=1e-300)
