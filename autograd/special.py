@@ -2,9 +2,8 @@
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
 psi is digamma, gammainc is igamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr,
-i0e, i1, i1e, entr, xlog1py, zeta, the Bessel functions) are computed in autograd/ops/special_fns.py.
-Not provided (docs/api/math.md): airy_ai and the orthogonal polynomials (chebyshev_*, hermite_*,
-laguerre_*, legendre_*).
+i0e, i1, i1e, entr, xlog1py, zeta, the Bessel functions, the orthogonal polynomials) are computed in
+autograd/ops/special_fns.py. Not provided (docs/api/math.md): airy_ai.
 """
 from __future__ import annotations
 
@@ -12,7 +11,11 @@ from .ops import arith as _arith, reduce as _reduce, special_fns as _sf, unary a
 from .ops._core import apply as _apply, floating as _floating
 from .tensor import Tensor as _Tensor
 
-__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+_POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+                "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
+                "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+                "shifted_chebyshev_polynomial_w"]
+__all__ = _POLYNOMIALS + ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
@@ -46,6 +49,12 @@ spherical_bessel_j0 = _sf.spherical_bessel_j0
 bessel_j0, bessel_j1, bessel_y0, bessel_y1 = _sf.bessel_j0, _sf.bessel_j1, _sf.bessel_y0, _sf.bessel_y1
 modified_bessel_k0, modified_bessel_k1 = _sf.modified_bessel_k0, _sf.modified_bessel_k1
 scaled_modified_bessel_k0, scaled_modified_bessel_k1 = _sf.scaled_modified_bessel_k0, _sf.scaled_modified_bessel_k1
+chebyshev_polynomial_t, chebyshev_polynomial_u = _sf.chebyshev_polynomial_t, _sf.chebyshev_polynomial_u
+chebyshev_polynomial_v, chebyshev_polynomial_w = _sf.chebyshev_polynomial_v, _sf.chebyshev_polynomial_w
+shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u = _sf.shifted_chebyshev_polynomial_t, _sf.shifted_chebyshev_polynomial_u
+shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w = _sf.shifted_chebyshev_polynomial_v, _sf.shifted_chebyshev_polynomial_w
+hermite_polynomial_h, hermite_polynomial_he = _sf.hermite_polynomial_h, _sf.hermite_polynomial_he
+laguerre_polynomial_l, legendre_polynomial_p = _sf.laguerre_polynomial_l, _sf.legendre_polynomial_p
 gammaincc = _sf.igammac
 
 

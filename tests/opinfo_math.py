@@ -427,3 +427,24 @@ ENTRIES += [OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))],
                    fixed(unary("pos"), lambda dt: [S("edges", np.array([0.0, 1e-6, 2.0, 2.5, -1.0, 30.0, 800.0], dt))]
                          if is_float(dt) else []), dtypes=ALL, grad=False, tol={"float16": (2e-3, 2e-3)})
             for name in ("modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1")]
+
+
+def _poly_samples(dt):
+    x = (arr((2, 3), dt, "unit", 1) * 1.6).astype(dt) if is_float(dt) else arr((2, 3), dt)
+    out = [S("n-tensor", x, np.array([[0, 1, 2], [3, 5, 7]])), S("n=3", x, 3), S("n-broadcast", x, np.array([4, 9, 13])),
+           S("large-n", x, 12), S("negative-n", x, -1), S("0d", arr((), dt, "unit", 2) if is_float(dt) else arr((), dt), 4),
+           S("scalar-x", 0.25, np.array([2, 3, 10]))]
+    if is_float(dt):
+        # no nan: torch 2.13 returns an uninitialized value for x = nan (docs/api/math.md)
+        out += [S("ends", np.array([1.0, -1.0, 0.0, 0.5, 1.0, -1.0, 0.0, 2.0], dt), np.array([3, 4, 5, 12, 10, 11, 9, 6])),
+                S("float-n", x, C(np.array([2.7, 3.2, 9.9], "float64" if dt == "float64" else "float32"))),
+                S("big", np.array([1e4, -1e4, INF, -INF], dt), np.array([3, 4, 5, 2]))]
+    return out
+
+
+ENTRIES += [OpInfo(f"special.{name}", [Call(f"special.{name}", *_sp(name))], _poly_samples,
+                   dtypes=("float64", "float32", "int64"), grad=False, tol={"float32": (1e-5, 1e-5)})
+            for name in ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                         "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+                         "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+                         "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")]

@@ -1058,3 +1058,136 @@ modified_bessel_k0 = _nondiff_special(lambda xp, x: _bessel_k(xp, x, 0, False))
 modified_bessel_k1 = _nondiff_special(lambda xp, x: _bessel_k(xp, x, 1, False))
 scaled_modified_bessel_k0 = _nondiff_special(lambda xp, x: _bessel_k(xp, x, 0, True))
 scaled_modified_bessel_k1 = _nondiff_special(lambda xp, x: _bessel_k(xp, x, 1, True))
+
+
+# --- orthogonal polynomials of torch.special (no gradient, as torch) ---------------------------------
+
+def _recur(xp, active, p, q, step, n):
+    """Three-term recurrence q_k = step(k, p, q) from k = 2 (or 1) up to each element's n, as masked
+    array steps; an element leaves once it reaches its n or its value is nan (as torch's loop)."""
+    k = 1
+    while True:
+        k += 1
+        live = active & (n >= k) & ~xp.isnan(q)
+        if not bool(xp.any(live)):
+            return q
+        r = step(k, p, q)
+        p, q = xp.where(live, q, p), xp.where(live, r, q)
+
+
+def _cheb(xp, x, n, kind, shifted):
+    """Chebyshev polynomials T, U, V, W (shifted: of 2x - 1) with torch's special cases: the values at
+    the interval's ends, the trigonometric closed form for large n inside it, 0 for n < 0."""
+    y = 2 * x - 1 if shifted else x
+    one = _c(xp, 1.0, x)
+    nf = xp.astype(n, x.dtype)
+    even = (n % 2) == 0
+    sgn = xp.where(even, one, -one)
+    hi = x == 1 if shifted else (xp.abs(x) == 1) & (x > 0)
+    lo = x == 0 if shifted else (xp.abs(x) == 1) & (x < 0)
+    first = {"t": y, "u": 2 * y, "v": 2 * y - 1, "w": 2 * y + 1}[kind]
+    at_hi = {"t": one, "u": nf + 1, "v": one, "w": 2 * nf + 1}[kind]
+    at_lo = {"t": sgn, "u": sgn * (nf + 1), "v": sgn * (2 * nf + 1), "w": sgn}[kind]
+    limit = (4 if kind == "w" else 6) if shifted else (6 if kind == "t" else 8)
+    inside = (n > limit) & (xp.abs(y) < 1)
+    th = xp.acos(xp.where(inside, y, _c(xp, 0.0, y)))
+    if kind == "t":
+        trig = xp.cos(nf * th)
+    elif kind == "u":
+        s = xp.sin(th)
+        ys = xp.where(y == 0, one, y)
+        trig = xp.where(s != 0, xp.sin((nf + 1) * th) / xp.where(s != 0, s, one), (nf + 1) * xp.cos((nf + 1) * th) / ys)
+    elif kind == "v":
+        c = xp.cos(th / 2)
+        trig = xp.where(xp.sin(th / 2) != 1, xp.cos((nf + 0.5) * th) / xp.where(c != 0, c, one), sgn * (2 * nf + 1))
+    else:
+        s = xp.sin(th / 2)
+        edge = at_hi if not shifted else sgn
+        trig = xp.where(xp.cos(th / 2) != 1, xp.sin((nf + 0.5) * th) / xp.where(s != 0, s, one), edge)
+    rec = _recur(xp, ~(hi | lo | inside) & (n >= 2), xp.ones_like(x), first, lambda k, p, q: (2 * y) * q - p, n)
+    out = xp.where(n == 0, one, xp.where(n == 1, first, rec))
+    out = xp.where(inside, trig, out)
+    out = xp.where(lo, at_lo, xp.where(hi, at_hi, out))
+    return xp.where(n < 0, _c(xp, 0.0, x), out)
+
+
+def _hermite(xp, x, n, physicists, limit):
+    one = xp.ones_like(x)
+    first = 2 * x if physicists else x
+    if physicists:
+        step = lambda k, p, q: (2 * x) * q - (2 * (k - 1)) * p           # noqa: E731
+    else:
+        step = lambda k, p, q: x * q - (k - 1) * p                       # noqa: E731
+    rec = _recur(xp, (n >= 2) & (n <= limit), one, first, step, n)
+    out = xp.where(n == 0, one, xp.where(n == 1, first, rec))
+    out = xp.where(n > limit, _c(xp, math.nan, x), out)
+    return xp.where(n < 0, _c(xp, 0.0, x), out)
+
+
+def _laguerre(xp, x, n):
+    one = xp.ones_like(x)
+    first = 1 - x
+    rec = _recur(xp, (n >= 2) & (x != 0), one, first,
+                 lambda k, p, q: ((2 * (k - 1) + (1 - x)) * q - (k - 1) * p) / k, n)
+    out = xp.where(n == 0, one, xp.where(n == 1, first, rec))
+    out = xp.where(x == 0, one, out)
+    return xp.where(n < 0, _c(xp, 0.0, x), out)
+
+
+def _legendre(xp, x, n):
+    one = xp.ones_like(x)
+    ends = xp.abs(x) == 1
+    rec = _recur(xp, (n >= 2) & ~ends, one, x, lambda k, p, q: ((2 * k - 1) * x * q - (k - 1) * p) / k, n)
+    out = xp.where(n == 0, one, xp.where(n == 1, x, rec))
+    out = xp.where(ends, xp.where((x > 0) | ((n % 2) == 0), one, -one), out)
+    return xp.where(n < 0, _c(xp, 0.0, x), out)
+
+
+def _polynomial(f, name):
+    def poly(input, n):
+        if not isinstance(input, Tensor) and not isinstance(n, Tensor):
+            raise TypeError(f"{name}: expected at least one Tensor argument")
+        x, nt = _float_pair(input, n, name)
+
+        def g(B, xa):
+            xp = B.xp
+            na = nt._data
+            bad = xp.isnan(na) | xp.isinf(na)                   # torch: a non-finite n counts as -1
+            ni = xp.astype(xp.trunc(xp.where(bad, _c(xp, -1.0, na), na)), B.native_dtype(_dt.int64))
+            xa, ni = xp.broadcast_arrays(xa, ni)
+            return f(B, xa, ni)
+        return nondiff(x, g)
+    poly.__name__ = poly.__qualname__ = name
+    poly.__doc__ = f"torch.special.{name}(input, n): n a tensor or a number, truncated to an integer; no gradient."
+    return poly
+
+
+def _cheb_op(kind, shifted):
+    return lambda B, x, n: _via64_n(B, x, n, lambda xp, v, m: _cheb(xp, v, m, kind, shifted))
+
+
+def _via64_n(B, x, n, f):
+    xp = B.xp
+    f64 = B.native_dtype(_dt.float64)
+    if x.dtype == f64:
+        return f(xp, x, n)
+    return xp.astype(f(xp, xp.astype(x, f64), n), x.dtype)
+
+
+chebyshev_polynomial_t = _polynomial(_cheb_op("t", False), "chebyshev_polynomial_t")
+chebyshev_polynomial_u = _polynomial(_cheb_op("u", False), "chebyshev_polynomial_u")
+chebyshev_polynomial_v = _polynomial(_cheb_op("v", False), "chebyshev_polynomial_v")
+chebyshev_polynomial_w = _polynomial(_cheb_op("w", False), "chebyshev_polynomial_w")
+shifted_chebyshev_polynomial_t = _polynomial(_cheb_op("t", True), "shifted_chebyshev_polynomial_t")
+shifted_chebyshev_polynomial_u = _polynomial(_cheb_op("u", True), "shifted_chebyshev_polynomial_u")
+shifted_chebyshev_polynomial_v = _polynomial(_cheb_op("v", True), "shifted_chebyshev_polynomial_v")
+shifted_chebyshev_polynomial_w = _polynomial(_cheb_op("w", True), "shifted_chebyshev_polynomial_w")
+# torch's limit on n: 512 in float64, 128 in float32 (nan beyond), its float kernel's range
+hermite_polynomial_h = _polynomial(
+    lambda B, x, n: _via64_n(B, x, n, lambda xp, v, m: _hermite(xp, v, m, True, 512 if x.dtype == B.native_dtype(_dt.float64) else 128)),
+    "hermite_polynomial_h")
+hermite_polynomial_he = _polynomial(
+    lambda B, x, n: _via64_n(B, x, n, lambda xp, v, m: _hermite(xp, v, m, False, 512 if x.dtype == B.native_dtype(_dt.float64) else 128)),
+    "hermite_polynomial_he")
+laguerre_polynomial_l = _polynomial(lambda B, x, n: _via64_n(B, x, n, _laguerre), "laguerre_polynomial_l")
+legendre_polynomial_p = _polynomial(lambda B, x, n: _via64_n(B, x, n, _legendre), "legendre_polynomial_p")
