@@ -2,8 +2,8 @@
 
 Most are the elementwise ops of `autograd` under another name (expit is sigmoid, gammaln is lgamma,
 psi is digamma, gammainc is igamma); the ones torch has only here (erfcx, ndtr, ndtri, log_ndtr,
-i0e, i1, i1e, entr, xlog1py, zeta, the Bessel functions, the orthogonal polynomials) are computed in
-autograd/ops/special_fns.py. Not provided (docs/api/math.md): airy_ai.
+i0e, i1, i1e, entr, xlog1py, zeta, the Bessel and Airy functions, the orthogonal polynomials) are
+computed in autograd/ops/special_fns.py: every function of torch.special is here.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_p
                 "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
                 "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
                 "shifted_chebyshev_polynomial_w"]
-__all__ = _POLYNOMIALS + ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+__all__ = _POLYNOMIALS + ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
@@ -55,6 +55,7 @@ shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u = _sf.shifted_che
 shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w = _sf.shifted_chebyshev_polynomial_v, _sf.shifted_chebyshev_polynomial_w
 hermite_polynomial_h, hermite_polynomial_he = _sf.hermite_polynomial_h, _sf.hermite_polynomial_he
 laguerre_polynomial_l, legendre_polynomial_p = _sf.laguerre_polynomial_l, _sf.legendre_polynomial_p
+airy_ai = _sf.airy_ai
 gammaincc = _sf.igammac
 
 

@@ -345,7 +345,7 @@ def test_functions_without_gradient_are_silent_on_extremes(device):
         warnings.simplefilter("error")
         for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
                      "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
-                     "spherical_bessel_j0"):
+                     "spherical_bessel_j0", "airy_ai"):
             y = getattr(special, name)(x)
             assert tuple(y.shape) == (len(EXTREME),) and y.dtype is ag.float64 and not y.requires_grad
         for f in (ag.heaviside, ag.nextafter):
@@ -359,3 +359,14 @@ def test_modified_bessel_k_against_mpmath(order, scaled, device):
     want = np.array([float(mpmath.besselk(order, v) * (mpmath.exp(v) if scaled else 1)) for v in x])
     name = ("scaled_" if scaled else "") + f"modified_bessel_k{order}"
     np.testing.assert_allclose(npy(getattr(special, name)(_t(x, device))), want, rtol=1e-14, atol=1e-300)
+
+
+def test_airy_ai_against_mpmath(device):
+    mpmath = pytest.importorskip("mpmath", reason="mpmath is the high-precision oracle here (torch's own is off by "
+                                                  "up to 3e-4 just below -2.09: see opinfo_math.KNOWN)")
+    x = np.concatenate([RNG.uniform(-40, 20, 300), RNG.uniform(-3, 3, 100)])
+    want = np.array([float(mpmath.airyai(v)) for v in x])
+    got = npy(special.airy_ai(_t(x, device)))
+    big = np.abs(want) > 1e-3
+    np.testing.assert_allclose(got[big], want[big], rtol=1e-11)
+    np.testing.assert_allclose(got[~big], want[~big], atol=1e-14)
