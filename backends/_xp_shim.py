@@ -38,6 +38,19 @@ class ArrayAPIShim:
         f = getattr(self._lib, "bitwise_invert", None) or self._lib.invert
         return f(x)
 
+    # the inverse trigonometric functions and shifts (elementwise math, issue 11)
+    def _renamed(name, old):
+        def f(self, *args):
+            return (getattr(self._lib, name, None) or getattr(self._lib, old))(*args)
+        f.__name__ = name
+        return f
+    asin, acos, atan = _renamed("asin", "arcsin"), _renamed("acos", "arccos"), _renamed("atan", "arctan")
+    asinh, acosh, atanh = _renamed("asinh", "arcsinh"), _renamed("acosh", "arccosh"), _renamed("atanh", "arctanh")
+    atan2 = _renamed("atan2", "arctan2")
+    bitwise_left_shift = _renamed("bitwise_left_shift", "left_shift")
+    bitwise_right_shift = _renamed("bitwise_right_shift", "right_shift")
+    del _renamed
+
     def astype(self, x, dtype, /, *, copy=True):
         return x.astype(dtype, copy=copy)
 
