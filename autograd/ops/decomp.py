@@ -57,11 +57,11 @@ def _same(name, A, B):
                            f"and B of type {B.dtype.name} instead")
 
 
-def _linalg(B, f, *args, name, msg=None):
-    """B.xp.linalg.f(*args), quietly; a library's LinAlgError becomes torch's RuntimeError."""
+def _linalg(B, f, *args, name, msg=None, **kwargs):
+    """B.xp.linalg.f(*args, **kwargs), quietly; a library's LinAlgError becomes torch's RuntimeError."""
     q = B.enter_quiet()
     try:
-        return getattr(B.xp.linalg, f)(*args)
+        return getattr(B.xp.linalg, f)(*args, **kwargs)
     except (ValueError, RuntimeError) as e:      # NumPy's LinAlgError is a ValueError
         raise RuntimeError(f"{name}: {msg or 'the computation failed'} ({type(e).__name__}: {e})") from None
     finally:
@@ -377,7 +377,7 @@ class LinalgSvd(Function):
     def forward(ctx, A, full_matrices):
         ctx.set_materialize_grads(False)
         be = A._backend
-        res = _linalg(be, "svd", A._data, full_matrices, name="linalg.svd", msg="The algorithm failed to converge")
+        res = _linalg(be, "svd", A._data, full_matrices=full_matrices, name="linalg.svd", msg="The algorithm failed to converge")
         U, S, Vh = _arrays(be, res[0], res[1], res[2])
         ctx.full = full_matrices
         ctx.save_for_backward(U, S, Vh)
@@ -458,7 +458,7 @@ class LinalgQr(Function):
     def forward(ctx, A, mode):
         ctx.set_materialize_grads(False)
         be = A._backend
-        res = _linalg(be, "qr", A._data, "reduced" if mode == "r" else mode, name="linalg.qr")
+        res = _linalg(be, "qr", A._data, mode="reduced" if mode == "r" else mode, name="linalg.qr")
         Q, R = _arrays(be, res[0], res[1])
         ctx.mode = mode
         ctx.save_for_backward(Q, R)
@@ -561,7 +561,7 @@ class Pinv:
             tol = _tolerance(xp, S, m, n, atol, rtol, _eps(B.dtype_from_native(a.dtype)))
             Sinv = xp.where(S > tol, 1 / xp.where(S > tol, w, xp.ones((), dtype=a.dtype)), xp.zeros((), dtype=a.dtype))
             return xp.matmul(V * Sinv[..., None, :], xp.matrix_transpose(V))
-        U, S, Vh = _linalg(B, "svd", a, False, name="linalg.pinv")
+        U, S, Vh = _linalg(B, "svd", a, full_matrices=False, name="linalg.pinv")
         tol = _tolerance(xp, S, m, n, atol, rtol, _eps(B.dtype_from_native(a.dtype)))
         Sinv = xp.where(S > tol, 1 / xp.where(S > tol, S, xp.ones((), dtype=a.dtype)), xp.zeros((), dtype=a.dtype))
         return xp.matmul(xp.matrix_transpose(Vh) * Sinv[..., None, :], xp.matrix_transpose(U))
