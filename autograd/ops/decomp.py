@@ -146,9 +146,27 @@ class Det:
         return _linalg(B, "det", a, name="linalg.det")
 
     def backward(ctx, g):
-        # d det = det * tr(A^-1 dA)  =>  gA = g det A^-T (A invertible; see docs/api/linalg.md)
+        # d det = det * tr(A^-1 dA)  =>  gA = g det A^-T for an invertible A. A (numerically)
+        # singular one takes torch's other formula, the cofactors through the SVD (no inverse):
+        # det A = det U det Vh prod S, so gA = U diag(g det U det Vh prod_{j != i} S_j) Vh
         a, out = ctx.saved_tensors
-        return (g * out).unsqueeze(-1).unsqueeze(-1) * linalg_inv(a).mT
+        if a.shape[-1] == 0:
+            return g.unsqueeze(-1).unsqueeze(-1) * a
+        xp = a._backend.xp
+        if not bool(xp.all(xp.abs(out._data) >= 100 * _eps(a.dtype))):
+            return det_singular_backward(g, a)
+        return (g * out).unsqueeze(-1).unsqueeze(-1) * solve_mat(a.mT, eye_like(a))
+
+
+def det_singular_backward(g, a):
+    from .unary import where
+    U, S, Vh = LinalgSvd.apply(a, True)
+    alpha = linalg_det(U) * linalg_det(Vh)
+    n = S.shape[-1]
+    I = eye_like(S, n) == 1
+    others = where(I, 1.0, S.unsqueeze(-2).expand(*S.shape[:-1], n, n)).prod(-1)      # prod_{j != i} S_j
+    D = (alpha * g).unsqueeze(-1) * others
+    return matmul(U * D.unsqueeze(-2), Vh)
 
 
 def linalg_det(A, name="linalg.det"):
