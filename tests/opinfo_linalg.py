@@ -16,6 +16,7 @@ from tests.opinfo import FLOATS, OpInfo, Call, S, C, T, STRIDED, arr
 
 F64_32 = ("float64", "float32")
 LA = ("float64", "float32", "float16")          # float16: torch refuses (Low precision / not implemented)
+INTS_TOO = FLOATS + ("int64",)
 TOL32 = {"float32": (1e-4, 1e-4), "float16": (2e-2, 2e-2)}
 
 
@@ -87,7 +88,7 @@ def _addmm(dt):
     a, b = arr((2, 3), dt, "any", 1), arr((3, 4), dt, "any", 2)
     return [S("full", arr((2, 4), dt, "any", 3), a, b), S("row-bias", arr((4,), dt, "any", 3), a, b),
             S("beta,alpha", arr((2, 4), dt, "any", 3), a, b, beta=0.5, alpha=2.0),
-            S("beta=0-nan", C(np.full((2, 4), np.nan, dt)), a, b, beta=0),
+            S("beta=0-nan", C(np.full((2, 4), np.nan if dt != "int64" else 7, dt)), a, b, beta=0),
             S("T", arr((1, 4), dt, "any", 3), T(a), b), S("bad-input", arr((3, 4), dt), a, b),
             S("mismatch", arr((2, 4), dt), a, arr((4, 4), dt))]
 
@@ -108,7 +109,7 @@ def _addbmm(dt):
 def _baddbmm(dt):
     b1, b2 = arr((2, 2, 3), dt, "any", 1), arr((2, 3, 2), dt, "any", 2)
     return [S("full", arr((2, 2, 2), dt, "any", 3), b1, b2), S("bcast", arr((2,), dt, "any", 3), b1, b2, beta=0.5, alpha=3.0),
-            S("beta=0", C(np.full((2, 2, 2), np.inf, dt)), b1, b2, beta=0.0),
+            S("beta=0", C(np.full((2, 2, 2), np.inf if dt != "int64" else 7, dt)), b1, b2, beta=0.0),
             S("mismatch", arr((2, 2, 2), dt), b1, arr((2, 4, 2), dt))]
 
 
@@ -326,22 +327,22 @@ KNOWN = {
 }
 
 ENTRIES = [
-    OpInfo("mv", ["autograd.mv", "Tensor.mv"], _mv, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("dot", ["autograd.dot", "Tensor.dot"], _dot, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("vdot", ["autograd.vdot", "Tensor.vdot"], _dot, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("inner", ["autograd.inner", "Tensor.inner"], _inner, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("outer", ["autograd.outer", "Tensor.outer", "autograd.ger", "Tensor.ger"], _outer, dtypes=FLOATS, smooth=True,
+    OpInfo("mv", ["autograd.mv", "Tensor.mv"], _mv, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("dot", ["autograd.dot", "Tensor.dot"], _dot, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("vdot", ["autograd.vdot", "Tensor.vdot"], _dot, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("inner", ["autograd.inner", "Tensor.inner"], _inner, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("outer", ["autograd.outer", "Tensor.outer", "autograd.ger", "Tensor.ger"], _outer, dtypes=INTS_TOO, smooth=True,
            tol=TOL32),
-    OpInfo("addmm", ["autograd.addmm", "Tensor.addmm"], _addmm, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("addmv", ["autograd.addmv", "Tensor.addmv"], _addmv, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("addbmm", ["autograd.addbmm", "Tensor.addbmm"], _addbmm, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("baddbmm", ["autograd.baddbmm", "Tensor.baddbmm"], _baddbmm, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("tensordot", ["autograd.tensordot"], _tensordot, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("kron", ["autograd.kron", "Tensor.kron"], _kron, dtypes=FLOATS, smooth=True, tol=TOL32),
-    OpInfo("cross", ["autograd.cross", "Tensor.cross"], _cross, dtypes=FLOATS, smooth=True, tol=TOL32),
+    OpInfo("addmm", ["autograd.addmm", "Tensor.addmm"], _addmm, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("addmv", ["autograd.addmv", "Tensor.addmv"], _addmv, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("addbmm", ["autograd.addbmm", "Tensor.addbmm"], _addbmm, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("baddbmm", ["autograd.baddbmm", "Tensor.baddbmm"], _baddbmm, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("tensordot", ["autograd.tensordot"], _tensordot, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("kron", ["autograd.kron", "Tensor.kron"], _kron, dtypes=INTS_TOO, smooth=True, tol=TOL32),
+    OpInfo("cross", ["autograd.cross", "Tensor.cross"], _cross, dtypes=INTS_TOO, smooth=True, tol=TOL32),
     OpInfo("linalg.cross", [LN("cross")], lambda dt: _cross(dt, True), dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("cdist", ["autograd.cdist"], _cdist, dtypes=("float64", "float32", "float16"), tol=TOL32),
-    OpInfo("einsum", ["autograd.einsum"], _einsum, dtypes=FLOATS, smooth=True, tol=TOL32),
+    OpInfo("einsum", ["autograd.einsum"], _einsum, dtypes=INTS_TOO, smooth=True, tol=TOL32),
     OpInfo("chain_matmul", ["autograd.chain_matmul"], _chain, dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("linalg.multi_dot", [LN("multi_dot")], _multi_dot, dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("matrix_power", ["autograd.matrix_power", "Tensor.matrix_power", LN("matrix_power")], _matrix_power,

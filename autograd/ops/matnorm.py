@@ -78,23 +78,28 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in ("nuc", 2, -2):
         from .decomp import check_float, linalg_svdvals
         check_float(A, name)
-        if A.numel() == 0 and ord != "nuc":
-            raise RuntimeError(f"{name}: The input tensor A must not be empty for ord={ord}")
         rest = [d for d in range(A.ndim) if d not in (d0, d1)]
         S = linalg_svdvals(A.permute(*rest, d0, d1))
-        r = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        r = S.sum(-1) if ord == "nuc" else _extreme(S, -1, ord > 0, False, name, ord)
     else:
-        if A.numel() == 0 and (A.shape[d1 if abs(ord) == 1 else d0] == 0):
-            raise RuntimeError(f"{name}: Expected a non-empty reduction dimension for ord={ord}")
         sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
         s = A.abs().sum(sum_dim, keepdim=True)
-        r = s.amax(max_dim, keepdim=True) if ord > 0 else s.amin(max_dim, keepdim=True)
+        r = _extreme(s, max_dim, ord > 0, True, name, ord)
         r = r.squeeze((d0, d1)) if not keepdim else r
         return r
     if keepdim:
         for d in sorted((d0, d1)):
             r = r.unsqueeze(d)
     return r
+
+
+def _extreme(s, dim, is_max, keepdim, name, ord):
+    """amax (amin) over dim; torch's max over an empty dim is 0, its min raises."""
+    if s.shape[dim] == 0:
+        if not is_max:
+            raise RuntimeError(f"{name}: Expected reduction dim {dim} to have non-zero size for ord={ord}")
+        return s.sum(dim, keepdim=keepdim)
+    return s.amax(dim, keepdim=keepdim) if is_max else s.amin(dim, keepdim=keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):

@@ -129,9 +129,8 @@ def _scaled_sum(name, input, prod, beta, alpha):
     for k, v in (("beta", beta), ("alpha", alpha)):
         if not isinstance(v, numbers.Number) or isinstance(v, complex):
             raise TypeError(f"{name}(): argument '{k}' must be a real number, not {type(v).__name__}")
-        if not prod.dtype.is_floating_point and isinstance(v, float) and not float(v).is_integer():
-            raise RuntimeError(f"{name}: for integral input tensors, argument {k} must not be a floating point "
-                               f"number ({v})")
+    if not prod.dtype.is_floating_point:       # torch converts the scalars to the integer dtype (0.5 -> 0)
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:
