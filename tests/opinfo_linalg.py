@@ -47,7 +47,7 @@ def wc(shape, dt, seed=0):
 
 
 def spd(ns, A):
-    return A @ A.mT + 3 * ns.eye(A.shape[-1], dtype=A.dtype)
+    return A @ A.mT + 3 * ns.eye(A.shape[-1], dtype=A.dtype, device=A.device)
 
 
 def sym(A):

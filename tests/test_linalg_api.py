@@ -101,7 +101,7 @@ def test_eigh_gradient_of_a_gauge_invariant_function_matches_torch(device):
 
     def f(ns, M):
         L, V = ns.linalg.eigh(M + M.mT)
-        return ((V * L.unsqueeze(-2).exp()) @ V.mT).sum() + (V ** 2 * ns.arange(4.0, dtype=M.dtype)).sum()
+        return ((V * L.unsqueeze(-2).exp()) @ V.mT).sum() + (V ** 2 * ns.arange(4.0, dtype=M.dtype, device=M.device)).sum()
     o, t = f(ag, A), f(torch, tA)
     _close(o, t, 1e-9)
     o.backward()
@@ -133,8 +133,8 @@ def test_cholesky_and_solve_second_derivatives_match_torch(device):
     b = RNG.standard_normal((3, 2))
 
     def f(ns, M, B):
-        L = ns.linalg.cholesky(M @ M.mT + 3 * ns.eye(3, dtype=M.dtype))
-        return (ns.linalg.solve(L, B) ** 2).sum() + ns.logdet(M @ M.mT + ns.eye(3, dtype=M.dtype))
+        L = ns.linalg.cholesky(M @ M.mT + 3 * ns.eye(3, dtype=M.dtype, device=M.device))
+        return (ns.linalg.solve(L, B) ** 2).sum() + ns.logdet(M @ M.mT + ns.eye(3, dtype=M.dtype, device=M.device))
     A, tA = _pair(a, device)
     B, tB = _pair(b, device)
     (gA,) = ag.grad(f(ag, A, B), (A,), create_graph=True)
