@@ -10,9 +10,9 @@ from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
 
-__all__ = ["cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
 
 def inv(A):
@@ -91,3 +91,23 @@ def vecdot(x, y, *, dim=-1):
     """sum(x * y, dim), x and y broadcast (real dtypes: no conjugation)."""
     return (x * y).sum(dim)
 
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return _d.linalg_diagonal(A, offset=offset, dim1=dim1, dim2=dim2)
+
+
+def vander(x, *, N=None):
+    return _d.linalg_vander(x, N=N)
+
+
+def tensorinv(A, ind=2):
+    return _d.linalg_tensorinv(A, ind)
+
+
+def tensorsolve(A, B, dims=None):
+    return _d.linalg_tensorsolve(A, B, dims)
+
+
+def cond(A, p=None):
+    return _d.linalg_cond(A, p)

@@ -422,6 +422,26 @@ ENTRIES = [
     OpInfo("linalg.vecdot", [LN("vecdot")], lambda dt: [
         S("last", arr((2, 3), dt, "any", 1), arr((3,), dt, "any", 2)), S("dim0", arr((2, 3), dt, "any", 1), arr((2, 1), dt, "any", 2), dim=0)],
         dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.diagonal", [LN("diagonal")], lambda dt: [
+        S("default", arr((2, 3, 4), dt, "any", 1)), S("offset", arr((2, 3, 4), dt, "any", 1), offset=1),
+        S("neg-offset", arr((3, 4), dt, "any", 2), offset=-2), S("dims", arr((2, 3, 4), dt, "any", 3), dim1=0, dim2=2),
+        S("big-offset", arr((3, 4), dt, "any", 2), offset=5), S("same-dims", arr((3, 4), dt), dim1=1, dim2=1),
+        S("1d", arr((3,), dt))], dtypes=("float64", "int64"), smooth=True),
+    OpInfo("linalg.vander", [LN("vander")], lambda dt: [
+        S("default", arr((3,), dt, "any", 1)), S("N", arr((2, 3), dt, "any", 2), N=4), S("N=1", arr((3,), dt), N=1),
+        S("0d", arr((), dt))], dtypes=("float64", "int64"), smooth=True),
+    OpInfo("linalg.tensorinv", [LN("tensorinv")], lambda dt: [
+        S("ind=1", wc((4, 4), dt, 1).reshape(4, 2, 2), ind=1), S("ind=2", wc((6, 6), dt, 2).reshape(2, 3, 6)),
+        S("bad", arr((2, 3), dt), ind=1)], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.tensorsolve", [LN("tensorsolve")], lambda dt: [
+        S("2x3", wc((6, 6), dt, 1).reshape(2, 3, 6), arr((2, 3), dt, "any", 2)),
+        S("dims", wc((6, 6), dt, 1).reshape(6, 2, 3), arr((2, 3), dt, "any", 2), dims=(0,)),
+        S("bad", arr((2, 3, 5), dt), arr((2, 3), dt))], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.cond", [LN("cond")], lambda dt: [
+        S("default", wc((3, 3), dt, 1)), S("fro", wc((3, 3), dt, 1), "fro"), S("1", wc((2, 3, 3), dt, 2), 1),
+        S("-2", arr((3, 2), dt, "any", 3), -2), S("nuc", wc((3, 3), dt, 4), "nuc"), S("inf", wc((3, 3), dt, 4), float("inf")),
+        S("singular-1", C(np.array([[1.0, 2.0], [2.0, 4.0]], dt)), 1), S("bad-p", wc((2, 2), dt), 3),
+        S("not-square-1", arr((2, 3), dt), 1)], dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("linalg.matmul", [LN("matmul")], lambda dt: [S("2d", arr((2, 3), dt, "any", 1), arr((3, 2), dt, "any", 2))],
            dtypes=("float64",), smooth=True),
 ]
