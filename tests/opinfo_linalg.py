@@ -145,6 +145,8 @@ def _cdist(dt):
             S("p=0.5", x1, x2, p=0.5), S("batched", arr((2, 3, 2), dt, "any", 5), arr((1, 2, 2), dt, "any", 6)),
             S("mm-mode", x1, x2, compute_mode="use_mm_for_euclid_dist"), S("mm-auto", big1, big2, gc=False),
             S("same-point", x1, C(arr((3, 2), dt, "any", 1)), gc=False),
+            S("p=inf-ties", np.array([[0.0, 1.0], [2.0, 3.0], [1.0, 1.0]], dt), np.array([[0.0, 2.0], [2.0, 3.0]], dt),
+              p=float("inf"), gc=False),
             S("cols-mismatch", x1, arr((4, 3), dt)), S("1d", arr((3,), dt), arr((3,), dt)), S("neg-p", x1, x2, p=-1.0)]
 
 

@@ -337,7 +337,10 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         return apply(EuclidDist, (a, b))
     if x1.dtype is _dt.float16:
         raise RuntimeError("cdist: not implemented for 'Half' (use compute_mode='use_mm_for_euclid_dist')")
-    return norm(a.unsqueeze(-2) - b.unsqueeze(-3), float(p), -1)
+    diff = a.unsqueeze(-2) - b.unsqueeze(-3)
+    if p == math.inf:
+        return apply(CdistInf, (diff,))
+    return norm(diff, float(p), -1)
 
 
 from ..graph import primitive  # noqa: E402
@@ -362,6 +365,25 @@ class EuclidDist:
         g1 = x1 * ratio.sum(-1, keepdim=True) - matmul(ratio, x2)
         g2 = x2 * ratio.sum(-2).unsqueeze(-1) - matmul(ratio.mT, x1)
         return g1, g2
+
+
+@primitive(save=("diff", "out"))
+class CdistInf:
+    """max |x1_i - x2_i| over the last dim; torch's _cdist_backward gives every coordinate at the
+    maximum the whole gradient (the vector norm's rule shares it among ties)."""
+    def forward(B, diff):
+        return B.xp.max(B.xp.abs(diff), axis=-1)
+
+    def backward(ctx, g):
+        from .unary import sign
+        diff, out = ctx.saved_tensors
+        at_max = _wrap_like(diff, diff._backend.xp.abs(diff._data) == out._data[..., None])
+        return g.unsqueeze(-1) * sign(diff) * at_max
+
+
+def _wrap_like(ref, arr):
+    from ..tensor import _wrap
+    return _wrap(ref._backend.xp.astype(arr, ref._data.dtype), ref._backend)
 
 
 # --- chains and powers -------------------------------------------------------------------------------
