@@ -201,8 +201,12 @@ def _square(dt):
         [S("int", np.array([[1, 2], [3, 4]]))] if dt == "float64" else [])
 
 
+NANMAT = [[[np.nan, 1.0], [2.0, 3.0]], [[1.0, 0.0], [0.0, 1.0]]]
+
+
 def _det_samples(dt):
-    return _square(dt) + [S("negative-det", np.array([[0.0, 2.0], [1.5, 0.5]], dt), gc=False)]
+    return _square(dt) + [S("negative-det", np.array([[0.0, 2.0], [1.5, 0.5]], dt), gc=False),
+                          S("nan", np.array(NANMAT, dt), gc=False)]
 
 
 def _det_only(dt):
@@ -218,7 +222,8 @@ def _solve(dt, left=True):
            S("batched-vec", wc((2, 3, 3), dt, 3), arr((2, 3), dt, "any", 4)),
            S("bcast", wc((2, 1, 3, 3), dt, 3), arr((3, 3, 1), dt, "any", 4)),
            S("mismatch", A, arr((4, 2), dt)), S("not-square", arr((2, 3), dt), arr((2, 2), dt))]
-    out += [S("left=False", A, arr((2, 3), dt, "any", 5), left=False)]
+    out += [S("left=False", A, arr((2, 3), dt, "any", 5), left=False),
+            S("nan", np.array(NANMAT, dt), arr((2, 2, 1), dt, "any", 6), gc=False)]
     if dt == "float32":
         out.append(S("f32,f64", A, arr((3,), "float64")))
     return out
@@ -381,7 +386,7 @@ ENTRIES = [
            dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("linalg.cholesky-errors", [LN("cholesky")], lambda dt: [
         S("not-pd", np.array([[1.0, 2.0], [2.0, 1.0]], dt)), S("not-square", arr((2, 3), dt)), S("1d", arr((3,), dt)),
-        S("lower-read", np.array([[4.0, 100.0], [2.0, 5.0]], dt))], dtypes=LA, grad=False, tol=TOL32,
+        S("lower-read", np.array([[4.0, 100.0], [2.0, 5.0]], dt)), S("nan", np.array(NANMAT[0], dt))], dtypes=LA, grad=False, tol=TOL32,
         errors=("cholesky",)),
     OpInfo("linalg.eigh", [_eigh_calls("linalg.eigh(A+A^T)")], lambda dt: [
         S("3x3", arr((3, 3), dt, "any", 1)), S("batched", arr((2, 2, 2), dt, "any", 2)), S("UPLO=U", arr((3, 3), dt, "any", 3), "U"),

@@ -116,18 +116,25 @@ def _sym_arr(xp, a, lower=True):
     return xp.where(keep, a, z) + xp.matrix_transpose(xp.where(strict, a, z))
 
 
-def _mT(x):
-    return x.mT
-
-
 # --- inverse, determinant ----------------------------------------------------------------------------
+
+def _nan_matrices(xp, a):
+    """(batch..., 1, 1) bool: the matrices holding a nan (LAPACK's factorizations may leave part of
+    such a result finite; torch's inverse and solve are nan throughout, and so are ours)."""
+    return xp.any(xp.isnan(a), axis=(-2, -1), keepdims=True)
+
+
+def _poison(xp, a, out):
+    bad = _nan_matrices(xp, a)
+    return xp.where(bad, xp.asarray(float("nan"), dtype=out.dtype), out)
+
 
 @primitive(save=("out",))
 class Inv:
     def forward(B, a):
-        return _linalg(B, "inv", a, name="linalg.inv",
-                       msg="The diagonal element is zero, the inversion could not be completed because the "
-                           "input matrix is singular")
+        return _poison(B.xp, a, _linalg(B, "inv", a, name="linalg.inv",
+                                        msg="The diagonal element is zero, the inversion could not be "
+                                            "completed because the input matrix is singular"))
 
     def backward(ctx, g):
         # d(A^-1) = -A^-1 dA A^-1  =>  gA = -A^-T g A^-T
@@ -153,7 +160,7 @@ class Det:
         if a.shape[-1] == 0:
             return g.unsqueeze(-1).unsqueeze(-1) * a
         xp = a._backend.xp
-        if not bool(xp.all(xp.abs(out._data) >= 100 * _eps(a.dtype))):
+        if bool(xp.any(xp.abs(out._data) < 100 * _eps(a.dtype))):     # nan is not singular
             return det_singular_backward(g, a)
         return (g * out).unsqueeze(-1).unsqueeze(-1) * solve_mat(a.mT, eye_like(a))
 
@@ -193,8 +200,13 @@ slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 def linalg_slogdet(A, name="linalg.slogdet"):
     check_matrix(A, name, square=True)
     B = A._backend
+    xp = B.xp
     res = _linalg(B, "slogdet", A._data, name=name)
     sign, lad = res[0], res[1]
+    if A._data.ndim and A.numel():               # a matrix with a nan: sign 0, log|det| nan (torch)
+        bad = _nan_matrices(xp, A._data)[..., 0, 0]
+        sign = xp.where(bad, xp.zeros((), dtype=A._data.dtype), sign)
+        lad = xp.where(bad, xp.asarray(float("nan"), dtype=A._data.dtype), lad)
     lad = apply(LogAbsDet, (A,), B.asarray(lad))
     # the sign has a zero gradient, but torch's requires grad (both outputs come from one node)
     return slogdet_result(depends_on(_wrap(B.asarray(sign), B), A), lad)
@@ -206,8 +218,8 @@ def linalg_slogdet(A, name="linalg.slogdet"):
 class Solve:
     """X = A^-1 B for B (..., n, k), batch dims already broadcast."""
     def forward(B, a, b):
-        return _linalg(B, "solve", a, b, name="linalg.solve",
-                       msg="The solver failed because the input matrix is singular")
+        return _poison(B.xp, a, _linalg(B, "solve", a, b, name="linalg.solve",
+                                        msg="The solver failed because the input matrix is singular"))
 
     def backward(ctx, g):
         a, x = ctx.saved_tensors
@@ -307,8 +319,10 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 class Cholesky:
     """The lower factor L of A = L L^T, reading A's lower triangle (as LAPACK does)."""
     def forward(B, a):
-        return _linalg(B, "cholesky", _sym_arr(B.xp, a, True), name="linalg.cholesky",
-                       msg="The factorization could not be completed because the input is not positive-definite")
+        msg = "The factorization could not be completed because the input is not positive-definite"
+        if bool(B.xp.any(B.xp.isnan(a))):
+            raise RuntimeError(f"linalg.cholesky: {msg} (it holds nan)")
+        return _linalg(B, "cholesky", _sym_arr(B.xp, a, True), name="linalg.cholesky", msg=msg)
 
     def backward(ctx, g):
         # torch's cholesky_backward (Murray 2016): gA = sym(L^-T phi(L^T gL) L^-1), phi = tril with half diagonal
@@ -512,7 +526,7 @@ def qr_backward(gQ, gR, Q, R):
         gV = None if gR is None else gR[..., :, m:]
         Y = matmul(Q, V)
         if gV is not None:
-            gQ = matmul(Y.detach() * 0 + Y, gV.mT) if gQ is None else gQ + matmul(Y, gV.mT)
+            gQ = matmul(Y, gV.mT) if gQ is None else gQ + matmul(Y, gV.mT)
         gX = qr_backward(gQ, gU, Q, U)
         gY = matmul(Q, gV) if gV is not None else Y * 0
         return cat([gX, gY], -1)
