@@ -10,7 +10,7 @@ from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
 
-__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
@@ -111,3 +111,7 @@ def tensorsolve(A, B, dims=None):
 
 def cond(A, p=None):
     return _d.linalg_cond(A, p)
+
+
+def matrix_exp(A):
+    return _d.linalg_matrix_exp(A)

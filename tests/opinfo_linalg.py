@@ -377,6 +377,12 @@ ENTRIES = [
     OpInfo("qr", [NS("autograd.qr", lambda ns, A, *a, **k: (lambda r: (r[0] * r[0], r[1] * r[1]))(ns.qr(A, *a, **k)))],
            lambda dt: [S("tall", arr((4, 3), dt, "any", 1)), S("wide", arr((2, 4), dt, "any", 2)), S("square", wc((3, 3), dt, 3)),
                        S("some=False-wide", arr((2, 3), dt, "any", 4), some=False)], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("matrix_exp", ["autograd.matrix_exp", "Tensor.matrix_exp", LN("matrix_exp")], lambda dt: [
+        S("3x3", arr((3, 3), dt, "any", 1)), S("batched", arr((2, 2, 2), dt, "any", 2) * 3), S("zeros", np.zeros((2, 2), dt)),
+        S("1x1", arr((1, 1), dt, "any", 3)), S("big-norm", np.array([[0.0, 6.0], [-6.0, 0.5]], dt)), S("T", T(arr((3, 3), dt, "any", 4))),
+        S("empty", arr((2, 0, 0), dt)), S("inf", np.array([[np.inf, 0.0], [0.0, 1.0]], dt), gc=False),
+        S("not-square", arr((2, 3), dt)), S("1d", arr((3,), dt))] + (
+        [S("int", np.array([[1, 2], [3, 4]]))] if dt == "float64" else []), dtypes=F64_32, smooth=True, tol=TOL32),
     # --- autograd.linalg
     OpInfo("linalg.solve", [LN("solve")], _solve, dtypes=LA, smooth=True, tol=TOL32),
     OpInfo("linalg.solve_triangular", [LN("solve_triangular")], _solve_tri, dtypes=F64_32, smooth=True, tol=TOL32),

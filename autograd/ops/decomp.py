@@ -836,3 +836,64 @@ def linalg_cond(A, p=None):
         from ..factories import full
         return full(tuple(A.shape[:-2]), float("inf"), dtype=A.dtype, device=A.device)
     return matrix_norm(A, p) * matrix_norm(inv_a, p)
+
+
+# --- matrix exponential ----------------------------------------------------------------------------------
+
+def _expm_arr(xp, a, half):
+    """exp(a) for (..., n, n) arrays: scaling and squaring, degree-18 Taylor on matrices scaled to a
+    1-norm <= 1/2 (truncation error below 1e-24 relative), each matrix squared back as often as it
+    was halved. float16 is computed in float32."""
+    dt = a.dtype
+    work = xp.astype(a, xp.float32) if half else a
+    n = work.shape[-1]
+    if work.size == 0:
+        return xp.astype(work, dt)
+    norm1 = xp.max(xp.sum(xp.abs(work), axis=-2), axis=-1)                 # (...)
+    finite = xp.isfinite(norm1)
+    safe = xp.where(finite, norm1, xp.zeros((), dtype=norm1.dtype))
+    s = xp.ceil(xp.log2(xp.maximum(safe, xp.asarray(1e-300 if work.dtype == xp.float64 else 1e-30,
+                                                          dtype=safe.dtype)) / 0.5))
+    s = xp.maximum(s, xp.zeros((), dtype=s.dtype))
+    x = work / xp.pow(xp.asarray(2.0, dtype=work.dtype), s)[..., None, None]
+    eye = xp.eye(n, dtype=work.dtype)
+    r = eye + x / 18.0
+    for k in range(17, 0, -1):                       # Horner: I + x/1 (I + x/2 (I + ... ))
+        r = eye + xp.matmul(x, r) / float(k)
+    for i in range(int(xp.max(s)) if s.size else 0):   # square each matrix s_i times
+        r = xp.where((s > i)[..., None, None], xp.matmul(r, r), r)
+    r = xp.where(finite[..., None, None], r, xp.asarray(float("nan"), dtype=work.dtype))
+    return xp.astype(r, dt)
+
+
+@primitive(save=("a",))
+class MatrixExp:
+    def forward(B, a):
+        return _expm_arr(B.xp, a, B.dtype_from_native(a.dtype) is _dt.float16)
+
+    def backward(ctx, g):
+        # torch's linalg_matrix_exp_differential: exp([[A^T, G], [0, A^T]]) holds the adjoint top right
+        from .shape import cat
+        a = ctx.a
+        n = a.shape[-1]
+        at = a.mT
+        big = cat([cat([at, g], -1), cat([at * 0, at], -1)], -2)
+        return apply(MatrixExp, (big,))[..., :n, n:]
+
+
+def linalg_matrix_exp(A, name="linalg.matrix_exp"):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name}(): argument 'A' must be Tensor, not {type(A).__name__}")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.name}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    return apply(MatrixExp, (A,))
+
+
+@op()
+def matrix_exp(input):
+    return linalg_matrix_exp(input, "linalg.matrix_exp")
