@@ -236,6 +236,9 @@ def _solve_tri(dt):
             S("right", A, arr((2, 3), dt, "any", 3), upper=False, left=False),
             S("right-unit", A, arr((2, 3), dt, "any", 3), upper=True, left=False, unitriangular=True),
             S("batched", wc((2, 3, 3), dt, 4), B, upper=False), S("mismatch", A, arr((4, 2), dt), upper=True),
+            S("singular", np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 4.0], [5.0, 6.0, 1.0]], dt), B, upper=True, gc=False),
+            S("singular-right", np.array([[0.0, 1.0], [3.0, 2.0]], dt), arr((3, 2), dt, "any", 5), upper=False, left=False,
+              gc=False),
             S("vec-error", A, arr((3,), dt), upper=True)]
 
 

@@ -271,7 +271,8 @@ def linalg_solve(A, B, *, left=True, name="linalg.solve"):
 @primitive(save=("a", "out"))
 class SolveTriangular:
     """X = op(A)^-1 B (left) or B op(A)^-1, op(A) the upper/lower triangle of A (unit diagonal if
-    asked). The array API has no triangular solve: the masked triangle goes to `solve`."""
+    asked). The array API has no triangular solve: the masked triangle goes to `solve`, and a
+    singular triangle (which `solve` refuses) to substitution, giving torch's inf/nan."""
     def forward(B, a, b, upper, left, unitriangular):
         xp = B.xp
         n = a.shape[-1]
@@ -279,10 +280,14 @@ class SolveTriangular:
         if unitriangular:
             eye = xp.eye(n, dtype=a.dtype)
             t = xp.where(eye == 1, eye, t)
-        if left:
-            return _linalg(B, "solve", t, b, name="linalg.solve_triangular")
-        return xp.matrix_transpose(_linalg(B, "solve", xp.matrix_transpose(t), xp.matrix_transpose(b),
-                                           name="linalg.solve_triangular"))
+        lower = not upper
+        if not left:                                   # X T = B  <=>  T^T X^T = B^T
+            t, b, lower = xp.matrix_transpose(t), xp.matrix_transpose(b), not lower
+        try:
+            x = _linalg(B, "solve", t, b, name="linalg.solve_triangular")
+        except RuntimeError:
+            x = _substitute(xp, t, b, lower)
+        return x if left else xp.matrix_transpose(x)
 
     def backward(ctx, g):
         # torch's linalg_solve_triangular_backward: gB = op(A)^-T g, gA = -gB X^T projected on the triangle
@@ -294,6 +299,22 @@ class SolveTriangular:
             ga = -matmul(gb, x.mT) if left else -matmul(x.mT, gb)
             ga = triu(ga, int(unit)) if upper else tril(ga, -int(unit))
         return ga, gb
+
+
+def _substitute(xp, t, b, lower):
+    """Forward (lower) or back (upper) substitution, one row at a time (n steps, each vectorized over
+    the batch and the right-hand sides): a zero pivot gives inf/nan, as LAPACK's trsm."""
+    n = t.shape[-1]
+    rows = [None] * n
+    order = range(n) if lower else range(n - 1, -1, -1)
+    for i in order:
+        acc = b[..., i, :]
+        done = list(range(i)) if lower else list(range(i + 1, n))
+        if done:                                   # the solved rows, times row i's coefficients: one matmul
+            lo, hi = done[0], done[-1] + 1
+            acc = acc - xp.matmul(t[..., i:i + 1, lo:hi], xp.stack(rows[lo:hi], axis=-2))[..., 0, :]
+        rows[i] = acc / t[..., i, i][..., None]
+    return xp.stack(rows, axis=-2) if n else b
 
 
 def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
