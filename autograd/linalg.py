@@ -1,11 +1,13 @@
 """`autograd.linalg` (PyTorch's `torch.linalg`): norms, inverses, decompositions and solvers, batched,
 with torch's gradient formulas. The op code lives in autograd/ops (decomp.py: solvers and
-decompositions; matnorm.py: norms; products.py: cross, multi_dot, matrix_power); this module
+decompositions; matfuncs.py: matrix_exp, cond, diagonal, vander, tensorinv, tensorsolve; matnorm.py:
+norms; products.py: cross, multi_dot, matrix_power); this module
 gives them torch.linalg's names and signatures. docs/api/linalg.md says where gradients are
 undefined and what differs from torch."""
 from __future__ import annotations
 
 from .ops import decomp as _d
+from .ops import matfuncs as _f
 from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
@@ -94,24 +96,24 @@ def vecdot(x, y, *, dim=-1):
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
-    return _d.linalg_diagonal(A, offset=offset, dim1=dim1, dim2=dim2)
+    return _f.linalg_diagonal(A, offset=offset, dim1=dim1, dim2=dim2)
 
 
 def vander(x, *, N=None):
-    return _d.linalg_vander(x, N=N)
+    return _f.linalg_vander(x, N=N)
 
 
 def tensorinv(A, ind=2):
-    return _d.linalg_tensorinv(A, ind)
+    return _f.linalg_tensorinv(A, ind)
 
 
 def tensorsolve(A, B, dims=None):
-    return _d.linalg_tensorsolve(A, B, dims)
+    return _f.linalg_tensorsolve(A, B, dims)
 
 
 def cond(A, p=None):
-    return _d.linalg_cond(A, p)
+    return _f.linalg_cond(A, p)
 
 
 def matrix_exp(A):
-    return _d.linalg_matrix_exp(A)
+    return _f.linalg_matrix_exp(A)
