@@ -241,3 +241,15 @@ def test_singular_inverse_raises_naming_the_op(device):
         ag.linalg.inv(A)
     with pytest.raises(RuntimeError, match="solve"):
         ag.linalg.solve(A, A)
+
+
+def test_every_linalg_function_is_torchs_and_in_the_registry():
+    torch = _torch()
+    from tests.opinfo import REGISTRY
+    labels = [c if isinstance(c, str) else c.label for info in REGISTRY for c in info.calls]
+    names = [n for n in dir(ag.linalg) if not n.startswith("_") and callable(getattr(ag.linalg, n))]
+    assert set(ag.linalg.__all__) == set(names)
+    for n in names:
+        assert hasattr(torch.linalg, n), f"autograd.linalg.{n} is not a torch.linalg name"
+        assert any(lab == f"linalg.{n}" or lab.startswith(f"linalg.{n}(") for lab in labels), \
+            f"autograd.linalg.{n} has no registry call (tests/opinfo_linalg.py)"
