@@ -89,6 +89,9 @@ def _addmm(dt):
     return [S("full", arr((2, 4), dt, "any", 3), a, b), S("row-bias", arr((4,), dt, "any", 3), a, b),
             S("beta,alpha", arr((2, 4), dt, "any", 3), a, b, beta=0.5, alpha=2.0),
             S("beta=0-nan", C(np.full((2, 4), np.nan if dt != "int64" else 7, dt)), a, b, beta=0),
+            S("beta=0-leaf", arr((2, 4), dt, "any", 4), a, b, beta=0.0),
+            S("alpha=0-nan", arr((2, 4), dt, "any", 3), a, np.full((3, 4), np.nan if dt != "int64" else 7, dt), alpha=0,
+              gc=False),
             S("T", arr((1, 4), dt, "any", 3), T(a), b), S("bad-input", arr((3, 4), dt), a, b),
             S("mismatch", arr((2, 4), dt), a, arr((4, 4), dt))]
 
@@ -110,6 +113,8 @@ def _baddbmm(dt):
     b1, b2 = arr((2, 2, 3), dt, "any", 1), arr((2, 3, 2), dt, "any", 2)
     return [S("full", arr((2, 2, 2), dt, "any", 3), b1, b2), S("bcast", arr((2,), dt, "any", 3), b1, b2, beta=0.5, alpha=3.0),
             S("beta=0", C(np.full((2, 2, 2), np.inf if dt != "int64" else 7, dt)), b1, b2, beta=0.0),
+            S("alpha=0-nan", arr((2, 2, 2), dt, "any", 3), b1, np.full((2, 3, 2), np.nan if dt != "int64" else 7, dt),
+              alpha=0, gc=False),
             S("mismatch", arr((2, 2, 2), dt), b1, arr((2, 4, 2), dt))]
 
 

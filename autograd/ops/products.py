@@ -12,6 +12,7 @@ import math
 import numbers
 
 from backends import dtypes as _dt
+from ..graph import primitive
 from ..tensor import Tensor
 from ._core import apply, norm_dim
 from ._registry import op
@@ -131,12 +132,27 @@ def _scaled_sum(name, input, prod, beta, alpha):
             raise TypeError(f"{name}(): argument '{k}' must be a real number, not {type(v).__name__}")
     if not prod.dtype.is_floating_point:       # torch converts the scalars to the integer dtype (0.5 -> 0)
         beta, alpha = int(beta), int(alpha)
-    if alpha != 1:
+    # BLAS's alpha = 0 never reads the product (nan/inf ignored); torch's baddbmm and its float16 addmm
+    # kernels are not BLAS and do read it
+    if alpha == 0 and name != "baddbmm" and not (name == "addmm" and prod.dtype is _dt.float16):
+        prod = apply(Unread, (prod,))
+    elif alpha != 1:
         prod = prod * alpha
-    if beta == 0:
-        return prod
+    if beta == 0:                               # input unread, but still given a (zero) gradient, as torch
+        return apply(Unread, (input,)) + prod if input.requires_grad else prod
     inp = input if beta == 1 else input * beta
     return inp + prod
+
+
+@primitive()
+class Unread:
+    """0 * x without reading x, as BLAS's alpha = 0: zeros forward (nan/inf in x ignored), 0 * g back
+    (so the factors' gradients are 0 * their products, nan where those are, as torch's)."""
+    def forward(B, x):
+        return B.xp.zeros_like(x)
+
+    def backward(ctx, g):
+        return g * 0
 
 
 def _check_add(name, input, *ts):
@@ -341,9 +357,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p == math.inf:
         return apply(CdistInf, (diff,))
     return norm(diff, float(p), -1)
-
-
-from ..graph import primitive  # noqa: E402
 
 
 @primitive(save=("x1", "x2", "out"))
