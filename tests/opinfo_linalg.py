@@ -362,6 +362,9 @@ ENTRIES = [
     OpInfo("linalg.multi_dot", [LN("multi_dot")], _multi_dot, dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("matrix_power", ["autograd.matrix_power", "Tensor.matrix_power", LN("matrix_power")], _matrix_power,
            dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("matrix_power-int", ["autograd.matrix_power", "Tensor.matrix_power"], lambda dt: [
+        S("n=0", arr((2, 3, 3), dt, "any", 1), 0), S("n=1", arr((3, 3), dt, "any", 2), 1), S("n=3", arr((3, 3), dt, "any", 3), 3),
+        S("n=-1", arr((3, 3), dt, "any", 4), -1)], dtypes=("int64", "bool"), grad=False, errors=("matrix_power", "inv")),
     OpInfo("matrix_power-f16", ["autograd.matrix_power"], lambda dt: _matrix_power(dt, False)[:1] + [
         S("n=-1", arr((2, 2), dt), -1)], dtypes=("float16",), grad=False, tol=TOL32, errors=("matrix_power", "inv")),
     # --- decompositions, torch's top-level names

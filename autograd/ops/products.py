@@ -507,12 +507,12 @@ def _matrix_power(A, n, name):
     n = int(n)
     if n == 0:                     # the identity, with a zero gradient (torch's result requires grad)
         from ..graph import depends_on
-        return depends_on(eye(A.shape[-1], dtype=A.dtype, device=A.device).broadcast_to(tuple(A.shape)) * 1, A)
+        return depends_on(eye(A.shape[-1], dtype=A.dtype, device=A.device).broadcast_to(tuple(A.shape)).clone(), A)
     if n < 0:
         from .decomp import linalg_inv
         A = linalg_inv(A, name if name != "matrix_power" else "linalg.inv")
         n = -n
-    if A.dtype is _dt.bool_:
+    if A.dtype is _dt.bool_ and n > 1:
         raise RuntimeError(f"{name}: not implemented for 'Bool'")
     result = None
     z = A
