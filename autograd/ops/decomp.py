@@ -4,7 +4,8 @@ differentiable Tensor ops, so they differentiate twice.
 
 Forwards call the array API's `linalg` extension (`B.xp.linalg`: inv, det, slogdet, solve,
 cholesky, qr, svd, svdvals, eigh, eigvalsh) on float32/float64. What the extension lacks is
-composed here: a triangular solve is a solve on the masked triangle, pinv and matrix_rank come
+composed here: a triangular solve is a solve on the masked triangle (substitution where that
+triangle is singular, for torch's inf/nan), pinv and matrix_rank come
 from the SVD with torch's tolerances, lstsq is pinv(A) @ B (torch's own gradient for lstsq is that
 of pinv(A) @ B). Decompositions with several outputs (qr, svd, eigh) are recorded as one node
 through the custom-Function machinery, which carries several outputs; their rules receive None
