@@ -86,6 +86,41 @@ def test_einsum_values_and_gradients_match_torch(eq, shapes, device):
         _close(x.grad, y.grad)
 
 
+# paths computed by opt_einsum 3.4's `paths.greedy` for these label sets and sizes
+OPT_EINSUM_GREEDY = [
+    ("ab,bc,cd,de->ae", {"a": 2, "b": 30, "c": 3, "d": 40, "e": 2}, [(2, 3), (0, 1), (0, 1)]),
+    ("ij,ij,jk,kl->il", {"i": 5, "j": 6, "k": 7, "l": 2}, [(0, 1), (0, 1), (0, 1)]),
+    ("abc,cd,bd,a->", {"a": 3, "b": 4, "c": 5, "d": 6}, [(0, 3), (0, 1), (0, 1)]),
+    ("bij,bjk,bkl->bil", {"b": 2, "i": 3, "j": 40, "k": 2, "l": 50}, [(0, 1), (0, 1)]),
+    ("i,j,k,ij->k", {"i": 3, "j": 4, "k": 5}, [(1, 3), (0, 2), (0, 1)]),
+]
+
+
+def _einsum_module():
+    import sys
+    import autograd.ops  # noqa: F401
+    return sys.modules["autograd.ops.einsum"]
+
+
+@pytest.mark.parametrize("eq,sizes,path", OPT_EINSUM_GREEDY)
+def test_einsum_path_is_opt_einsums_greedy(eq, sizes, path):
+    lhs, out = eq.split("->")
+    assert _einsum_module().greedy_path([set(t) for t in lhs.split(",")], list(out), sizes) == path
+
+
+def test_einsum_path_matches_opt_einsum_on_random_equations():
+    paths = pytest.importorskip("opt_einsum.paths", reason="opt_einsum (the reference greedy path) is not installed")
+    rng = np.random.default_rng(3)
+    letters = "abcdefgh"
+    for _ in range(300):
+        sizes = {c: int(rng.integers(1, 7)) for c in letters}
+        terms = ["".join(rng.choice(list(letters), int(rng.integers(0, 4)), replace=False))
+                 for _ in range(int(rng.integers(2, 7)))]
+        out = sorted({c for t in terms for c in t if "".join(terms).count(c) == 1})
+        ours = _einsum_module().greedy_path([set(t) for t in terms], out, sizes)
+        assert ours == paths.greedy([set(t) for t in terms], set(out), sizes), (terms, out)
+
+
 def test_einsum_gradgradcheck(device):
     a = ag.tensor(RNG.standard_normal((2, 3)), device=device, requires_grad=True)
     b = ag.tensor(RNG.standard_normal((3, 3, 2)), device=device, requires_grad=True)

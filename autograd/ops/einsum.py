@@ -4,8 +4,9 @@ The equation is parsed as torch parses it (letters a-z A-Z, `...`, spaces, an op
 implicit output is the letters seen once, in torch's order: A-Z before a-z, ellipsis dims first).
 Each operand is first reduced on its own: a letter repeated within it takes the diagonal, a
 letter no other operand and not the output needs is summed out. The operands are then contracted
-two at a time in the order opt_einsum's greedy strategy picks (the pair whose result removes the
-most elements, sharing a letter; outer products of the smallest last), each pair through one
+two at a time in the order opt_einsum's greedy strategy picks (`greedy_path`, a port: Hadamard
+products first, then the pair sharing a letter whose result removes the most elements, outer
+products of the smallest last), each pair through one
 batched matmul (batch letters, then the contracted ones flattened), never through a broadcast of
 every letter at once. The gradient is that of these composites (matmul, reshape, permute, sum,
 diagonal selection), so einsum needs no rule and differentiates twice.
@@ -138,34 +139,104 @@ def _contract_pair(a, la, b, lb, keep):
     return r, batch + fa + fb
 
 
-def _size(shape_of, labels):
-    return math.prod(shape_of[l] for l in labels)
+def greedy_path(inputs, output, sizes):
+    """opt_einsum's greedy path (its default 'greedy' optimizer, ported): a list of position pairs,
+    each contracting two operands of the current list into one appended at its end.
 
+    `inputs`: each operand's labels; `output`: the output's labels; `sizes`: label -> size.
+    1. Operands with the same set of labels are multiplied first (Hadamard products).
+    2. Among pairs sharing a contractible label, the one with the least size(result) - size(a) -
+       size(b) goes first (a heap; ties to the pair of older operands); the result keeps a label
+       only while the output or another operand still needs it.
+    3. What is left is joined by outer products, the smallest results first.
+    A label every operand has counts as an output label (it can only go at the last step)."""
+    import heapq
+    import itertools
+    n = len(inputs)
+    if n < 2:
+        return []
+    keys = [frozenset(k) for k in inputs]
+    out = frozenset(output) | frozenset.intersection(*keys)
+    ids = itertools.count(n)
+    ssa = []                                    # contractions, by static ids (inputs 0..n-1, results after)
+    live = {}                                   # label set -> id of the operand holding it
+    for i, k in enumerate(keys):
+        if k in live:
+            ssa.append((live[k], i))
+            live[k] = next(ids)
+        else:
+            live[k] = i
+    users = {}                                  # contractible label -> label sets using it
+    for k in live:
+        for d in k - out:
+            users.setdefault(d, set()).add(k)
 
-def _greedy_pair(ops, out_labels):
-    """opt_einsum's greedy choice: among pairs sharing a label, the one minimizing
-    size(result) - size(a) - size(b); with none sharing, the two smallest (an outer product)."""
-    best = None
-    for i in range(len(ops)):
-        for j in range(i + 1, len(ops)):
-            (xa, la), (xb, lb) = ops[i], ops[j]
-            if not set(la) & set(lb):
-                continue
-            others = set(out_labels)
-            for k, (_, lk) in enumerate(ops):
-                if k not in (i, j):
-                    others.update(lk)
-            sa = dict(zip(la, xa.shape))
-            sb = dict(zip(lb, xb.shape))
-            shp = {**sa, **{l: max(sa.get(l, 1), v) for l, v in sb.items()}}
-            res = [l for l in dict.fromkeys(la + lb) if l in others]
-            cost = _size(shp, res) - xa.numel() - xb.numel()
-            if best is None or cost < best[0]:
-                best = (cost, i, j)
-    if best is not None:
-        return best[1], best[2]
-    order = sorted(range(len(ops)), key=lambda k: ops[k][0].numel())
-    return tuple(sorted(order[:2]))
+    def size(k):
+        return math.prod(sizes[d] for d in k)
+
+    def shared_by(c):
+        return {d for d, ks in users.items() if len(ks) >= c}
+    ref2, ref3 = shared_by(2), shared_by(3)
+    foot = {k: size(k) for k in live}
+
+    def candidate(k1, k2):
+        either, two = k1 | k2, k1 & k2
+        k12 = (either & out) | (two & ref3) | ((either - two) & ref2)
+        cost = size(k12) - foot[k1] - foot[k2]
+        i1, i2 = live[k1], live[k2]
+        if i1 > i2:
+            k1, k2, i1, i2 = k2, k1, i2, i1
+        return (cost, i2, i1), k1, k2, k12
+
+    queue = []
+
+    def push(k1, k2s):
+        heapq.heappush(queue, min(candidate(k1, k2) for k2 in k2s))
+    for d, ks in users.items():
+        ordered = sorted(ks, key=live.__getitem__)
+        for a in range(len(ordered) - 1):
+            push(ordered[a], ordered[a + 1:])
+    while queue:
+        _, k1, k2, k12 = heapq.heappop(queue)
+        if k1 not in live or k2 not in live:
+            continue                             # one of them was contracted already
+        i1, i2 = live.pop(k1), live.pop(k2)
+        for d in k1 - out:
+            users[d].discard(k1)
+        for d in k2 - out:
+            users[d].discard(k2)
+        ssa.append((i1, i2))
+        if k12 in live:                          # the result repeats a live label set: multiply them
+            ssa.append((live[k12], next(ids)))
+        else:
+            for d in k12 - out:
+                users.setdefault(d, set()).add(k12)
+        live[k12] = next(ids)
+        for d in k1 | (k2 - out):                # (the label sets whose use counts changed, as opt_einsum)
+            c = len(users.get(d, ()))
+            (ref2.add if c >= 2 else ref2.discard)(d)
+            (ref3.add if c >= 3 else ref3.discard)(d)
+        foot[k12] = size(k12)
+        k2s = {k for d in k12 for k in users.get(d, ())} - {k12}
+        if k2s:
+            push(k12, list(k2s))
+    final = [(size(k & out), i, k) for k, i in live.items()]
+    heapq.heapify(final)
+    _, i1, k1 = heapq.heappop(final)
+    while final:
+        _, i2, k2 = heapq.heappop(final)
+        ssa.append((min(i1, i2), max(i1, i2)))
+        k12 = (k1 | k2) & out
+        _, i1, k1 = heapq.heappushpop(final, (size(k12), next(ids), k12))
+    # static ids -> positions in the shrinking list (results appended at its end)
+    order = list(range(n))
+    nxt = n
+    path = []
+    for a, b in ssa:
+        path.append(tuple(sorted((order.index(a), order.index(b)))))
+        order = [x for x in order if x not in (a, b)] + [nxt]
+        nxt += 1
+    return path
 
 
 def _sublist(args):
@@ -288,8 +359,8 @@ def einsum(*args):
         x, labels = _sum_out(x, labels, need)
         ops.append((x, labels))
 
-    while len(ops) > 1:
-        i, j = _greedy_pair(ops, out)
+    # the contraction order: opt_einsum's greedy path, planned on the operands' full label sets
+    for i, j in greedy_path([set(lb) for lb in labelled], out, size):
         (a, la), (b, lb) = ops[i], ops[j]
         rest = [ops[k] for k in range(len(ops)) if k not in (i, j)]
         keep = set(out)
