@@ -7,12 +7,13 @@ undefined and what differs from torch."""
 from __future__ import annotations
 
 from .ops import decomp as _d
+from .ops import lu as _lu
 from .ops import matfuncs as _f
 from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
 
-__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
@@ -117,3 +118,19 @@ def cond(A, p=None):
 
 def matrix_exp(A):
     return _f.linalg_matrix_exp(A)
+
+
+def lu_factor(A, *, pivot=True):
+    return _lu.linalg_lu_factor(A, pivot=pivot)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    return _lu.linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors)
+
+
+def lu(A, *, pivot=True):
+    return _lu.linalg_lu(A, pivot=pivot)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    return _lu.linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)

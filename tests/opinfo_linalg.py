@@ -466,6 +466,24 @@ ENTRIES = [
         S("-2", arr((3, 2), dt, "any", 3), -2), S("nuc", wc((3, 3), dt, 4), "nuc"), S("inf", wc((3, 3), dt, 4), float("inf")),
         S("singular-1", C(np.array([[1.0, 2.0], [2.0, 4.0]], dt)), 1), S("bad-p", wc((2, 2), dt), 3),
         S("not-square-1", arr((2, 3), dt), 1)], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.lu_factor", [LN("lu_factor")], lambda dt: [
+        S("3x3", arr((3, 3), dt, "any", 1)), S("batched", arr((2, 3, 3), dt, "any", 2)), S("wide", arr((2, 4), dt, "any", 3)),
+        S("tall", arr((4, 2), dt, "any", 4)), S("singular", np.zeros((2, 2), dt), gc=False),
+        S("no-pivot", arr((2, 2), dt), pivot=False), S("1d", arr((3,), dt))], dtypes=LA, smooth=True, tol=TOL32),
+    OpInfo("linalg.lu_factor_ex", [LN("lu_factor_ex")], lambda dt: [
+        S("3x3", arr((3, 3), dt, "any", 1)), S("zero-column", C(np.array([[0.0, 1.0], [0.0, 1.0]], dt))),
+        S("singular-batch", C(np.array([np.eye(2), np.zeros((2, 2))], dt))),
+        S("check_errors", C(np.zeros((2, 2), dt)), check_errors=True)], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.lu", [LN("lu")], lambda dt: [
+        S("3x3", arr((3, 3), dt, "any", 1)), S("batched", arr((2, 3, 3), dt, "any", 2)), S("wide", arr((2, 4), dt, "any", 3)),
+        S("tall", arr((4, 2), dt, "any", 4)), S("empty", arr((0, 0), dt))], dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.lu_solve", [NS("linalg.lu_solve(lu_factor(A))", lambda ns, A, B, **k: ns.linalg.lu_solve(
+        *ns.linalg.lu_factor(A), B, **k))], lambda dt: [
+        S("left", wc((3, 3), dt, 1), arr((3, 2), dt, "any", 2)), S("adjoint", wc((3, 3), dt, 1), arr((3, 2), dt, "any", 2), adjoint=True),
+        S("right", wc((3, 3), dt, 1), arr((2, 3), dt, "any", 3), left=False),
+        S("right-adjoint", wc((3, 3), dt, 1), arr((2, 3), dt, "any", 3), left=False, adjoint=True),
+        S("batched", wc((2, 3, 3), dt, 4), arr((2, 3, 1), dt, "any", 5)), S("mismatch", wc((3, 3), dt, 1), arr((4, 2), dt))],
+        dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("linalg.matmul", [LN("matmul")], lambda dt: [S("2d", arr((2, 3), dt, "any", 1), arr((3, 2), dt, "any", 2))],
            dtypes=("float64",), smooth=True),
 ]
