@@ -13,8 +13,8 @@ from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
 
-__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
-           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
 
@@ -134,3 +134,11 @@ def lu(A, *, pivot=True):
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     return _lu.linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
+
+
+def inv_ex(A, *, check_errors=False):
+    return _lu.linalg_inv_ex(A, check_errors=check_errors)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    return _lu.linalg_solve_ex(A, B, left=left, check_errors=check_errors)

@@ -228,6 +228,8 @@ def _solve(dt, left=True):
            S("bcast", wc((2, 1, 3, 3), dt, 3), arr((3, 3, 1), dt, "any", 4)),
            S("mismatch", A, arr((4, 2), dt)), S("not-square", arr((2, 3), dt), arr((2, 2), dt))]
     out += [S("left=False", A, arr((2, 3), dt, "any", 5), left=False),
+            S("left=False-vec", A, arr((3,), dt, "any", 5), left=False),
+            S("left=False-vec-1x1", wc((1, 1), dt, 7), arr((1,), dt, "any", 5), left=False),
             S("nan", np.array(NANMAT, dt), arr((2, 2, 1), dt, "any", 6), gc=False)]
     if dt == "float32":
         out.append(S("f32,f64", A, arr((3,), "float64")))
@@ -484,6 +486,18 @@ ENTRIES = [
         S("right-adjoint", wc((3, 3), dt, 1), arr((2, 3), dt, "any", 3), left=False, adjoint=True),
         S("batched", wc((2, 3, 3), dt, 4), arr((2, 3, 1), dt, "any", 5)), S("mismatch", wc((3, 3), dt, 1), arr((4, 2), dt))],
         dtypes=F64_32, smooth=True, tol=TOL32),
+    OpInfo("linalg.inv_ex", [LN("inv_ex")], lambda dt: [
+        S("3x3", wc((3, 3), dt, 1)), S("batched", wc((2, 3, 3), dt, 2)),
+        S("singular", C(np.array([[[1.0, 2.0], [2.0, 4.0]], np.eye(2)], dt))), S("zeros", C(np.zeros((2, 2), dt))),
+        S("check_errors", C(np.array([[1.0, 2.0], [2.0, 4.0]], dt)), check_errors=True), S("not-square", arr((2, 3), dt))],
+        dtypes=F64_32, smooth=True, tol=TOL32, errors=("inv",)),
+    OpInfo("linalg.solve_ex", [LN("solve_ex")], lambda dt: [
+        S("mat", wc((3, 3), dt, 1), arr((3, 2), dt, "any", 2)), S("vec", wc((3, 3), dt, 1), arr((3,), dt, "any", 2)),
+        S("left=False", wc((3, 3), dt, 1), arr((2, 3), dt, "any", 3), left=False),
+        S("singular", C(np.array([[1.0, 2.0], [2.0, 4.0]], dt)), C(np.ones((2, 2), dt))),
+        S("singular-vec-right", C(np.array([[1.0, 2.0], [2.0, 4.0]], dt)), C(np.ones(2, dt)), left=False),
+        S("check_errors", C(np.zeros((2, 2), dt)), C(np.ones(2, dt)), check_errors=True)],
+        dtypes=F64_32, smooth=True, tol=TOL32, errors=("solve",)),
     OpInfo("linalg.matmul", [LN("matmul")], lambda dt: [S("2d", arr((2, 3), dt, "any", 1), arr((3, 2), dt, "any", 2))],
            dtypes=("float64",), smooth=True),
 ]

@@ -250,9 +250,15 @@ def linalg_solve(A, B, *, left=True, name="linalg.solve"):
     if not vec and B.ndim < 2:
         raise RuntimeError(f"{name}: B must have at least 2 dimensions (got shape {tuple(B.shape)})")
     n = A.shape[-1]
+    if vec and not left:                           # torch: a vector is a column, which XA = B cannot take
+        if n == 1:
+            raise RuntimeError(f"{name}: Vector broadcasting of the left hand side is not supported for "
+                               f"left=False. In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation XA = B ({n}x{n} and "
+                           f"{B.shape[-1]}x1)")
     Bm = B.unsqueeze(-1) if vec else B
     if not left:                                   # X A = B  <=>  A^T X^T = B^T
-        Bm = B.unsqueeze(-1) if vec else B.mT
+        Bm = B.mT
     if Bm.shape[-2] != n:
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "

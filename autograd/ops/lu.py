@@ -181,3 +181,55 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     # A^T = U^T L^T P^T: X = P L^-T U^-T B
     y = tri(U.mT, B, upper=False)
     return matmul(P, tri(L.mT, y, upper=True, unitriangular=True))
+
+
+inv_ex_result = namedtuple("inv_ex", ["inverse", "info"])
+solve_ex_result = namedtuple("solve_ex", ["result", "info"])
+
+
+def _info(A, name):
+    """LAPACK's getrf info for each matrix of A (0: invertible; i: U[i, i] is zero, 1-based)."""
+    B = A._backend
+    q = B.enter_quiet()
+    try:
+        return _getf2(B, A._data)[2]
+    finally:
+        B.exit_quiet(q)
+
+
+def linalg_inv_ex(A, *, check_errors=False):
+    """(inverse, info): a singular matrix gives info > 0 and the inf/nan of solving with its LU
+    factors, as torch (whose inverse is a solve against the identity)."""
+    from .decomp import linalg_inv
+    name = "linalg.inv_ex"
+    check_matrix(A, name, square=True)
+    info = _info(A, name)
+    B = A._backend
+    if not bool(B.xp.any(info > 0)):
+        return inv_ex_result(linalg_inv(A, name), _wrap(B.asarray(info), B))
+    if check_errors:
+        i = int(B.xp.max(info))
+        raise RuntimeError(f"{name}: The diagonal element {i} is zero, the inversion could not be completed "
+                           f"because the input matrix is singular.")
+    LU, piv, _ = linalg_lu_factor_ex(A, name=name)
+    eye = eye_like(A).broadcast_to(tuple(A.shape))
+    return inv_ex_result(linalg_lu_solve(LU, piv, eye), _wrap(B.asarray(info), B))
+
+
+def linalg_solve_ex(A, Bt, *, left=True, check_errors=False):
+    """(result, info), as inv_ex (the right-hand side by linalg.solve's rules)."""
+    from .decomp import _is_vector_rhs, check_float, linalg_solve
+    name = "linalg.solve_ex"
+    check_matrix(A, name, square=True)
+    check_float(Bt, name, "B")
+    info = _info(A, name)
+    be = A._backend
+    if not bool(be.xp.any(info > 0)):
+        return solve_ex_result(linalg_solve(A, Bt, left=left, name=name), _wrap(be.asarray(info), be))
+    if check_errors:
+        raise RuntimeError(f"torch.{name}: The solver failed because the input matrix is singular.")
+    vec = _is_vector_rhs(A, Bt)
+    if vec and not left:
+        linalg_solve(A, Bt, left=False, name=name)     # raises torch's error for a vector with XA = B
+    X = linalg_lu_solve(*linalg_lu_factor_ex(A, name=name)[:2], Bt.unsqueeze(-1) if vec else Bt, left=left)
+    return solve_ex_result(X.squeeze(-1) if vec else X, _wrap(be.asarray(info), be))
