@@ -13,7 +13,7 @@ from .ops import products as _p
 from .ops.linalg import matmul as _matmul
 from .ops.matnorm import matrix_norm, norm, vector_norm  # noqa: F401
 
-__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
+__all__ = ["cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
@@ -142,3 +142,7 @@ def inv_ex(A, *, check_errors=False):
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     return _lu.linalg_solve_ex(A, B, left=left, check_errors=check_errors)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    return _d.linalg_cholesky_ex(A, upper=upper, check_errors=check_errors)

@@ -407,6 +407,17 @@ ENTRIES = [
         S("not-pd", np.array([[1.0, 2.0], [2.0, 1.0]], dt)), S("not-square", arr((2, 3), dt)), S("1d", arr((3,), dt)),
         S("lower-read", np.array([[4.0, 100.0], [2.0, 5.0]], dt)), S("nan", np.array(NANMAT[0], dt))], dtypes=LA, grad=False, tol=TOL32,
         errors=("cholesky",)),
+    OpInfo("linalg.cholesky_ex", [LN("cholesky_ex")], lambda dt: [
+        S("pd", C(wc((3, 3), dt, 1) @ wc((3, 3), dt, 1).T)),
+        S("not-pd", C(np.array([[4.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.0, 3.0, 5.0]], dt))),
+        S("not-pd-upper", C(np.array([[4.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.0, 3.0, 5.0]], dt)), upper=True),
+        S("batch", C(np.array([[[1.0, 2.0], [2.0, 1.0]], [[4.0, 2.0], [2.0, 3.0]]], dt))),
+        S("first-minor", C(np.array([[-1.0, 5.0], [5.0, 1.0]], dt))), S("nan", C(np.array([[np.nan, 0.0], [0.0, 1.0]], dt))),
+        S("check_errors", C(np.array([[1.0, 2.0], [2.0, 1.0]], dt)), check_errors=True)],
+        dtypes=F64_32, grad=False, tol=TOL32, errors=("cholesky",)),
+    OpInfo("linalg.cholesky_ex-grad", [NS("linalg.cholesky_ex(AA^T+3I)", lambda ns, A, **k: tuple(ns.linalg.cholesky_ex(spd(ns, A), **k)))],
+           lambda dt: [S("3x3", arr((3, 3), dt, "any", 1)), S("upper", arr((2, 2), dt, "any", 2), upper=True)],
+           dtypes=F64_32, smooth=True, tol=TOL32),
     OpInfo("linalg.eigh", [_eigh_calls("linalg.eigh(A+A^T)")], lambda dt: [
         S("3x3", arr((3, 3), dt, "any", 1)), S("batched", arr((2, 2, 2), dt, "any", 2)), S("UPLO=U", arr((3, 3), dt, "any", 3), "U"),
         S("bad-UPLO", arr((2, 2), dt), "X")], dtypes=F64_32, smooth=True, tol=TOL32),

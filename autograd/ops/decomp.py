@@ -347,10 +347,18 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 class Cholesky:
     """The lower factor L of A = L L^T, reading A's lower triangle (as LAPACK does)."""
     def forward(B, a):
-        msg = "The factorization could not be completed because the input is not positive-definite"
-        if bool(B.xp.any(B.xp.isnan(a))):
-            raise RuntimeError(f"linalg.cholesky: {msg} (it holds nan)")
-        return _linalg(B, "cholesky", _sym_arr(B.xp, a, True), name="linalg.cholesky", msg=msg)
+        xp = B.xp
+        info = None
+        if bool(xp.any(xp.isnan(a))):
+            info = _potf2(B, a)[1]
+        else:
+            try:
+                return _linalg(B, "cholesky", _sym_arr(xp, a, True), name="linalg.cholesky")
+            except RuntimeError:
+                info = _potf2(B, a)[1]
+        k = int(xp.min(xp.where(info > 0, info, xp.asarray(a.shape[-1] + 1, dtype=info.dtype))))
+        raise RuntimeError(f"linalg.cholesky: The factorization could not be completed because the input is not "
+                           f"positive-definite (the leading minor of order {k} is not positive-definite).")
 
     def backward(ctx, g):
         # torch's cholesky_backward (Murray 2016): gA = sym(L^-T phi(L^T gL) L^-1), phi = tril with half diagonal
@@ -367,6 +375,66 @@ def linalg_cholesky(A, *, upper=False, name="linalg.cholesky"):
     if upper:                      # U = chol(A reading its upper triangle)^T
         return apply(Cholesky, (A.mT,)).mT
     return apply(Cholesky, (A,))
+
+
+def _potf2(B, a):
+    """LAPACK's unblocked Cholesky (lower) on (..., n, n) arrays, column by column, vectorized over
+    the batch: (L, info). Where a leading minor of order j is not positive-definite, info = j and,
+    as LAPACK leaves it, column j holds the failed pivot and A's own entries below it, later columns
+    A's own (lower) entries."""
+    xp = B.xp
+    n = a.shape[-1]
+    i32 = B.native_dtype(_dt.int32)
+    batch = a.shape[:-2]
+    info = xp.zeros(batch, dtype=i32)
+    failed = xp.zeros(batch + (1,), dtype=xp.bool)
+    cols = []
+    for j in range(n):
+        if j:
+            Lj = xp.stack(cols, axis=-1)                          # (..., n, j)
+            row = Lj[..., j:j + 1, :]                             # (..., 1, j)
+            d = a[..., j, j:j + 1] - xp.sum(row * row, axis=-1)[..., 0:1]
+            below = a[..., j + 1:, j] - xp.matmul(Lj[..., j + 1:, :], xp.matrix_transpose(row))[..., 0]
+        else:
+            d = a[..., 0, 0:1]
+            below = a[..., 1:, 0]
+        bad = ~(d > 0)                                            # nan counts as not positive
+        new = bad & ~failed
+        info = xp.where(new[..., 0], xp.asarray(j + 1, dtype=i32), info)
+        root = xp.sqrt(xp.where(bad, xp.ones((), dtype=a.dtype), d))
+        good = xp.concat([root, below / root], axis=-1)
+        kept = xp.concat([d, a[..., j + 1:, j]], axis=-1)         # the failed column, as LAPACK leaves it
+        orig = a[..., j:, j]
+        col = xp.where(failed, orig, xp.where(new, kept, good))
+        cols.append(xp.concat([xp.zeros(batch + (j,), dtype=a.dtype), col], axis=-1))
+        failed = failed | new
+    L = xp.stack(cols, axis=-1) if cols else a
+    return L, info
+
+
+cholesky_ex_result = namedtuple("cholesky_ex", ["L", "info"])
+
+
+def linalg_cholesky_ex(A, *, upper=False, check_errors=False, name="linalg.cholesky_ex"):
+    """(L, info): info = the order of the first leading minor that is not positive-definite (0 if
+    none), L then as LAPACK leaves it (not differentiable there; zero gradient)."""
+    check_matrix(A, name, square=True)
+    M = A.mT if upper else A
+    be = A._backend
+    q = be.enter_quiet()
+    try:
+        Larr, info = _potf2(be, M._data)
+    finally:
+        be.exit_quiet(q)
+    bad = int(be.xp.max(info)) if info.size and bool(be.xp.any(info > 0)) else 0
+    if not bad:
+        return cholesky_ex_result(linalg_cholesky(A, upper=upper, name=name), _wrap(be.asarray(info), be))
+    if check_errors:
+        k = int(be.xp.min(be.xp.where(info > 0, info, be.xp.asarray(M.shape[-1] + 1, dtype=info.dtype))))
+        raise RuntimeError(f"{name}: The factorization could not be completed because the input is not "
+                           f"positive-definite (the leading minor of order {k} is not positive-definite).")
+    L = depends_on(_wrap(Larr, be), A)
+    return cholesky_ex_result(L.mT if upper else L, _wrap(be.asarray(info), be))
 
 
 # --- decompositions with several outputs ---------------------------------------------------------
