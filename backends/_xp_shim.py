@@ -88,6 +88,30 @@ class ArrayAPIShim:
             return self._lib.argsort(x, axis=axis)
 
 
+    def matrix_transpose(self, x, /):
+        f = getattr(self._lib, "matrix_transpose", None)
+        return f(x) if f is not None else self._lib.swapaxes(x, -1, -2)
+
+    @property
+    def linalg(self):
+        return _LinalgShim(self._lib.linalg)
+
+
+class _LinalgShim:
+    """The array API's linalg extension over a NumPy-1-era `linalg` module: `svdvals` is
+    `svd(compute_uv=False)` there; every other name is forwarded."""
+
+    def __init__(self, mod):
+        self._mod = mod
+
+    def __getattr__(self, name):
+        return getattr(self._mod, name)
+
+    def svdvals(self, x, /):
+        f = getattr(self._mod, "svdvals", None)
+        return f(x) if f is not None else self._mod.svd(x, compute_uv=False)
+
+
 def array_api_namespace(lib, compat_name):
     """`array_api_compat.<compat_name>` if installed, else the shim over `lib`."""
     try:
