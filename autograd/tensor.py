@@ -442,6 +442,12 @@ class Tensor:
     def __or__(self, o): return _ops.logical(self, o, "or")
     def __xor__(self, o): return _ops.logical(self, o, "xor")
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __lshift__(self, o): return _ops.bitwise_left_shift(self, o)
+    def __rlshift__(self, o): return _ops.bitwise_left_shift(o, self)
+    def __rshift__(self, o): return _ops.bitwise_right_shift(self, o)
+    def __rrshift__(self, o): return _ops.bitwise_right_shift(o, self)
+    def __ilshift__(self, o): return self.bitwise_left_shift_(o)
+    def __irshift__(self, o): return self.bitwise_right_shift_(o)
     def __eq__(self, o): return _ops.compare(self, o, "eq")
     def __ne__(self, o): return _ops.compare(self, o, "ne")
     def __lt__(self, o): return _ops.compare(self, o, "lt")
