@@ -418,7 +418,6 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target input)), as ATen's log1p(exp(.))."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, "soft_margin_loss")
-    target = _same_shape(input, target, "soft_margin_loss")
     return _reduce(_ops.log1p(_ops.exp(-input * target)), reduction, "soft_margin_loss")
 
 
@@ -541,7 +540,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise RuntimeError(f"cosine_similarity: expected common dtype to be floating point, yet common dtype is "
                            f"{dt.name}")
     x1, x2 = (x1 if x1.dtype is dt else x1.to(dt)), (x2 if x2.dtype is dt else x2.to(dt))
-    x1, x2 = _ag.broadcast_tensors(x1, x2)
+    try:
+        x1, x2 = _ag.broadcast_tensors(x1, x2)
+    except (RuntimeError, ValueError) as e:
+        raise RuntimeError(f"cosine_similarity: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not broadcast: "
+                           f"{e}") from None
     nd = x1.ndim
     if not -max(nd, 1) <= dim < max(nd, 1):
         raise IndexError(f"cosine_similarity: Dimension out of range (expected to be in range of "
