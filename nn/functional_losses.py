@@ -705,7 +705,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         nll = _ops.where(ok, nll, 0.0)
     with _ag.no_grad():
         w = _ops.where(ok, 1.0, 0.0 if zero_infinity else float("nan")).to(lp.dtype)
-        frames = (_ag.arange(t_len, device=dev).unsqueeze(1) < il).to(lp.dtype) * w    # (T, N)
+        frames = _ops.where(_ag.arange(t_len, device=dev).unsqueeze(1) < il, w, 0.0)     # (T, N)
     nll = nll + _CtcTorchGrad.apply(lp, frames)
     if reduction == "mean":
         return (nll / tl.clamp(min=1).to(lp.dtype)).mean()
