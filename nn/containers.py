@@ -179,6 +179,15 @@ def _as_parameter(value):
     return value
 
 
+def _set_keeping_order(module, key, value):
+    """Replace a parameter in its place (Module.__setattr__ re-inserts it last, torch keeps the order)."""
+    from .parameter import Parameter
+    if isinstance(value, Parameter) and key in module._parameters:
+        module._parameters[key] = value
+    else:
+        setattr(module, key, value)
+
+
 def _param_line(key, p):
     from autograd.tensor import Tensor
     from .parameter import Parameter
@@ -211,7 +220,7 @@ class ParameterList(Module):
         return getattr(self, str(_index(idx, len(self), "ParameterList")))
 
     def __setitem__(self, idx, param):
-        setattr(self, str(_index(idx, len(self), "ParameterList")), _as_parameter(param))
+        _set_keeping_order(self, str(_index(idx, len(self), "ParameterList")), _as_parameter(param))
 
     def __iadd__(self, parameters):
         return self.extend(parameters)
@@ -259,7 +268,7 @@ class ParameterDict(Module):
 
     def __setitem__(self, key, value):
         self._keys[self._key(key)] = None
-        setattr(self, key, _as_parameter(value))
+        _set_keeping_order(self, key, _as_parameter(value))
 
     def __delitem__(self, key):
         del self._keys[key]

@@ -67,7 +67,7 @@ class LazyLinear(Linear):
             self.in_features = input.shape[-1]
             with _ag.no_grad():
                 w = _ag.empty(self.out_features, self.in_features, dtype=self.weight.dtype, device=self.weight.device)
-                self.weight = Parameter(w)
+                self._parameters["weight"] = Parameter(w)      # in place: state_dict order as torch's
                 self.reset_parameters()
         return super().forward(input)
 

@@ -3,7 +3,7 @@ cosine_similarity, pdist, bilinear, embedding_bag, channel_shuffle): values, dty
 against torch, gradcheck in float64 (gradgradcheck where smooth), errors where torch raises."""
 import numpy as np
 
-from tests.opinfo import C, F64, OpInfo, S, T, arr, fixed
+from tests.opinfo import C, OpInfo, S, T, arr, fixed
 
 FLOATS2 = ("float64", "float32")
 TOL16 = {"float16": (1e-2, 1e-2)}
