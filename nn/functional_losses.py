@@ -45,29 +45,50 @@ def _same_shape(input, target, who, promote=True):
     return target
 
 
-def mse_loss(input, target, reduction="mean"):
+def _weighted(loss, weight, input, reduction, who, mean_by_weight=True):
+    """torch 2.13's elementwise `weight` of mse/l1/huber: 'mean' divides by weight.sum() (mse, l1) or
+    by the element count (huber)."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{who}: Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction, who)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy(size_average, reduce, reduction)
     target = _same_shape(input, target, "mse_loss")
     d = input - target
+    if weight is not None:
+        return _weighted(d * d, weight, input, reduction, "mse_loss")
     return _reduce(d * d, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy(size_average, reduce, reduction)
     target = _same_shape(input, target, "l1_loss")
+    if weight is not None:
+        return _weighted(_ops.abs(input - target), weight, input, reduction, "l1_loss")
     return _reduce(_ops.abs(input - target), reduction, "l1_loss")
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     target = _same_shape(input, target, "huber_loss", promote=False)
     d = input - target
     a = _ops.abs(d)
-    return _reduce(_ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, "huber_loss")
+    loss = _ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, "huber_loss", mean_by_weight=False)
+    return _reduce(loss, reduction, "huber_loss")
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (plain L1 when beta == 0)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     target = _same_shape(input, target, "smooth_l1_loss")
@@ -78,8 +99,9 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return _reduce(_ops.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (y log x + (1-y) log(1-x)) with each log clamped at -100, as torch."""
+    reduction = _legacy(size_average, reduce, reduction)
     if isinstance(target, Tensor) and target.dtype is not input.dtype:
         raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.name} but expected {input.dtype.name} "
                            f"(input {input.dtype.name}, target {target.dtype.name})")
@@ -95,12 +117,14 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """(1 - y) x + (1 + (pw - 1) y) softplus(-x), weighted (ATen's formula).
 
     softplus(-x) = m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0) held constant: no exp
     overflows (logits of +-1000 give exact losses), and since the value does not depend on m the
     gradient is exactly sigmoid(x) - y everywhere, x = 0 included (relu/abs would have kinks there)."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
     m = _ops.relu(-input).detach()
     sp = m + _ops.log(_ops.exp(-m) + _ops.exp(-input - m))              # softplus(-x) = -log sigmoid(x)
@@ -155,8 +179,9 @@ def _class_last(x):
     return x.reshape(-1, x.shape[-1])
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[y] logp[y] per element; 'mean' divides by the sum of w[y] over non-ignored targets."""
+    reduction = _legacy(size_average, reduce, reduction)
     if input.ndim < 1:
         raise ValueError(f"nll_loss: input must have at least 1 dim, got {tuple(input.shape)}")
     c, valid = _check_class_target(input, target, "nll_loss", ignore_index)
@@ -180,9 +205,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.sum() / w.sum()
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """Cross-entropy on logits (class dim 1, or 0 for a 1-D input) against class indices or
     class probabilities, with torch's weighting, ignore_index and label smoothing rules."""
+    reduction = _legacy(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     cdim = 0 if input.ndim == 1 else 1
@@ -213,7 +240,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if reduction == "mean":
             return per.sum() / (input.numel() / c)
         return _reduce(per, reduction, "cross_entropy")
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
     keep = target != ignore_index
@@ -263,8 +290,10 @@ def contrastive_loss(x1, x2, label, margin=1.0, reduction="mean", eps=1e-6):
     return _reduce(0.5 * (y * d * d + (1 - y) * hinge * hinge), reduction, "contrastive_loss")
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance (eps added to the difference)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if not (tuple(anchor.shape) == tuple(positive.shape) == tuple(negative.shape)):
         raise ValueError(f"triplet_margin_loss: anchor {tuple(anchor.shape)}, positive {tuple(positive.shape)} and "
                          f"negative {tuple(negative.shape)} must have one shape")

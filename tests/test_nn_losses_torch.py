@@ -49,6 +49,11 @@ CASES = [
     ("MultiMarginLoss", (), {}, [X, np.array([0, 3, 2, 4])], [1, 0]),
     ("MultiMarginLoss", (2, 0.5), {"reduction": "none"}, [X, np.array([0, 3, 2, 4])], [1, 0]),
     ("TripletMarginWithDistanceLoss", (), {}, [X, Y, P], [1, 1, 1]),
+    ("MSELoss", (False,), {}, [X, Y], [1, 1]),
+    ("L1Loss", (), {"reduce": False}, [X, Y], [1, 1]),
+    ("BCEWithLogitsLoss", (None, False), {}, [X, P], [1, 0]),
+    ("CrossEntropyLoss", (None, False), {"ignore_index": 1}, [X, np.array([0, 1, 2, 4])], [1, 0]),
+    ("TripletMarginLoss", (0.5,), {"size_average": False}, [X, Y, P], [1, 1, 1]),
     ("TripletMarginWithDistanceLoss", (), {"swap": True, "margin": 2.0, "reduction": "none"}, [X, Y, P], [1, 1, 1]),
 ]
 
@@ -98,11 +103,45 @@ def test_signatures_match_torch():
     torch = _torch()
     for name in ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
                  "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
-                 "MultiMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss"]:
+                 "MultiMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss", "MSELoss", "L1Loss", "HuberLoss",
+                 "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "TripletMarginLoss"]:
         ours = inspect.signature(getattr(nn, name).__init__).parameters
         theirs = inspect.signature(getattr(torch.nn, name).__init__).parameters
         assert [(p.name, p.default, p.kind) for p in ours.values()] == \
             [(p.name, p.default, p.kind) for p in theirs.values()], name
+
+
+F_LOSSES = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss",
+            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss",
+            "multi_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss", "mse_loss", "l1_loss", "huber_loss",
+            "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
+            "triplet_margin_loss", "embedding", "embedding_bag"]
+
+
+@pytest.mark.parametrize("name", F_LOSSES)
+def test_functional_signature_matches_torch(name):
+    torch = _torch()
+    ours = inspect.signature(getattr(F, name)).parameters
+    theirs = inspect.signature(getattr(torch.nn.functional, name)).parameters
+    assert [(p.name, p.default, p.kind) for p in ours.values()] == \
+        [(p.name, p.default, p.kind) for p in theirs.values()]
+
+
+@pytest.mark.parametrize("name,kwargs", [("mse_loss", {}), ("l1_loss", {"reduction": "sum"}),
+                                         ("huber_loss", {"delta": 0.5}), ("mse_loss", {"reduction": "none"})])
+def test_elementwise_weight(name, kwargs, device):
+    torch = _torch()
+    w = RNG.uniform(0.1, 2.0, (4, 5))
+    xo = ag.tensor(X, device=device, requires_grad=True)
+    xt = torch.tensor(X, requires_grad=True)
+    yo = getattr(F, name)(xo, ag.tensor(Y, device=device), weight=ag.tensor(w, device=device), **kwargs)
+    yt = getattr(torch.nn.functional, name)(xt, torch.tensor(Y), weight=torch.tensor(w), **kwargs)
+    np.testing.assert_allclose(npy(yo), yt.detach().numpy(), rtol=1e-12)
+    yo.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(npy(xo.grad), xt.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        getattr(F, name)(xo, ag.tensor(Y, device=device), weight=ag.ones(5, dtype=ag.float64, device=device))
 
 
 @pytest.mark.parametrize("name", ["MultiLabelSoftMarginLoss", "MultiMarginLoss"])
