@@ -183,7 +183,18 @@ def _shuffle(dt):
             S("2d", arr((2, 4), dt), 2)]
 
 
+def _emb(dt):
+    i = np.array([[1, 2, 1], [4, 4, 1]])
+    w = arr((6, 3), dt, "any", 1) * 2
+    # padding_idx and scale_grad_by_freq change the gradient on purpose (torch's too): no finite differences
+    return [S("padding_idx-neg", i, w, padding_idx=-2, gc=False),
+            S("scale_grad_by_freq", i, w, scale_grad_by_freq=True, gc=False),
+            S("max_norm", i, w, max_norm=1.0, gc=False), S("max_norm-p1", i, w, max_norm=1.5, norm_type=1.0, gc=False),
+            S("int32", i.astype("int32"), w)]      # torch's AssertionError for padding_idx: test_nn_layers_torch.py
+
+
 ENTRIES = [
+    OpInfo("F.embedding[options]", ["F.embedding"], fixed(_emb), tol=TOL16),
     OpInfo("F.kl_div", ["F.kl_div"], fixed(_kl), smooth=True, tol=TOL16),
     OpInfo("F.poisson_nll_loss", ["F.poisson_nll_loss"], fixed(_poisson), smooth=True, tol=TOL16),
     OpInfo("F.gaussian_nll_loss", ["F.gaussian_nll_loss"], fixed(_gauss), smooth=True, tol=TOL16),

@@ -120,6 +120,8 @@ def test_embedding_from_pretrained_and_errors(device):
     assert nn.Embedding.from_pretrained(base, freeze=False).weight.requires_grad
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         nn.Embedding(3, 2, padding_idx=3)
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        nn.functional.embedding(ag.tensor(np.array([0])), ag.ones(3, 2), padding_idx=-4)
     with pytest.raises(AssertionError, match="2-dimensional"):
         nn.Embedding.from_pretrained(ag.ones(3))
     with pytest.raises(NotImplementedError, match="sparse"):
