@@ -463,15 +463,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction, "multilabel_soft_margin_loss")
 
 
-def _margin_shapes(input, target, who):
-    if input.ndim > 2 or (input.ndim == 2 and input.shape[0] * input.shape[1] == 0 and False):
+def _margin_shapes(input, who):
+    """torch's check for the margin losses: a 0-d, 1-d (C,) or 2-d (N, C) input with C > 0; as (N, C)."""
+    if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
         raise RuntimeError(f"{who}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
                            f"{list(input.shape)}")
-    x = input.reshape(1, -1) if input.ndim < 2 else input
-    if input.ndim >= 1 and x.shape[1] == 0:
-        raise RuntimeError(f"{who}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
-                           f"{list(input.shape)}")
-    return x
+    return input.reshape(1, -1) if input.ndim < 2 else input
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -479,7 +476,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     often as they appear) and non-target classes i of max(0, 1 - x[j] + x[i]), divided by C."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, "multilabel_margin_loss")
-    x = _margin_shapes(input, target, "multilabel_margin_loss")
+    x = _margin_shapes(input, "multilabel_margin_loss")
     if tuple(target.shape) != tuple(input.shape) or target.dtype is not _ag.int64:
         raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} (dtype "
                            f"{target.dtype.name}) for input of size: {list(input.shape)}")
@@ -513,7 +510,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.ndim != 1:
         raise ValueError("multi_margin_loss: weight must be one-dimensional")
     _check_reduction(reduction, "multi_margin_loss")
-    x = _margin_shapes(input, target, "multi_margin_loss")
+    x = _margin_shapes(input, "multi_margin_loss")
     n, c = x.shape
     if target.dtype is not _ag.int64 or target.numel() != n or target.ndim > 1:
         raise RuntimeError(f"multi_margin_loss: inconsistent target size: {list(target.shape)} for input of size: "

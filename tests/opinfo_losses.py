@@ -90,7 +90,8 @@ def _mlm(dt):
     t = np.array([[3, 0, -1, 1], [1, 1, 2, -1], [-1, 1, 2, 3]])
     return [S("mean", x, t), S("none", x, t, reduction="none"), S("1d", x[1], t[1]),
             S("all-listed", x, np.array([[0, 1, 2, 3]] * 3), reduction="sum"),
-            S("out-of-range", x, t + 2), S("shape-mismatch", x, t[:, :2])]
+            S("out-of-range", x, t + 2), S("shape-mismatch", x, t[:, :2]), S("0d", arr((), dt), np.array(0)),
+            S("3d", arr((2, 2, 2), dt), np.zeros((2, 2, 2), "int64"))]
 
 
 def _mm(dt):
@@ -100,7 +101,8 @@ def _mm(dt):
     return [S("p1", x, t), S("p2-weight", x, t, p=2, margin=0.7, weight=w, reduction="none"),
             S("1d", x[0], np.array(2)), S("1d-target1", x[0], np.array([1]), reduction="sum"),
             S("out-of-range", x, np.array([0, 4, 1])), S("p3", x, t, p=3),
-            S("weight-2d", x, t, weight=C(_p((2, 2), dt, 3)))]
+            S("weight-2d", x, t, weight=C(_p((2, 2), dt, 3))), S("0d", arr((), dt), np.array(0)),
+            S("3d", arr((2, 2, 2), dt), np.array([0, 1])), S("empty-classes", np.zeros((2, 0), dt), np.array([0, 0]))]
 
 
 def _l1dist(a, b):
