@@ -336,14 +336,6 @@ def _check_reduction(reduction, who):
         raise ValueError(f"{who}: {reduction} is not a valid value for reduction")
 
 
-def _float_pair(a, b, who):
-    """torch's binary-op promotion for two loss operands (a float result)."""
-    dt = _ag.promote_types(a.dtype, b.dtype)
-    if not dt.is_floating_point:
-        raise RuntimeError(f"{who}: expected floating point inputs, got {a.dtype.name} and {b.dtype.name}")
-    return (a if a.dtype is dt else a.to(dt)), (b if b.dtype is dt else b.to(dt))
-
-
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise target * (log target - input) (xlogy: 0 where target is 0), or with log_target
     exp(target) * (target - input); 'batchmean' divides the sum by input.size(0)."""

@@ -7,6 +7,7 @@ AsymmetricMSELoss have no torch counterpart; see their functional forms for the 
 from __future__ import annotations
 
 from . import functional as F
+from .functional_losses import _legacy
 from .module import Module
 
 
@@ -26,7 +27,6 @@ class _LegacyLossBase(_Loss):
     """torch's _Loss signature: the deprecated size_average/reduce pair, where given, sets `reduction`."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        from .functional_losses import _legacy
         super().__init__(_legacy(size_average, reduce, reduction))
 
 
@@ -157,12 +157,11 @@ class AsymmetricMSELoss(_Loss):
 
 # --- issue 12: torch's remaining losses, with its constructor signatures ------------------------------
 class _LegacyLoss(Module):
-    """torch's _Loss: the deprecated size_average/reduce pair, where given, sets `reduction` (legacy rules);
-    `reduction` is checked by the functional form, as torch's."""
+    """torch's _Loss for the losses added by issue 12: as _LegacyLossBase, but `reduction` is checked by
+    the functional form when called, as torch's (KLDivLoss also takes 'batchmean')."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        from .functional_losses import _legacy
         self.reduction = _legacy(size_average, reduce, reduction)
 
 
