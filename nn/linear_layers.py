@@ -47,8 +47,8 @@ class Bilinear(Module):
 
 class LazyLinear(Linear):
     """Linear whose in_features is taken from the first input (torch's LazyLinear): until then the
-    weight is an empty (out, 0) Parameter, initialised with Linear's defaults on the first call.
-    Unlike torch the class stays LazyLinear after materialising (there is no UninitializedParameter)."""
+    weight is an empty (out, 0) Parameter (tapegrad has no UninitializedParameter); the first call
+    initialises it with Linear's defaults and the module becomes a Linear, as torch's cls_to_become."""
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         super().__init__(0, out_features, bias, device=device, dtype=dtype)
@@ -68,8 +68,9 @@ class LazyLinear(Linear):
             with _ag.no_grad():
                 w = _ag.empty(self.out_features, self.in_features, dtype=self.weight.dtype, device=self.weight.device)
                 self._parameters["weight"] = Parameter(w)      # in place: state_dict order as torch's
+                self.__class__ = Linear
                 self.reset_parameters()
-        return super().forward(input)
+        return Linear.forward(self, input)
 
 
 class EmbeddingBag(Module):

@@ -88,7 +88,10 @@ def test_lazy_linear(device):
     assert tuple(y.shape) == (2, 4) and tuple(m.weight.shape) == (4, 3) and m.in_features == 3
     t = torch.nn.Linear(3, 4, dtype=torch.float64)
     assert list(m.state_dict()) == list(t.state_dict())
-    assert repr(m).replace("LazyLinear", "Linear") == repr(t)
+    assert type(m) is nn.Linear and repr(m) == repr(t)                  # torch's cls_to_become
+    lazy = torch.nn.LazyLinear(4)
+    lazy(torch.ones(2, 3))
+    assert type(lazy) is torch.nn.Linear
 
 
 EMB = [{}, {"padding_idx": 1}, {"padding_idx": -2, "scale_grad_by_freq": True}, {"max_norm": 1.0},
