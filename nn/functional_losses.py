@@ -9,6 +9,7 @@ lacks (focal, contrastive, asymmetric MSE) say their convention in their docstri
 from __future__ import annotations
 
 import math
+import warnings
 
 import autograd as _ag
 from autograd import ops as _ops
@@ -56,9 +57,23 @@ def _weighted(loss, weight, input, reduction, who, mean_by_weight=True):
     return _reduce(loss, reduction, who)
 
 
+def _broadcast_target(input, target, who, promote=True):
+    """mse/l1/smooth_l1/huber: a target of another shape is broadcast with torch's UserWarning."""
+    if isinstance(target, Tensor) and tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
+                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+        try:
+            input, target = _ag.broadcast_tensors(input, target)
+        except (RuntimeError, ValueError) as e:
+            raise RuntimeError(f"{who}: target of shape {tuple(target.shape)} does not broadcast with input of "
+                               f"shape {tuple(input.shape)}: {e}") from None
+    return input, _same_shape(input, target, who, promote)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy(size_average, reduce, reduction)
-    target = _same_shape(input, target, "mse_loss")
+    input, target = _broadcast_target(input, target, "mse_loss")
     d = input - target
     if weight is not None:
         return _weighted(d * d, weight, input, reduction, "mse_loss")
@@ -67,7 +82,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy(size_average, reduce, reduction)
-    target = _same_shape(input, target, "l1_loss")
+    input, target = _broadcast_target(input, target, "l1_loss")
     if weight is not None:
         return _weighted(_ops.abs(input - target), weight, input, reduction, "l1_loss")
     return _reduce(_ops.abs(input - target), reduction, "l1_loss")
@@ -77,7 +92,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    target = _same_shape(input, target, "huber_loss", promote=False)
+    input, target = _broadcast_target(input, target, "huber_loss", promote=False)
     d = input - target
     a = _ops.abs(d)
     loss = _ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
@@ -91,7 +106,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    target = _same_shape(input, target, "smooth_l1_loss")
+    input, target = _broadcast_target(input, target, "smooth_l1_loss")
     d = input - target
     a = _ops.abs(d)
     if beta == 0:

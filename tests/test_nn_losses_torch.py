@@ -244,3 +244,22 @@ def test_ctc_errors_follow_torch(device):
         F.ctc_loss(lp, ag.tensor(np.array([[1, 2], [1, 1]]), device=device), (5, 4), (2, 2))
     with pytest.raises(RuntimeError, match="size at least 3 at dimension 1"):
         F.ctc_loss(lp, ag.tensor(np.array([[1, 2], [1, 1]]), device=device), (4, 4), (3, 2))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("shapes", [((4, 5), (5,)), ((4, 1), (1, 5))])
+def test_target_of_another_shape_broadcasts_with_torchs_warning(name, shapes, device):
+    torch = _torch()
+    a, b = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1])
+    xo, yo_ = ag.tensor(a, device=device, requires_grad=True), ag.tensor(b, device=device, requires_grad=True)
+    xt, yt_ = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        lo = getattr(F, name)(xo, yo_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lt = getattr(torch.nn.functional, name)(xt, yt_)
+    np.testing.assert_allclose(npy(lo), lt.detach().numpy(), rtol=1e-12)
+    lo.backward()
+    lt.backward()
+    np.testing.assert_allclose(npy(xo.grad), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(npy(yo_.grad), yt_.grad.numpy(), rtol=1e-12)
