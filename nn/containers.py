@@ -188,7 +188,12 @@ def _set_keeping_order(module, key, value):
         setattr(module, key, value)
 
 
-def _param_line(key, p):
+_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+              "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+              "bool": "BoolTensor"}
+
+
+def _param_line(key, p, typename=False):
     from autograd.tensor import Tensor
     from .parameter import Parameter
     if not isinstance(p, Tensor):
@@ -196,7 +201,8 @@ def _param_line(key, p):
     size = "x".join(str(s) for s in p.shape)
     dev = f" ({p.device})" if p.device.type not in ("cpu",) else ""
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-    return f"  ({key}): {kind} containing: [{p.dtype} of size {size}{dev}]"
+    what = f"autograd.{_TYPENAMES.get(p.dtype.name, p.dtype.name)}" if typename else str(p.dtype)
+    return f"  ({key}): {kind} containing: [{what} of size {size}{dev}]"
 
 
 class ParameterList(Module):
@@ -347,7 +353,7 @@ class ParameterDict(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, typename=True) for k, p in self.items())     # torch.typename there
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterDict should not be called.")

@@ -249,6 +249,10 @@ def test_parameter_dict(device):
     ours = nn.ParameterDict({"b": ag.ones(2), "a": nn.Parameter(ag.zeros(3))})
     theirs = torch.nn.ParameterDict({"b": torch.ones(2), "a": torch.nn.Parameter(torch.zeros(3))})
     assert list(ours.keys()) == list(theirs.keys()) == ["a", "b"]            # a plain dict is sorted
+    one = nn.ParameterDict({"w": ag.ones(2, 3, dtype=ag.float64, device="cpu")})
+    assert repr(one).replace("autograd.", "torch.") == repr(torch.nn.ParameterDict({"w": torch.ones(2, 3).double()}))
+    assert repr(nn.ParameterDict({"a": ag.ones(1, device="cpu"), "b": ag.ones(1, device="cpu")})).replace(
+        "autograd.", "torch.") == repr(torch.nn.ParameterDict({"a": torch.ones(1), "b": torch.ones(1)}))
     _sync(ours, theirs, device)
     ours["c"] = ag.ones(1)
     assert isinstance(ours["c"], nn.Parameter) and "c" in ours and len(ours) == 3
