@@ -1,9 +1,10 @@
 """tapegrad's neural-network package (PyTorch's `torch.nn`): modules, layers, losses, init,
 optimizers (`nn.optim`), data loading (`nn.data`) and safetensors checkpoints (`nn.save`/`nn.load`)."""
 from . import data, functional, init, optim, utils  # noqa: F401
-from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, SwiGLU,
-                         Swish, Tanh)
-from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d,
+                         Softmin, Softplus, Softshrink, Softsign, SwiGLU, Swish, Tanh, Tanhshrink, Threshold)
+from .containers import Flatten, Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential, Unflatten
 from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d
 from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, FocalLoss,
                    HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss, TripletMarginLoss)
@@ -19,3 +20,5 @@ from .pooling import *  # noqa: E402,F401,F403
 from .normalization import *  # noqa: E402,F401,F403
 from .padding import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
+from .loss import *  # noqa: E402,F401,F403
+from .linear_layers import *  # noqa: E402,F401,F403

@@ -420,9 +420,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * (keep * (1.0 / (1.0 - p)))
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None):
-    if max_norm is not None:
-        raise NotImplementedError("embedding: max_norm is not supported")
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """weight[input]. padding_idx: that row receives no gradient; max_norm: the looked-up rows whose
+    norm_type-norm exceeds it are rescaled in place first (torch's embedding_renorm_);
+    scale_grad_by_freq: each row's gradient is divided by how often its index occurs in `input`."""
+    from .functional_layers import _ScaleGrad, freq_scale, renorm_rows_
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported (tapegrad has no sparse tensors)")
     if not isinstance(input, Tensor) or input.dtype.is_floating_point:
         raise RuntimeError(f"embedding: expected integer indices, got "
                            f"{input.dtype.name if isinstance(input, Tensor) else type(input).__name__}")
@@ -430,10 +434,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
     if input.numel() and (int(input.min()) < 0 or int(input.max()) >= n):
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got min "
                          f"{int(input.min())} and max {int(input.max())}")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError(f"embedding: Padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+        padding_idx %= n
+    if max_norm is not None:
+        renorm_rows_(weight, input, max_norm, norm_type)
     out = weight[input]
+    if scale_grad_by_freq and input.numel():
+        out = _ScaleGrad.apply(out, freq_scale(input).to(weight.dtype).unsqueeze(-1))
     if padding_idx is not None:
         # the padding row keeps its value but receives no gradient (torch's semantics)
-        pad = (input == (padding_idx % n)).unsqueeze(-1)
+        pad = (input == padding_idx).unsqueeze(-1)
         out = _ops.where(pad, out.detach(), out)
     return out
 
@@ -471,3 +483,4 @@ from .functional_losses import *  # noqa: E402,F401,F403
 from .functional_activation import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
 from .functional_attention import *  # noqa: E402,F401,F403
+from .functional_layers import *  # noqa: E402,F401,F403
