@@ -4,7 +4,7 @@ from . import data, functional, init, optim, utils  # noqa: F401
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, SwiGLU,
                          Swish, Tanh)
 from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
-from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d
+from .layers import Embedding, Linear
 from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, FocalLoss,
                    HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module

@@ -1,4 +1,1336 @@
-"""nn.functional (conv): filled by issue 12."""
+"""nn.functional for convolution, pooling, resampling, padding, normalisation and dropout (issue 12).
+
+Every spatial op is written once for 1, 2 and 3 spatial dims (`n`), with torch's names as thin
+wrappers. Convolution and pooling read all kernel windows at once through the engine's strided
+`windows` view (im2col) and reduce them with one matmul, sum or argmax; a transposed convolution
+is one matmul followed by `fold`, windows' adjoint (a loop over kernel offsets only). Resampling
+(interpolate, grid_sample, adaptive pooling, padding) gathers by integer index tensors built on the
+device, so its gradient is getitem's scatter-add. Nothing loops over batch, channels or pixels.
+Everything is a composite of differentiable ops, so gradients of any order come for free.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import numbers
+
+import autograd as _ag
+from autograd import ops as _ops
+from autograd.ops.conv import fold as _fold_windows, take_flat as _take_flat, windows as _windows
+from autograd.tensor import Tensor, _wrap
+
+__all__ = [
+    "pad", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "unfold", "fold",
+    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+    "grid_sample", "affine_grid",
+    "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm", "normalize",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+]
+
+
+# --- argument helpers --------------------------------------------------------------------------
+def _ntuple(v, n, name="value"):
+    """An int or a sequence of n ints (a 1-sequence is repeated, as torch's expand_param_if_needed)."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return (int(v),) * n
+    v = tuple(v)
+    if len(v) == 1 and n > 1:
+        v = v * n
+    if len(v) != n:
+        raise ValueError(f"expected {n} values for {name}, got {v}")
+    return tuple(int(x) for x in v)
+
+
+_pair = _ntuple       # (kept for callers that say _pair(v, 2, name))
+
+
+def _conv_padding(padding, kernel, dilation, stride, who):
+    """(lo, hi) per spatial dim; 'same' puts the odd extra on the right, as torch."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * len(kernel)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+            out = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                out.append((total // 2, total - total // 2))
+            return out
+        raise ValueError(f"{who}: Invalid padding string {padding!r}, should be one of 'valid' or 'same'")
+    return [(p, p) for p in _ntuple(padding, len(kernel), "padding")]
+
+
+def _pad_spatial(x, pads, value=0.0):
+    """Constant-pad the trailing len(pads) dims by (lo, hi) each."""
+    if all(lo == 0 and hi == 0 for lo, hi in pads):
+        return x
+    flat = []
+    for lo, hi in reversed(pads):
+        flat += [lo, hi]
+    return _ops.pad(x, flat, value=value)
+
+
+def _prod(vals):
+    out = 1
+    for v in vals:
+        out *= v
+    return out
+
+
+def _i64(be):
+    return be.native_dtype(_ag.int64)
+
+
+def _batched(input, n, who, what="input"):
+    """(input with a batch dim, whether one was added); torch's (n+1)-D unbatched or (n+2)-D batched."""
+    if input.ndim == n + 2:
+        return input, False
+    if input.ndim == n + 1:
+        return input.unsqueeze(0), True
+    raise RuntimeError(f"{who}: Expected {n + 1}D (unbatched) or {n + 2}D (batched) {what} to {who}, but got "
+                       f"{what} of size: {list(input.shape)}")
+
+
+# --- padding -------------------------------------------------------------------------------------
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: `pad` lists (before, after) pairs from the last dim backwards.
+
+    constant: negative amounts crop (a slice), positive ones pad with `value` (the engine's Pad).
+    reflect / replicate / circular: every output position along a padded dim reads one input
+    position, so each padded dim is one gather (advanced getitem with an int64 index built on the
+    device); its gradient is the scatter-add of getitem, differentiable to any order."""
+    if not isinstance(pad, (tuple, list)) or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                                  for v in pad):
+        bad = type(pad).__name__ if not isinstance(pad, (tuple, list)) else \
+            next(type(v).__name__ for v in pad if isinstance(v, bool) or not isinstance(v, numbers.Integral))
+        raise TypeError(f"pad: argument 'pad' must be tuple of ints, but found element of type {bad}")
+    pad = tuple(int(v) for v in pad)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got {pad}")
+    k = len(pad) // 2
+    shape = tuple(input.shape)
+    if k > input.ndim:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {input.ndim}")
+    pairs = {input.ndim - 1 - i: (pad[2 * i], pad[2 * i + 1]) for i in range(k)}     # dim -> (lo, hi)
+    if mode == "constant":
+        return _pad_constant(input, pairs, pad, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor of shape {shape} in mode "
+            f"{mode!r}. Supported combinations for non-constant padding: 2D or 3D input: padding size = 2 (pads "
+            f"last dimension); 3D or 4D input: padding size = 4 (pads last 2 dimensions); 4D or 5D input: "
+            f"padding size = 6 (pads last 3 dimensions)")
+    be = input._backend
+    xp = be.xp
+    i64 = _i64(be)
+    out = input
+    for d, (lo, hi) in sorted(pairs.items()):
+        size, n = shape[d], shape[d] + lo + hi
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(f"pad: Argument #4: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input {list(shape)}")
+        kept = size - max(-lo, 0) - max(-hi, 0)        # circular wraps around what a negative pad leaves
+        if mode == "circular" and (lo > kept or hi > kept):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once: padding ({lo}, {hi}) "
+                               f"at dimension {d} of input {list(shape)}")
+        if n <= 0 or size == 0:
+            raise RuntimeError(f"pad: padding ({lo}, {hi}) at dimension {d} of input {list(shape)} is resulting in "
+                               f"an empty dimension (mode {mode!r})")
+        if lo == 0 and hi == 0:
+            continue
+        src = xp.arange(n, dtype=i64) - lo                    # the input position each output reads
+        if mode == "reflect":
+            src = (size - 1) - xp.abs((size - 1) - xp.abs(src))
+        elif mode == "replicate":
+            src = xp.clip(src, 0, size - 1)
+        else:                                  # torch crops first, then wraps over the kept part
+            src = (xp.arange(n, dtype=i64) - max(lo, 0)) % kept + max(-lo, 0)
+        out = out[(slice(None),) * d + (_wrap(src, be),)]
+    return out
+
+
+def _pad_constant(input, pairs, pad, value):
+    shape = tuple(input.shape)
+    crop = [slice(None)] * input.ndim
+    grow = []
+    for d in range(input.ndim - 1, input.ndim - 1 - len(pairs), -1):
+        lo, hi = pairs[d]
+        if max(-lo, 0) + max(-hi, 0) > shape[d]:
+            raise RuntimeError(f"pad: padding {pad} crops dimension {d} of input {list(shape)} below size 0 "
+                               f"(narrow(): length must be non-negative)")
+        if lo < 0 or hi < 0:
+            crop[d] = slice(max(-lo, 0), shape[d] - max(-hi, 0))
+        grow += [max(lo, 0), max(hi, 0)]
+    out = input[tuple(crop)] if any(c != slice(None) for c in crop) else input
+    if not any(grow):
+        return out if out is not input else input.clone()       # torch returns a new tensor
+    if input.dtype is _ag.bool:
+        value = bool(value)
+    elif not input.dtype.is_floating_point:
+        value = int(value)
+    else:
+        value = float(value)
+    return _ops.pad(out, grow, value=value)
+
+
+# --- convolution ---------------------------------------------------------------------------------
+def _check_conv_types(input, weight, bias, who):
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{who}: input and weight must be Tensors, got {type(input).__name__} and "
+                        f"{type(weight).__name__}")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{who}: Input type ({input.dtype.name}) and weight type ({weight.dtype.name}) should be "
+                           f"the same")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"{who}: Input type ({input.dtype.name}) and bias type ({bias.dtype.name}) should be "
+                           f"the same")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'{who}: "{who}" not implemented for \'{input.dtype.name}\'')
+
+
+def _conv_common(input, weight, bias, stride, dilation, groups, n, who, transposed):
+    _check_conv_types(input, weight, bias, who)
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"{who}: expected a {n + 2}-D weight, got weight of size {list(weight.shape)}")
+    stride, dilation = _ntuple(stride, n, "stride"), _ntuple(dilation, n, "dilation")
+    if any(v <= 0 for v in stride):
+        raise RuntimeError(f"{who}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError(f"{who}: dilation should be greater than zero, but got dilation={list(dilation)}")
+    if not isinstance(groups, numbers.Integral) or groups <= 0:
+        raise RuntimeError(f"{who}: non-positive groups is not supported, got groups={groups}")
+    kernel = tuple(weight.shape[2:])
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{who}: kernel size should be greater than zero, but got weight of size "
+                           f"{list(weight.shape)}")
+    c = input.shape[1]
+    if transposed:
+        if weight.shape[0] != c or c % groups:
+            raise RuntimeError(f"{who}: Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                               f"{list(input.shape)} to have {weight.shape[0]} channels, but got {c} channels "
+                               f"instead (groups={groups})")
+        out_ch = weight.shape[1] * groups
+    else:
+        if c % groups or weight.shape[0] % groups or weight.shape[1] * groups != c:
+            raise RuntimeError(f"{who}: Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                               f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
+                               f"channels instead")
+        out_ch = weight.shape[0]
+    if bias is not None and tuple(bias.shape) != (out_ch,):
+        raise RuntimeError(f"{who}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
+                           f"with {out_ch} elements, but got bias of size {list(bias.shape)} instead")
+    return stride, dilation, int(groups), kernel, out_ch
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, n, who):
+    """n-D cross-correlation (as torch): im2col through sliding windows, then one batched matmul."""
+    x, unbatched = _batched(input, n, who)
+    stride, dilation, groups, kernel, o = _conv_common(x, weight, bias, stride, dilation, groups, n, who, False)
+    if not isinstance(padding, str) and any(v < 0 for v in _ntuple(padding, n, "padding")):
+        raise RuntimeError(f"{who}: negative padding is not supported, got padding={list(_ntuple(padding, n))}")
+    pads = _conv_padding(padding, kernel, dilation, stride, who)
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads)]
+    eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    if any(e > s for e, s in zip(eff, padded)):
+        raise RuntimeError(f"{who}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
+                           f"input size")
+    nb, c = x.shape[0], x.shape[1]
+    cg, kk = c // groups, _prod(kernel)
+    cols = _windows(_pad_spatial(x, pads), kernel, stride, dilation)          # (N, C, *O, *K)
+    outs = tuple(cols.shape[2:2 + n])
+    p = _prod(outs)
+    cols = cols.reshape(nb, groups, cg, p, kk).permute(0, 1, 3, 2, 4).reshape(nb, groups, p, cg * kk)
+    wmat = weight.reshape(groups, o // groups, cg * kk).transpose(1, 2)          # (G, Cg*K, O/G)
+    out = (cols @ wmat).permute(0, 1, 3, 2).reshape(nb, o, *outs)
+    if bias is not None:
+        out = out + bias.reshape(1, o, *(1,) * n)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, n, who):
+    """The adjoint of convolution: each input pixel times the kernel (one matmul), summed into the
+    output by `fold` (scatter of the windows), then cropped by `padding`; output_padding adds
+    zeros on the far side."""
+    x, unbatched = _batched(input, n, who)
+    stride, dilation, groups, kernel, o = _conv_common(x, weight, bias, stride, dilation, groups, n, who, True)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{who}: padding must be an int or a tuple of ints for transposed convolution, "
+                           f"got {padding!r}")
+    padding, output_padding = _ntuple(padding, n, "padding"), _ntuple(output_padding, n, "output_padding")
+    if any(v < 0 for v in padding):
+        raise RuntimeError(f"{who}: negative padding is not supported, got padding={list(padding)}")
+    if any(v < 0 for v in output_padding):
+        raise RuntimeError(f"{who}: negative output_padding is not supported, got {list(output_padding)}")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{who}: output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={list(output_padding)}, stride={list(stride)}, "
+                           f"dilation={list(dilation)}")
+    ins = tuple(x.shape[2:])
+    full = [(i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip(ins, stride, dilation, kernel)]
+    sizes = [f + op - 2 * p for f, op, p in zip(full, output_padding, padding)]
+    if any(s <= 0 for s in sizes) or any(i <= 0 for i in ins):
+        raise RuntimeError(f"{who}: Given input size per channel: ({' x '.join(map(str, ins))}). Calculated output "
+                           f"size per channel: ({' x '.join(map(str, sizes))}). Output size is too small")
+    nb, c = x.shape[0], x.shape[1]
+    cg, og, kk, p = c // groups, o // groups, _prod(kernel), _prod(ins)
+    xm = x.reshape(nb, groups, cg, p).transpose(2, 3)                           # (N, G, P, Cg)
+    cols = xm @ weight.reshape(groups, cg, og * kk)                             # (N, G, P, Og*K)
+    cols = cols.reshape(nb, groups, *ins, og, *kernel)
+    perm = (0, 1, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
+    cols = cols.permute(*perm).reshape(nb, o, *ins, *kernel)
+    y = _fold_windows(cols, (nb, o, *full), kernel, stride, dilation)
+    if any(output_padding):
+        y = _pad_spatial(y, [(0, v) for v in output_padding])
+    if any(padding):
+        y = y[(slice(None), slice(None)) + tuple(slice(p_, p_ + s) for p_, s in zip(padding, sizes))]
+    if bias is not None:
+        y = y + bias.reshape(1, o, *(1,) * n)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                             "conv_transpose3d")
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: (N, C, H, W) -> (N, C*kH*kW, L), torch's column order (channel, then kernel offset)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{input.ndim}D, size {list(input.shape)})")
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+    k, d = _ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation")
+    p, s = _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride")
+    _check_fold_args(k, d, p, s, "unfold")
+    padded = [size + 2 * pi for size, pi in zip(x.shape[2:], p)]
+    outs = [(sz - di * (ki - 1) - 1) // si + 1 for sz, di, ki, si in zip(padded, d, k, s)]
+    if any(o < 1 for o in outs) or any(di * (ki - 1) + 1 > sz for sz, di, ki in zip(padded, d, k)):
+        raise RuntimeError(f"unfold: Given input with spatial size ({x.shape[2]}, {x.shape[3]}), kernel_size={k}, "
+                           f"dilation={d}, padding={p}, calculated shape of the array of sliding blocks as "
+                           f"({outs[0]}, {outs[1]}), but its components must be at least one.")
+    nb, c = x.shape[0], x.shape[1]
+    cols = _windows(_pad_spatial(x, [(pi, pi) for pi in p]), k, s, d)             # (N, C, OH, OW, kH, kW)
+    out = cols.permute(0, 1, 4, 5, 2, 3).reshape(nb, c * k[0] * k[1], outs[0] * outs[1])
+    return out.squeeze(0) if unbatched else out
+
+
+def _check_fold_args(k, d, p, s, who):
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{who}: kernel size should be greater than zero, but got kernel_size={list(k)}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{who}: dilation should be greater than zero, but got dilation={list(d)}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{who}: padding should be non-negative, but got padding={list(p)}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{who}: stride should be greater than zero, but got stride={list(s)}")
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, unfold's adjoint: (N, C*kH*kW, L) summed into (N, C, *output_size)."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                           f"(got {input.ndim}D, size {list(input.shape)})")
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    size = _ntuple(output_size, 2, "output_size")
+    k, d = _ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation")
+    p, s = _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride")
+    _check_fold_args(k, d, p, s, "fold")
+    nb, ckk, L = x.shape
+    if ckk % (k[0] * k[1]):
+        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ckk} and kernel_size={k}")
+    outs = [(sz + 2 * pi - di * (ki - 1) - 1) // si + 1 for sz, pi, di, ki, si in zip(size, p, d, k, s)]
+    if any(o < 1 for o in outs) or outs[0] * outs[1] != L:
+        raise RuntimeError(f"fold: Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"stride={s}, expected size of input's dimension 2 to match the calculated number of "
+                           f"sliding blocks {outs[0]} * {outs[1]} = {outs[0] * outs[1]}, but got input.size(2)={L}.")
+    c = ckk // (k[0] * k[1])
+    cols = x.reshape(nb, c, k[0], k[1], outs[0], outs[1]).permute(0, 1, 4, 5, 2, 3)
+    full = [sz + 2 * pi for sz, pi in zip(size, p)]
+    y = _fold_windows(cols, (nb, c, *full), k, s, d)
+    if any(p):
+        y = y[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+    return y.squeeze(0) if unbatched else y
+
+
+# --- pooling -------------------------------------------------------------------------------------
+def _pool_args(input, n, kernel_size, stride, padding, dilation, ceil_mode, who):
+    """torch's checks and output sizes (pooling_output_shape) for an n-D pooling; ints or tuples."""
+    if input.ndim not in (n + 1, n + 2) or (input.numel() == 0 and 0 in tuple(input.shape[-(n + 1):])):
+        raise RuntimeError(f"{who}: non-empty {n + 1}D or {n + 2}D (batch mode) tensor expected for input, got "
+                           f"{list(input.shape)}")
+    k = _ntuple(kernel_size, n, "kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, n, "stride")
+    p, d = _ntuple(padding, n, "padding"), _ntuple(dilation, n, "dilation")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{who}: kernel size should be greater than zero, but got kernel_size={k}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{who}: stride should not be zero, but got stride={s}" if 0 in s else
+                           f"{who}: stride should be greater than zero, but got stride={s}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{who}: pad must be non-negative, but got pad: {p}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{who}: dilation should be greater than zero, but got dilation={d}")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, but got pad={p}, "
+                           f"kernel_size={k} and dilation={d}")
+    out = []
+    for size, ki, si, pi, di in zip(input.shape[-n:], k, s, p, d):
+        o = (size + 2 * pi - di * (ki - 1) - 1 + (si - 1 if ceil_mode else 0)) // si + 1
+        if ceil_mode and (o - 1) * si >= size + pi:      # the last window must start inside the input
+            o -= 1
+        out.append(o)
+    if any(o < 1 for o in out):
+        ins = "x".join(str(v) for v in input.shape[-(n + 1):])
+        got = "x".join(str(v) for v in (input.shape[-(n + 1)], *out))
+        raise RuntimeError(f"{who}: Given input size: ({ins}). Calculated output size: ({got}). Output size is "
+                           f"too small")
+    return k, s, p, d, tuple(out)
+
+
+def _pool_windows(input, k, s, p, d, out, value):
+    """Windows (..., *O, prod(K)) over input padded by p with `value`, and on the far side as far as
+    ceil_mode's extra windows reach."""
+    n = len(k)
+    sizes = input.shape[-n:]
+    right = [max(0, (o - 1) * si + di * (ki - 1) + 1 - size - pi)
+             for o, si, di, ki, size, pi in zip(out, s, d, k, sizes, p)]
+    x = _pad_spatial(input, [(pi, ri) for pi, ri in zip(p, right)], value)
+    win = _windows(x, k, s, d)
+    return win.reshape(*win.shape[:win.ndim - n], _prod(k))
+
+
+def _first_inside(xp, n, stride, pad, dilation, dtype):
+    """Per output position, the first input coordinate of its window that is not padding."""
+    start = xp.arange(n, dtype=dtype) * stride - pad
+    skip = (-start + dilation - 1) // dilation                         # ceil(-start / dilation)
+    return start + xp.where(start < 0, skip, xp.zeros((), dtype=dtype)) * dilation
+
+
+def _axis(xp, v, j, n):
+    """A 1-D backend array shaped to broadcast along spatial axis j of n."""
+    return xp.reshape(v, tuple(-1 if i == j else 1 for i in range(n)))
+
+
+def _argmax_last(xp, win, is_float, i64):
+    """Index of each window's maximum: the first maximum, or its last NaN (torch's kernels)."""
+    kidx = xp.astype(xp.argmax(win, axis=-1), i64)
+    if is_float:
+        nan = xp.isnan(win)
+        if bool(xp.any(nan)):
+            last = (win.shape[-1] - 1) - xp.astype(xp.argmax(xp.astype(xp.flip(nan, axis=-1), i64), axis=-1), i64)
+            kidx = xp.where(xp.any(nan, axis=-1), last, kidx)
+    return kidx
+
+
+def _plane_offsets(xp, input, n, i64):
+    lead = _prod(input.shape[:input.ndim - n])
+    plane = _prod(input.shape[input.ndim - n:])
+    return xp.reshape(xp.arange(lead, dtype=i64) * plane, tuple(input.shape[:input.ndim - n]) + (1,) * n)
+
+
+def _lowest(xp, input):
+    return float("-inf") if input.dtype.is_floating_point else int(xp.iinfo(input._data.dtype).min)
+
+
+def _max_pool(input, n, kernel_size, stride, padding, dilation, ceil_mode, return_indices, who):
+    """Max over each window, gathered at its argmax (the first maximum, or a NaN, as torch).
+
+    The index is found without recording; the value is then taken from the input by flat index
+    (`take_flat`), so the gradient is scattered to that element only (an inf upstream gradient
+    stays inf there and 0 elsewhere, as torch) and the op is differentiable twice."""
+    k, s, p, d, out = _pool_args(input, n, kernel_size, stride, padding, dilation, ceil_mode, who)
+    if input.dtype is _ag.bool:
+        raise NotImplementedError(f'{who}: "{who}" not implemented for \'bool\'')
+    be = input._backend
+    xp, i64 = be.xp, _i64(be)
+    sizes = tuple(input.shape[-n:])
+    with _ag.no_grad():
+        win = _pool_windows(input.detach(), k, s, p, d, out, _lowest(xp, input))._data
+    kidx = _argmax_last(xp, win, input.dtype.is_floating_point, i64)      # (..., *O)
+    offs, rem = [None] * n, kidx
+    for j in reversed(range(n)):
+        offs[j], rem = rem % k[j], rem // k[j]
+    local = first = None
+    pad_hit = None
+    for j in range(n):
+        start = _axis(xp, xp.arange(out[j], dtype=i64) * s[j] - p[j], j, n)
+        pos = start + offs[j] * d[j]
+        hit = (pos < 0) | (pos >= sizes[j])
+        pad_hit = hit if pad_hit is None else pad_hit | hit
+        f = _axis(xp, _first_inside(xp, out[j], s[j], p[j], d[j], i64), j, n)
+        local = pos if local is None else local * sizes[j] + pos
+        first = f if first is None else first * sizes[j] + f
+    # a window whose real elements are all -inf (or the integer minimum) ties with its padding:
+    # torch then reports the window's first real element
+    local = xp.where(pad_hit, first, local)
+    result = _take_flat(input, _plane_offsets(xp, input, n, i64) + local)
+    if return_indices:
+        return result, _wrap(xp.broadcast_to(local, tuple(result.shape)), be)
+    return result
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+
+
+def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, who):
+    k, s, p, d, out = _pool_args(input, n, kernel_size, stride, padding, 1, ceil_mode, who)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'{who}: "{who}" not implemented for \'{input.dtype.name}\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{who}: divisor must be not zero")
+    total = _pool_windows(input, k, s, p, d, out, 0.0).sum(dim=-1)
+    if divisor_override:
+        return total / divisor_override
+    be = input._backend
+    xp, i64 = be.xp, _i64(be)
+    sizes = tuple(input.shape[-n:])
+    div = None
+    for j in range(n):           # torch's divisor per dim: the window clipped to the padded input
+        start = xp.arange(out[j], dtype=i64) * s[j] - p[j]
+        end = xp.minimum(start + k[j], xp.asarray(sizes[j] + p[j], dtype=i64))
+        if count_include_pad:
+            cnt = end - start
+        else:
+            cnt = xp.minimum(end, xp.asarray(sizes[j], dtype=i64)) - xp.maximum(start, xp.asarray(0, dtype=i64))
+        cnt = _axis(xp, cnt, j, n)
+        div = cnt if div is None else div * cnt
+    return total / _wrap(xp.astype(div, input._data.dtype), be)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
+
+
+def _lp_pool(input, n, norm_type, kernel_size, stride, ceil_mode, who):
+    """torch's formula: (sum over the window of x^p)^(1/p), via avg_pool times the window size."""
+    k = _ntuple(kernel_size, n, "kernel_size")
+    x = input.pow(norm_type)
+    out = _avg_pool(x, n, k, stride, 0, ceil_mode, True, None, who)
+    return (_ops.sign(out) * _ops.relu(out.abs())).mul(_prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode, "lp_pool1d")
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode, "lp_pool2d")
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode, "lp_pool3d")
+
+
+def _max_unpool(input, indices, n, kernel_size, stride, padding, output_size, who):
+    """Scatter each value to its recorded flat index in a zero plane (an index_put: a repeated index
+    keeps one value, as torch); the gradient gathers back from the same indices."""
+    k = _ntuple(kernel_size, n, "kernel_size")
+    s = k if stride is None else _ntuple(stride, n, "stride")
+    p = _ntuple(padding, n, "padding")
+    if not isinstance(indices, Tensor) or indices.dtype is not _ag.int64:
+        raise RuntimeError(f"{who}: elements in indices should be type int64 but got: "
+                           f"{indices.dtype.name if isinstance(indices, Tensor) else type(indices).__name__}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{who}: Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{who}: Input to max_unpooling{n}d should be a {n + 1}d or {n + 2}d Tensor, but got "
+                           f"a tensor with {input.ndim} dimensions.")
+    ins = tuple(input.shape[-n:])
+    default = [(i - 1) * si - 2 * pi + ki for i, si, pi, ki in zip(ins, s, p, k)]
+    if output_size is None:
+        size = default
+    else:
+        size = [int(v) for v in output_size]
+        if len(size) == n + 2 or (len(size) == n + 1 and input.ndim == n + 1):
+            size = size[-n:]
+        if len(size) != n:
+            raise ValueError(f"{who}: output_size must have {n} or {n + 2} elements (got {len(size)})")
+        for j, (v, dflt) in enumerate(zip(size, default)):
+            lo, hi = dflt - s[j], dflt + s[j]
+            if not lo < v < hi:
+                raise ValueError(f"{who}: invalid output_size {tuple(output_size)} (dim {j} must be between {lo} "
+                                 f"and {hi})")
+    plane = _prod(size)
+    if input.numel():
+        lo, hi = int(indices.min()), int(indices.max())
+        if lo < 0 or hi >= plane:
+            raise RuntimeError(f"{who}: Found an invalid max index: {hi if hi >= plane else lo} (output volumes are "
+                               f"of size {'x'.join(map(str, size))}")
+    be = input._backend
+    lead = tuple(input.shape[:input.ndim - n])
+    nl = _prod(lead)
+    flat_in = input.reshape(nl, -1)
+    rows = _wrap(be.xp.reshape(be.xp.arange(nl, dtype=_i64(be)), (nl, 1)), be)
+    out = _ag.zeros(nl, plane, dtype=input.dtype, device=input.device)
+    out = _index_put(out, (rows, indices.reshape(nl, -1)), flat_in)
+    return out.reshape(*lead, *size)
+
+
+def _index_put(x, index, value):
+    from autograd.ops.index import index_put
+    return index_put(x, index, value)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size, "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size, "max_unpool3d")
+
+
+def _adaptive_args(input, n, output_size, who):
+    if input.ndim not in (n + 1, n + 2) or any(v == 0 for v in input.shape[-n:]) or (
+            input.ndim == n + 2 and input.shape[1] == 0):
+        raise RuntimeError(f"{who}: Expected {n + 1}D or {n + 2}D tensor with non-zero sizes for non-batch "
+                           f"dimensions, but got input of size {list(input.shape)}")
+    if isinstance(output_size, numbers.Integral) or output_size is None:
+        output_size = (output_size,) * n
+    output_size = tuple(output_size)
+    if len(output_size) != n:
+        raise RuntimeError(f"{who}: output_size must be {n}, got {output_size}")
+    out = tuple(int(i) if o is None else int(o) for o, i in zip(output_size, input.shape[-n:]))
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{who}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{list(out)}")
+    return out
+
+
+def _adaptive_ranges(xp, i64, size, out):
+    o = xp.arange(out, dtype=i64)
+    return (o * size) // out, ((o + 1) * size + out - 1) // out          # floor, ceil
+
+
+def _adaptive_avg_pool(input, n, output_size, who):
+    """Separable: for each spatial dim one (out x in) 0/1 matrix sums its windows; then divide by
+    the window sizes. Matmuls only, exact counts."""
+    out = _adaptive_args(input, n, output_size, who)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'{who}: "{who}" not implemented for \'{input.dtype.name}\'')
+    be = input._backend
+    xp, i64 = be.xp, _i64(be)
+    nat = input._data.dtype
+    x = input
+    div = None
+    for j in range(n):
+        size, axis = input.shape[input.ndim - n + j], input.ndim - n + j
+        start, end = _adaptive_ranges(xp, i64, size, out[j])
+        pos = xp.reshape(xp.arange(size, dtype=i64), (1, size))
+        a = xp.astype((pos >= xp.reshape(start, (-1, 1))) & (pos < xp.reshape(end, (-1, 1))), nat)  # (O, I)
+        x = (x.transpose(axis, -1) @ _wrap(a, be).transpose(0, 1)).transpose(axis, -1)
+        cnt = _axis(xp, end - start, j, n)
+        div = cnt if div is None else div * cnt
+    if 0 in out:
+        return x
+    return x / _wrap(xp.astype(div, nat), be)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg_pool(input, 3, output_size, "adaptive_avg_pool3d")
+
+
+def _adaptive_max_pool(input, n, output_size, return_indices, who):
+    """Each dim's variable windows padded to the longest by repeating their last element (a repeat
+    never changes a max or its first position), gathered as one (..., *O, *K) array; then argmax
+    and take_flat as max pooling."""
+    out = _adaptive_args(input, n, output_size, who)
+    if input.dtype is _ag.bool:
+        raise NotImplementedError(f'{who}: "{who}" not implemented for \'bool\'')
+    be = input._backend
+    xp, i64 = be.xp, _i64(be)
+    sizes = tuple(input.shape[-n:])
+    if 0 in out:
+        res = _ag.zeros(*input.shape[:input.ndim - n], *out, dtype=input.dtype, device=input.device)
+        return (res, _ag.zeros(*res.shape, dtype=_ag.int64, device=input.device)) if return_indices else res
+    idx = []
+    for j in range(n):
+        start, end = _adaptive_ranges(xp, i64, sizes[j], out[j])
+        kmax = int(xp.max(end - start))
+        t = xp.reshape(xp.arange(kmax, dtype=i64), (1, kmax))
+        idx.append(xp.minimum(xp.reshape(start, (-1, 1)) + t, xp.reshape(end, (-1, 1)) - 1))   # (O_j, K_j)
+    full = [_place(xp, a, j, n) for j, a in enumerate(idx)]      # broadcast over (*O, *K)
+    with _ag.no_grad():
+        d = input.detach()
+        win = d[(Ellipsis,) + tuple(_wrap(a, be) for a in full)]._data    # (..., *O, *K)
+    win = xp.reshape(win, tuple(win.shape[:win.ndim - n]) + (-1,))
+    kidx = _argmax_last(xp, win, input.dtype.is_floating_point, i64)     # (..., *O)
+    local, rem = None, kidx
+    offs = [None] * n
+    for j in reversed(range(n)):
+        offs[j], rem = rem % idx[j].shape[1], rem // idx[j].shape[1]
+    for j in range(n):
+        o = _axis(xp, xp.arange(out[j], dtype=i64), j, n)
+        pos = xp.reshape(xp.take(xp.reshape(idx[j], (-1,)), xp.reshape(o * idx[j].shape[1] + offs[j], (-1,))),
+                         offs[j].shape)
+        local = pos if local is None else local * sizes[j] + pos
+    result = _take_flat(input, _plane_offsets(xp, input, n, i64) + local)
+    if return_indices:
+        return result, _wrap(local, be)
+    return result
+
+
+def _place(xp, a, j, n):
+    """(O_j, K_j) reshaped to broadcast over (O_1..O_n, K_1..K_n) at axes j and n + j."""
+    shape = [1] * (2 * n)
+    shape[j], shape[n + j] = a.shape[0], a.shape[1]
+    return xp.reshape(a, tuple(shape))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 1, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 2, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
+
+
+# --- resampling ----------------------------------------------------------------------------------
+def _gather_taps(x, axis, idx, w):
+    """sum_t x[..., idx[o, t], ...] * w[o, t] along `axis`: one gather of all taps, one weighted sum
+    (getitem's gradient scatters back; w may be None for a single unweighted tap)."""
+    be = x._backend
+    sel = x[(slice(None),) * axis + (_wrap(idx, be),)]                 # (..., O, T, ...)
+    if w is None:
+        return sel.squeeze(axis + 1)
+    shape = (idx.shape[0], idx.shape[1]) + (1,) * (x.ndim - 1 - axis)
+    return (sel * _wrap(be.xp.reshape(w, shape), be)).sum(dim=axis + 1)
+
+
+def _opmath(be, input):
+    """The dtype torch computes resampling coordinates in: float64 for float64, else float32."""
+    return be.native_dtype(_ag.float64 if input.dtype is _ag.float64 else _ag.float32)
+
+
+def _area_scale(in_size, out_size, align_corners, scale):
+    if align_corners:
+        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+
+
+def _resample_dim(x, axis, out_size, scale, mode, align_corners):
+    be = x._backend
+    xp, i64 = be.xp, _i64(be)
+    size = x.shape[axis]
+    f32 = be.native_dtype(_ag.float32)
+    o = xp.arange(out_size, dtype=i64)
+    if mode in ("nearest", "nearest-exact"):
+        # torch computes these indices with a float32 scale (compute_scales_value<float>)
+        sc = xp.asarray(1.0 / scale if scale is not None and scale > 0 else size / out_size, dtype=f32)
+        if mode == "nearest":
+            if out_size == size:
+                src = o
+            elif out_size == 2 * size:
+                src = o // 2
+            else:
+                src = xp.astype(xp.floor(xp.astype(o, f32) * sc), i64)
+        else:
+            f64 = be.native_dtype(_ag.float64)
+            src = xp.astype(xp.floor((xp.astype(o, f64) + 0.5) * xp.astype(sc, f64)), i64)
+        src = xp.minimum(src, xp.asarray(size - 1, dtype=i64))
+        return _gather_taps(x, axis, xp.reshape(src, (-1, 1)), None)
+    acc = _opmath(be, x)
+    sc = xp.asarray(_area_scale(size, out_size, align_corners, scale), dtype=acc)
+    of = xp.astype(o, acc)
+    if mode == "cubic":
+        real = of * sc if align_corners else sc * (of + 0.5) - 0.5
+        base = xp.floor(real)
+        t = xp.reshape(real - base, (-1, 1))
+        a = -0.75
+        t4 = xp.concat([t + 1.0, t, 1.0 - t, 2.0 - t], axis=1)          # distance to each of 4 taps
+        near = ((a + 2) * t4 - (a + 3)) * t4 * t4 + 1
+        far = ((a * t4 - 5 * a) * t4 + 8 * a) * t4 - 4 * a
+        w = xp.concat([far[:, :1], near[:, 1:3], far[:, 3:]], axis=1)
+        idx = xp.reshape(xp.astype(base, i64), (-1, 1)) + xp.reshape(xp.arange(-1, 3, dtype=i64), (1, 4))
+        idx = xp.clip(idx, 0, size - 1)
+    else:                                                                    # linear
+        if align_corners:
+            real = of * sc
+        else:
+            real = xp.maximum(sc * (of + 0.5) - 0.5, xp.zeros((), dtype=acc))
+        lo = xp.astype(real, i64)                                            # trunc == floor (real >= 0)
+        lam = xp.reshape(real - xp.astype(lo, acc), (-1, 1))
+        hi = xp.minimum(lo + 1, xp.asarray(size - 1, dtype=i64))
+        idx = xp.concat([xp.reshape(lo, (-1, 1)), xp.reshape(hi, (-1, 1))], axis=1)
+        w = xp.concat([1.0 - lam, lam], axis=1)
+    return _gather_taps(x, axis, idx, xp.astype(w, x._data.dtype))
+
+
+_INTERP_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """torch's F.interpolate: separable, one gather of the taps per spatial dim (no pixel loop)."""
+    if mode not in _INTERP_MODES:
+        raise NotImplementedError(f"interpolate: Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear "
+                                  f"| area | nearest-exact (got {mode})")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    dim = input.ndim - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    scales = None
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(f"interpolate: Input and output must have the same number of spatial dimensions, "
+                                 f"but got input with spatial dimensions of {list(input.shape[2:])} and output size "
+                                 f"of {size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 f"output size in (o1, o2, ...,oK) format.")
+            out_size = [int(v) for v in size]
+        else:
+            out_size = [int(size)] * dim
+    elif scale_factor is not None:
+        out_size = None
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError(f"interpolate: Input and scale_factor must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of {list(input.shape[2:])} and "
+                                 f"scale_factor of shape {scale_factor}. Please provide input tensor in (N, C, d1, "
+                                 f"d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+            scales = [float(v) for v in scale_factor]
+        else:
+            scales = [float(scale_factor)] * dim
+    else:
+        raise ValueError("interpolate: either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and out_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor:
+        out_size = [math.floor(float(input.shape[i + 2]) * scales[i]) for i in range(dim)]
+        scales = None
+    if antialias:
+        if not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+            raise ValueError("interpolate: Anti-alias option is restricted to bilinear and bicubic modes and "
+                             "requires a 4-D tensor as input")
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    want = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}.get(mode)
+    if input.ndim not in (3, 4, 5) or (want is not None and input.ndim != want):
+        if want is not None and input.ndim in (3, 4, 5):
+            raise NotImplementedError(f"interpolate: Got {input.ndim}D input, but {mode} mode needs {want}D input")
+        raise NotImplementedError(f"interpolate: Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear "
+                                  f"| area | nearest-exact (got {mode})")
+    if out_size is None:
+        out_size = [int(float(input.shape[i + 2]) * scales[i]) for i in range(dim)]
+    if any(o <= 0 for o in out_size) or any(v <= 0 for v in input.shape[2:]):
+        raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(map(str, input.shape[2:]))}) and output ({', '.join(map(str, out_size))})")
+    if mode == "area":
+        return _adaptive_avg_pool(input, dim, out_size, "interpolate")
+    if not input.dtype.is_floating_point and mode != "nearest" and mode != "nearest-exact":
+        raise RuntimeError(f'interpolate: "upsample_{mode}" not implemented for \'{input.dtype.name}\'')
+    kind = {"linear": "linear", "bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    x = input
+    for i in range(dim):
+        x = _resample_dim(x, 2 + i, out_size[i], None if scales is None else scales[i], kind, align_corners)
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of interpolate (torch warns)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): a reshape and a permute."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): pixel_shuffle's inverse."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
+    k = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _reflect(coord, twice_low, twice_high):
+    """torch's reflect_coordinates, in differentiable ops."""
+    if twice_low == twice_high:
+        return coord * 0.0
+    lo, span = twice_low / 2, (twice_high - twice_low) / 2
+    d = (coord - lo).abs()
+    flips = _ops.floor(d / span).detach()
+    extra = d - flips * span
+    even = _ops.remainder(flips, 2.0) == 0
+    return _ops.where(even, extra + lo, span - extra + lo)
+
+
+def _grid_coord(coord, size, padding_mode, align_corners):
+    """Normalised [-1, 1] grid coordinates to pixel coordinates, with torch's padding rules."""
+    if align_corners:
+        c = (coord + 1) / 2 * (size - 1)
+    else:
+        c = ((coord + 1) * size - 1) / 2
+    if padding_mode == "border":
+        c = c.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
+        c = c.clamp(0, size - 1)
+    return c
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample (N, C, H, W) at grid (N, Ho, Wo, 2) points (x, y in [-1, 1]): each corner is one gather
+    by index tensors, weighted by differentiable bilinear weights, so the gradient reaches both the
+    input (scatter-add) and the grid (through the weights)."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"grid_sample: nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+                         f"'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"grid_sample: nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', "
+                         f"or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic" or input.ndim == 5:
+        raise NotImplementedError("grid_sample: bicubic mode and 5-D (volumetric) input are not supported")
+    align_corners = bool(align_corners)
+    if input.ndim != 4 or grid.ndim != 4:
+        raise RuntimeError(f"grid_sample(): expected 4D input and grid with same number of dimensions, but got "
+                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"grid_sample(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype.name} and grid has {grid.dtype.name}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'grid_sample: "grid_sampler_2d" not implemented for \'{input.dtype.name}\'')
+    n, c, h, w = input.shape
+    if grid.shape[0] != n or grid.shape[3] != 2:
+        raise RuntimeError(f"grid_sample(): expected grid to have size 2 in last dimension and the same batch size "
+                           f"as input, but got grid with sizes {list(grid.shape)} and input with sizes "
+                           f"{list(input.shape)}")
+    if h == 0 or w == 0:
+        raise RuntimeError(f"grid_sample(): expected input to have non-empty spatial dimensions, but input has "
+                           f"sizes {list(input.shape)}")
+    be = input._backend
+    xp, i64 = be.xp, _i64(be)
+    ix = _grid_coord(grid[..., 0], w, padding_mode, align_corners)           # (N, Ho, Wo)
+    iy = _grid_coord(grid[..., 1], h, padding_mode, align_corners)
+    batch = _wrap(xp.reshape(xp.arange(n, dtype=i64), (n, 1, 1)), be)
+
+    def corner(yi, xi):           # input values at integer corners (N, Ho, Wo, C) and their in-bounds mask
+        yd, xd = yi._data, xi._data
+        inside = (yd >= 0) & (yd < h) & (xd >= 0) & (xd < w)
+        yc, xc = xp.clip(yd, 0, h - 1), xp.clip(xd, 0, w - 1)
+        vals = input[batch, :, _wrap(yc, be), _wrap(xc, be)]
+        return vals, _wrap(xp.astype(inside, input._data.dtype), be).unsqueeze(-1)
+
+    if mode == "nearest":
+        # round half to even (nearbyint); the grid gets a zero gradient, as torch
+        yi = _wrap(xp.astype(xp.round(iy._data), i64), be)
+        xi = _wrap(xp.astype(xp.round(ix._data), i64), be)
+        vals, mask = corner(yi, xi)
+        out = vals * mask + (ix.unsqueeze(-1) * 0.0)
+        return out.permute(0, 3, 1, 2)
+    x0 = _ops.floor(ix).detach()
+    y0 = _ops.floor(iy).detach()
+    out = None
+    for dy in (0, 1):
+        for dx in (0, 1):
+            wy = (iy - y0) if dy else (y0 + 1 - iy)
+            wx = (ix - x0) if dx else (x0 + 1 - ix)
+            yi = _wrap(xp.astype(y0._data, i64) + dy, be)
+            xi = _wrap(xp.astype(x0._data, i64) + dx, be)
+            vals, mask = corner(yi, xi)
+            term = vals * (mask * (wy * wx).unsqueeze(-1))
+            out = term if out is None else out + term
+    return out.permute(0, 3, 1, 2)
+
+
+def _linspace_norm(n, align_corners, dtype, device):
+    if n <= 1:
+        return _ag.zeros(max(n, 1), dtype=dtype, device=device)[:n] if n == 0 else \
+            _ag.zeros(1, dtype=dtype, device=device)
+    r = _ag.linspace(-1.0, 1.0, n, dtype=dtype, device=device)
+    return r if align_corners else r * ((n - 1) / n)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) for affine matrices theta: base grid @ theta^T."""
+    align_corners = bool(align_corners)
+    if not isinstance(theta, Tensor) or not theta.dtype.is_floating_point:
+        raise ValueError(f"affine_grid: Expected theta to have floating point type, but got "
+                         f"{theta.dtype.name if isinstance(theta, Tensor) else type(theta).__name__}")
+    size = [int(v) for v in size]
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"affine_grid: Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{size}. Got {list(theta.shape)}.")
+        spatial = size[-2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"affine_grid: Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {list(theta.shape)}.")
+        spatial = size[-3:]
+    else:
+        raise NotImplementedError(f"affine_grid: only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"affine_grid: Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: Expected theta batch size {theta.shape[0]} to match size {size}")
+    k = len(spatial)
+    dt, dev = theta.dtype, theta.device
+    # coordinates x (fastest, last spatial dim), y, (z), then 1
+    axes = [_linspace_norm(s, align_corners, dt, dev) for s in reversed(spatial)]
+    parts = []
+    for j, a in enumerate(axes):               # j=0: x along the last spatial dim
+        shape = [1] * k
+        shape[k - 1 - j] = spatial[k - 1 - j]
+        parts.append(a.reshape(*shape).expand(*spatial))
+    parts.append(_ag.ones(*spatial, dtype=dt, device=dev))
+    base = _ag.stack(parts, dim=-1).reshape(1, -1, k + 1)                    # (1, P, k+1)
+    grid = base @ theta.transpose(1, 2)                                      # (N, P, k)
+    return grid.reshape(size[0], *spatial, k)
+
+
+# --- normalisation -------------------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise over every dim but 1 (channels). In training, batch statistics are used and the
+    running ones are updated in place (unbiased variance, as torch); in eval the running ones."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2-D input (N, C, ...), got {tuple(input.shape)}")
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"size {tuple(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if running_mean is not None:
+            with _ag.no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
+                running_var.mul_(1 - momentum).add_(var.reshape(c).detach() * (momentum * count / (count - 1)))
+    else:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed in eval mode")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / _ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(v) for v in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    normalized_shape = _normalized_shape(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                           f"{normalized_shape}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = ((input - mean) ** 2).mean(dims, keepdim=True)
+    out = (input - mean) / _ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in num_groups groups (over the group's channels and all
+    spatial positions), then a per-channel affine."""
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but "
+                           f"got input of shape {list(input.shape)} and num_groups={num_groups}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the number of channels "
+                               f"in input, but got {name} of shape {list(t.shape)} and input of shape "
+                               f"{list(input.shape)}")
+    if (n * c // num_groups) * _prod(input.shape[2:]) == 1:
+        raise ValueError(f"group_norm: Expected more than 1 value per channel when training, got input size "
+                         f"{list(input.shape)}")
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    out = ((x - mean) / _ops.sqrt(var + eps)).reshape(*input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each (sample, channel) over its spatial positions. In training the running stats
+    (if given) move towards the batch average of the instances' mean and unbiased variance (torch)."""
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected at least 2-D input (N, C, ...), got {list(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("instance_norm: Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = input.numel() // max(n * c, 1)
+    if count <= 1:
+        raise ValueError(f"instance_norm: Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    dims = tuple(range(2, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = ((input - mean) ** 2).mean(dims, keepdim=True)
+    if running_mean is not None and running_var is not None:
+        with _ag.no_grad():
+            m = mean.detach().reshape(n, c).mean(0)
+            v = var.detach().reshape(n, c).mean(0) * (count / (count - 1))
+            running_mean.mul_(1 - momentum).add_(m * momentum)
+            running_var.mul_(1 - momentum).add_(v * momentum)
+    out = (input - mean) / _ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing normalized_shape, times weight. eps=None is the
+    machine epsilon of torch's compute type (float32's for float16/float32)."""
+    normalized_shape = _normalized_shape(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"rms_norm: Expected weight to be of same shape as normalized_shape, but got weight of "
+                           f"shape {list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
+    if eps is None:
+        eps = 2.220446049250313e-16 if input.dtype is _ag.float64 else 1.1920928955078125e-07
+    dims = tuple(range(input.ndim - k, input.ndim))
+    x = input if input.dtype is not _ag.float16 else input.to(_ag.float32)
+    out = x * _ops.rsqrt((x * x).mean(dims, keepdim=True) + eps)
+    if weight is not None:
+        out = out * weight.to(out.dtype)
+    return out.to(input.dtype)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta (zero-padded as torch)."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got {input.ndim} "
+                         f"dimensions)")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    pads = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    sq = _ops.pad(sq, pads, value=0.0)
+    acc = None
+    for j in range(size):                           # a loop over the window's channel offsets
+        part = sq[:, j:j + c]
+        acc = part if acc is None else acc + part
+    div = (acc / size * alpha + k) ** beta
+    return input / div
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    denom = _ops.norm(input, p, dim=dim, keepdim=True).clamp(min=eps)
+    return input / denom
+
+
+# --- dropout -------------------------------------------------------------------------------------
+def _check_p(p, who):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{who}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
+    _check_p(p, "dropout")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = (_ag.rand(*input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    return input * (keep * (1.0 / (1.0 - p)))
+
+
+def _noise_dropout(input, p, training, feature, alpha, who):
+    """torch's _dropout_impl: element or feature (per (N, C) channel) noise, plain or alpha."""
+    _check_p(p, who)
+    if p == 0.0 or not training or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    if feature:
+        if input.ndim < 2:
+            raise RuntimeError(f"{who}: Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    else:
+        shape = tuple(input.shape)
+    keep = (_ag.rand(*shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    if not alpha:
+        return input * (keep * (1.0 / (1.0 - p)))
+    a_ = 1.7580993408473766
+    a = 1.0 / math.sqrt((a_ * a_ * p + 1) * (1 - p))
+    b = (keep - 1.0) * (a_ * a) + a_ * a * p
+    return input * (keep * a) + b
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) input."""
+    _check_p(p, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           f"dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           f"channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    if input.ndim == 2:
+        return _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout1d").squeeze(0)
+    return _noise_dropout(input, p, training, True, False, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) input (a 3-D input is taken as (N, C, L), as torch)."""
+    _check_p(p, "dropout2d")
+    return _noise_dropout(input, p, training, True, False, "dropout2d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
+    _check_p(p, "dropout3d")
+    if input.ndim == 4:
+        return _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout3d").squeeze(0)
+    return _noise_dropout(input, p, training, True, False, "dropout3d")
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalisation: dropped values go to -alpha*scale, then an
+    affine map restores mean and variance (torch's constants)."""
+    return _noise_dropout(input, p, training, False, True, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _noise_dropout(input, p, training, True, True, "feature_alpha_dropout")
