@@ -119,7 +119,7 @@ class _InstanceNorm(_NormBase):
         if x.shape[1] != self.num_features and self.affine:
             raise ValueError(f"{name}: expected input's size at dim={1 - unbatched} to match num_features "
                              f"({self.num_features}), but got: {x.shape[1]}.")
-        momentum = self._momentum()
+        momentum = 0.0 if self.momentum is None else self.momentum     # torch counts no batches here
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               self.training or not self.track_running_stats, momentum, self.eps)
         return out.squeeze(0) if unbatched else out
