@@ -69,7 +69,7 @@ class _ConvNd(Module):
     def reset_parameters(self):
         _reset_weight_and_bias(self.weight, self.bias)
 
-    def _check_input(self, input):
+    def _check_input(self, input, weight):
         """Errors that name the module and the shapes (then F.conv*'s own checks)."""
         n = self._n
         if input.ndim not in (n + 1, n + 2) or input.shape[input.ndim - n - 1] != self.in_channels:
@@ -77,9 +77,9 @@ class _ConvNd(Module):
             raise RuntimeError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input (N, "
                                f"{self.in_channels}, {dims}) or ({self.in_channels}, {dims}), got "
                                f"{tuple(input.shape)}")
-        if input.dtype is not self.weight.dtype:
+        if input.dtype is not weight.dtype:
             raise RuntimeError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}): Input type "
-                               f"({input.dtype.name}) and weight type ({self.weight.dtype.name}) should be the same")
+                               f"({input.dtype.name}) and weight type ({weight.dtype.name}) should be the same")
 
     def extra_repr(self):
         n = self._n
@@ -113,8 +113,9 @@ class _Conv(_ConvNd):
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):
-        self._check_input(input)
-        return self._conv_forward(input, self.weight, self.bias)
+        weight = self.weight              # read once: a parametrized weight is computed on each read
+        self._check_input(input, weight)
+        return self._conv_forward(input, weight, self.bias)
 
 
 class Conv1d(_Conv):
@@ -167,10 +168,11 @@ class _ConvTranspose(_ConvNd):
         return tuple(out)
 
     def forward(self, input, output_size=None):
-        self._check_input(input)
+        weight = self.weight              # read once: a parametrized weight is computed on each read
+        self._check_input(input, weight)
         fn = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._n - 1]
         op = self._output_padding(input, output_size)
-        return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
+        return fn(input, weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):
