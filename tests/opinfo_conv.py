@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.opinfo import C, F64, FLOATS, OpInfo, S, T, arr, is_float
+from tests.opinfo import C, OpInfo, S, T, arr
 
 F16_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)}
 

@@ -17,7 +17,6 @@ from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
 from ..containers import ModuleDict, ModuleList
-from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized", "cached",
