@@ -98,16 +98,16 @@ def _adaptive(n, max_):
 
 def _lp(n):
     def gen(dt):
-        x = arr((1, 2, *(6, 5)[:n]), dt, "pos", 1)
+        x = arr((1, 2, *(6, 5, 4)[:n]), dt, "pos", 1)
         return [S("p2", x, 2.0, 2), S("p1-stride", x, 1.0, 3, stride=2), S("p3-ceil", x, 3.0, 2, ceil_mode=True),
-                S("small", arr((1, 1, *(3, 2)[:n]), dt, "pos", 2), 2.0, 2, stride=1)]
+                S("small", arr((1, 1, *(3, 2, 2)[:n]), dt, "pos", 2), 2.0, 2, stride=1)]
     return gen
 
 
 def _unpool(n):
     def gen(dt):
         # indices from a max pool over (2, 3, 4[, 4]) with kernel 2: every index inside its window
-        sp = (4, 4)[:n]
+        sp = (4, 4, 4)[:n]
         rng = np.random.default_rng(1)
         pooled = tuple(s // 2 for s in sp)
         off = [rng.integers(0, 2, (2, 3) + pooled) for _ in range(n)]
@@ -266,8 +266,8 @@ ENTRIES = [
     _e("adaptive_avg_pool3d", _adaptive(3, False), smooth=True),
     _e("adaptive_max_pool1d", _adaptive(1, True)), _e("adaptive_max_pool2d", _adaptive(2, True)),
     _e("adaptive_max_pool3d", _adaptive(3, True)),
-    _e("lp_pool1d", _lp(1)), _e("lp_pool2d", _lp(2)),
-    _e("max_unpool1d", _unpool(1)), _e("max_unpool2d", _unpool(2)),
+    _e("lp_pool1d", _lp(1)), _e("lp_pool2d", _lp(2)), _e("lp_pool3d", _lp(3)),
+    _e("max_unpool1d", _unpool(1)), _e("max_unpool2d", _unpool(2)), _e("max_unpool3d", _unpool(3)),
     _e("interpolate", _interp, smooth=True, tol=F16_TOL),
     _e("grid_sample", _grid_sample, tol=F16_TOL), _e("affine_grid", _affine_grid, smooth=True, tol=F16_TOL),
     _e("pixel_shuffle", _shuffle, smooth=True), _e("pixel_unshuffle", _unshuffle, smooth=True),
@@ -277,5 +277,6 @@ ENTRIES = [
     *[_e(n, _drop(n)) for n in ("dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")],
 ]
 
-# public nn.functional names that are deprecated aliases of interpolate (covered by its entry and test_nn_conv)
-NON_OPS = {"upsample", "upsample_nearest", "upsample_bilinear", "lp_pool3d", "max_unpool3d"}
+# deprecated aliases of interpolate that warn as torch's do (the registry wants silent forwards); covered by
+# interpolate's entry and tests/test_nn_conv.py
+NON_OPS = {"upsample", "upsample_nearest", "upsample_bilinear"}

@@ -225,3 +225,15 @@ def test_grid_sample_identity_and_gradients(device):
         np.testing.assert_allclose(npy(b.grad), tb.grad.numpy(), rtol=1e-8, atol=1e-10)
         assert ag.gradcheck(ours, (ag.tensor(xs, device=device, requires_grad=True),
                                    ag.tensor(th, device=device, requires_grad=True)))
+
+
+def test_deprecated_upsample_aliases_warn_and_match_torch(device):
+    torch = torch_()
+    x_np = RNG.standard_normal((1, 2, 3, 4))
+    for name, kw in [("upsample", dict(scale_factor=2, mode="bilinear")), ("upsample_nearest", dict(size=(5, 6))),
+                     ("upsample_bilinear", dict(scale_factor=2))]:
+        with pytest.warns(UserWarning, match="deprecated"):
+            y = getattr(F, name)(ag.tensor(x_np, device=device), **kw)
+        with pytest.warns(UserWarning):
+            ty = getattr(torch.nn.functional, name)(torch.tensor(x_np), **kw)
+        np.testing.assert_allclose(npy(y), ty.numpy(), rtol=1e-12)
