@@ -254,9 +254,13 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, n, who):
     cols = _windows(_pad_spatial(x, pads), kernel, stride, dilation)          # (N, C, *O, *K)
     outs = tuple(cols.shape[2:2 + n])
     p = _prod(outs)
-    cols = cols.reshape(nb, groups, cg, p, kk).permute(0, 1, 3, 2, 4).reshape(nb, groups, p, cg * kk)
+    # one (N*P, Cg*K) @ (Cg*K, O/G) product per group: NumPy runs a stacked matmul that broadcasts
+    # over the batch as many small products, >10x slower than one large one
+    # (and 2-D operands when groups == 1: its transposed products in backward are faster still)
+    cols = cols.reshape(nb, groups, cg, p, kk).permute(1, 0, 3, 2, 4).reshape(groups, nb * p, cg * kk)
     wmat = weight.reshape(groups, o // groups, cg * kk).transpose(1, 2)          # (G, Cg*K, O/G)
-    out = (cols @ wmat).permute(0, 1, 3, 2).reshape(nb, o, *outs)
+    prod = cols[0] @ wmat[0] if groups == 1 else cols @ wmat
+    out = prod.reshape(groups, nb, p, o // groups).permute(1, 0, 3, 2).reshape(nb, o, *outs)
     if bias is not None:
         out = out + bias.reshape(1, o, *(1,) * n)
     return out.squeeze(0) if unbatched else out
@@ -300,10 +304,11 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                            f"size per channel: ({' x '.join(map(str, sizes))}). Output size is too small")
     nb, c = x.shape[0], x.shape[1]
     cg, og, kk, p = c // groups, o // groups, _prod(kernel), _prod(ins)
-    xm = x.reshape(nb, groups, cg, p).transpose(2, 3)                           # (N, G, P, Cg)
-    cols = xm @ weight.reshape(groups, cg, og * kk)                             # (N, G, P, Og*K)
-    cols = cols.reshape(nb, groups, *ins, og, *kernel)
-    perm = (0, 1, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
+    xm = x.reshape(nb, groups, cg, p).permute(1, 0, 3, 2).reshape(groups, nb * p, cg)     # (G, N*P, Cg)
+    wmat = weight.reshape(groups, cg, og * kk)
+    cols = xm[0] @ wmat[0] if groups == 1 else xm @ wmat                                 # (G, N*P, Og*K)
+    cols = cols.reshape(groups, nb, *ins, og, *kernel)
+    perm = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
     cols = cols.permute(*perm).reshape(nb, o, *ins, *kernel)
     y = _fold_windows(cols, (nb, o, *full), kernel, stride, dilation)
     if any(output_padding):
