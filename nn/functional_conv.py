@@ -23,11 +23,13 @@ __all__ = [
     "pad", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "unfold", "fold",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
-    "grid_sample", "affine_grid",
+    "channel_shuffle", "grid_sample", "affine_grid",
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm", "normalize",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
 ]
@@ -524,6 +526,21 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool1d")
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool2d")
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool3d")
+
+
 def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, who):
     k, s, p, d, out = _pool_args(input, n, kernel_size, stride, padding, 1, ceil_mode, who)
     if not input.dtype.is_floating_point:
@@ -765,6 +782,18 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 1, output_size, True, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 2, output_size, True, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 3, output_size, True, "adaptive_max_pool3d")
+
+
 # --- resampling ----------------------------------------------------------------------------------
 def _gather_taps(x, axis, idx, w):
     """sum_t x[..., idx[o, t], ...] * w[o, t] along `axis`: one gather of all taps, one weighted sum
@@ -966,6 +995,22 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """(N, g*k, *) -> channels reordered as (k, g): a reshape, a transpose and a reshape."""
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle: channel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c = input.shape[0], input.shape[1]
+    if c % groups:
+        raise RuntimeError(f"channel_shuffle: Number of channels must be divisible by groups. Got {c} channels and "
+                           f"{groups} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
 
 
 def _reflect(coord, twice_low, twice_high):
@@ -1287,18 +1332,20 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     keep = (_ag.rand(*input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
-    return input * (keep * (1.0 / (1.0 - p)))
+    noise = keep * (1.0 / (1.0 - p))
+    return input.mul_(noise) if inplace else input * noise
 
 
-def _noise_dropout(input, p, training, feature, alpha, who):
-    """torch's _dropout_impl: element or feature (per (N, C) channel) noise, plain or alpha."""
+def _noise_dropout(input, p, training, feature, alpha, who, inplace=False):
+    """torch's _dropout_impl: element or feature (per (N, C) channel) noise, plain or alpha; in place
+    through the engine's in-place ops when asked (torch refuses a leaf that requires grad, so do we)."""
     _check_p(p, who)
     if p == 0.0 or not training or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     if feature:
         if input.ndim < 2:
             raise RuntimeError(f"{who}: Feature dropout requires at least 2 dimensions in the input")
@@ -1307,11 +1354,12 @@ def _noise_dropout(input, p, training, feature, alpha, who):
         shape = tuple(input.shape)
     keep = (_ag.rand(*shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
     if not alpha:
-        return input * (keep * (1.0 / (1.0 - p)))
+        noise = keep * (1.0 / (1.0 - p))
+        return input.mul_(noise) if inplace else input * noise
     a_ = 1.7580993408473766
     a = 1.0 / math.sqrt((a_ * a_ * p + 1) * (1 - p))
     b = (keep - 1.0) * (a_ * a) + a_ * a * p
-    return input * (keep * a) + b
+    return input.mul_(keep * a).add_(b) if inplace else input * (keep * a) + b
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -1322,29 +1370,31 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                            f"dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            f"channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
     if input.ndim == 2:
-        return _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout1d").squeeze(0)
-    return _noise_dropout(input, p, training, True, False, "dropout1d")
+        out = _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout1d")
+        return input.copy_(out.squeeze(0)) if inplace and out is not input else out.squeeze(0)
+    return _noise_dropout(input, p, training, True, False, "dropout1d", inplace)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input (a 3-D input is taken as (N, C, L), as torch)."""
     _check_p(p, "dropout2d")
-    return _noise_dropout(input, p, training, True, False, "dropout2d")
+    return _noise_dropout(input, p, training, True, False, "dropout2d", inplace)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
     _check_p(p, "dropout3d")
     if input.ndim == 4:
-        return _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout3d").squeeze(0)
-    return _noise_dropout(input, p, training, True, False, "dropout3d")
+        out = _noise_dropout(input.unsqueeze(0), p, training, True, False, "dropout3d")
+        return input.copy_(out.squeeze(0)) if inplace and out is not input else out.squeeze(0)
+    return _noise_dropout(input, p, training, True, False, "dropout3d", inplace)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps SELU's self-normalisation: dropped values go to -alpha*scale, then an
     affine map restores mean and variance (torch's constants)."""
-    return _noise_dropout(input, p, training, False, True, "alpha_dropout")
+    return _noise_dropout(input, p, training, False, True, "alpha_dropout", inplace)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _noise_dropout(input, p, training, True, True, "feature_alpha_dropout")
+    return _noise_dropout(input, p, training, True, True, "feature_alpha_dropout", inplace)

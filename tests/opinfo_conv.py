@@ -196,6 +196,11 @@ def _shuffle(dt):
             S("bad-channels", arr((1, 6, 2, 2), dt), 2), S("2d", arr((4, 4), dt), 2)]
 
 
+def _channel_shuffle(dt):
+    return [S("g2", arr((2, 6, 2, 2), dt), 2), S("3d", arr((1, 6, 3), dt), 3), S("g1", arr((1, 4, 2), dt), 1),
+            S("bad-groups", arr((1, 5, 2), dt), 2), S("2d", arr((2, 4), dt), 2)]
+
+
 def _unshuffle(dt):
     return [S("r2", arr((2, 2, 4, 6), dt), 2), S("3d", arr((1, 3, 3), dt), 3), S("bad-size", arr((1, 1, 3, 4), dt), 2)]
 
@@ -258,19 +263,19 @@ ENTRIES = [
     _e("conv_transpose2d", _convt(2), smooth=True, tol=F16_TOL),
     _e("conv_transpose3d", _convt(3), smooth=True, tol=F16_TOL),
     _e("unfold", _fold_unfold, smooth=True), _e("fold", _fold, smooth=True),
-    _e("max_pool1d", _pool1d(True)), _e("avg_pool1d", _pool1d(False), smooth=True),
+    _e("max_pool1d", _pool1d(True), calls=["F.max_pool1d", "F.max_pool1d_with_indices"]), _e("avg_pool1d", _pool1d(False), smooth=True),
     _e("avg_pool2d-ceil", _pool2d_more, calls=["F.avg_pool2d"], smooth=True),
-    _e("max_pool2d-ceil", lambda dt: _pool2d_more(dt)[:2], calls=["F.max_pool2d"]),
-    _e("max_pool3d", _pool3d(True)), _e("avg_pool3d", _pool3d(False), smooth=True),
+    _e("max_pool2d-ceil", lambda dt: _pool2d_more(dt)[:2], calls=["F.max_pool2d", "F.max_pool2d_with_indices"]),
+    _e("max_pool3d", _pool3d(True), calls=["F.max_pool3d", "F.max_pool3d_with_indices"]), _e("avg_pool3d", _pool3d(False), smooth=True),
     _e("adaptive_avg_pool1d", _adaptive(1, False), smooth=True), _e("adaptive_avg_pool2d", _adaptive(2, False), smooth=True),
     _e("adaptive_avg_pool3d", _adaptive(3, False), smooth=True),
-    _e("adaptive_max_pool1d", _adaptive(1, True)), _e("adaptive_max_pool2d", _adaptive(2, True)),
-    _e("adaptive_max_pool3d", _adaptive(3, True)),
+    _e("adaptive_max_pool1d", _adaptive(1, True), calls=["F.adaptive_max_pool1d", "F.adaptive_max_pool1d_with_indices"]), _e("adaptive_max_pool2d", _adaptive(2, True), calls=["F.adaptive_max_pool2d", "F.adaptive_max_pool2d_with_indices"]),
+    _e("adaptive_max_pool3d", _adaptive(3, True), calls=["F.adaptive_max_pool3d", "F.adaptive_max_pool3d_with_indices"]),
     _e("lp_pool1d", _lp(1)), _e("lp_pool2d", _lp(2)), _e("lp_pool3d", _lp(3)),
     _e("max_unpool1d", _unpool(1)), _e("max_unpool2d", _unpool(2)), _e("max_unpool3d", _unpool(3)),
     _e("interpolate", _interp, smooth=True, tol=F16_TOL),
     _e("grid_sample", _grid_sample, tol=F16_TOL), _e("affine_grid", _affine_grid, smooth=True, tol=F16_TOL),
-    _e("pixel_shuffle", _shuffle, smooth=True), _e("pixel_unshuffle", _unshuffle, smooth=True),
+    _e("pixel_shuffle", _shuffle, smooth=True), _e("channel_shuffle", _channel_shuffle, smooth=True), _e("pixel_unshuffle", _unshuffle, smooth=True),
     _e("group_norm", _group_norm, smooth=True, tol=F16_TOL), _e("instance_norm", _instance_norm, smooth=True, tol=F16_TOL),
     _e("rms_norm", _rms_norm, smooth=True, tol=F16_TOL), _e("local_response_norm", _lrn, smooth=True, tol=F16_TOL),
     _e("normalize", _normalize, smooth=True, tol=F16_TOL),

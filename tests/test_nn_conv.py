@@ -16,7 +16,7 @@ CLASSES = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "
            "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxUnpool1d", "MaxUnpool2d",
            "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
            "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Upsample",
-           "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"] + [
+           "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"] + [
            f"{k}Pad{n}d" for k in ("Zero", "Constant", "Reflection", "Replication", "Circular") for n in (1, 2, 3)]
 
 
@@ -122,6 +122,7 @@ POOL = [
     ("UpsamplingBilinear2d", (), dict(size=(4, 5)), (1, 2, 3, 3)),
     ("PixelShuffle", (2,), {}, (2, 8, 3, 2)),
     ("PixelUnshuffle", (3,), {}, (1, 2, 6, 3)),
+    ("ChannelShuffle", (3,), {}, (2, 6, 2, 3)),
     ("Fold", ((4, 5), 2), dict(padding=1, stride=2), (2, 8, 9)),
     ("Unfold", ((2, 3),), dict(dilation=(2, 1), padding=1), (2, 3, 5, 4)),
 ]

@@ -323,3 +323,18 @@ def test_hook_weight_norm_and_spectral_norm_vs_torch(device):
     nn.utils.remove_spectral_norm(ours), torch.nn.utils.remove_spectral_norm(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     np.testing.assert_allclose(npy(ours.weight), theirs.weight.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("fn,shape", [(F.dropout, (30, 40)), (F.dropout2d, (4, 30, 3, 3)), (F.dropout3d, (30, 2, 2, 2)),
+                                      (F.alpha_dropout, (30, 40)), (F.feature_alpha_dropout, (4, 30, 5))])
+def test_dropout_inplace_writes_into_its_input(fn, shape, device):
+    x = ag.randn(*shape, dtype=ag.float64, device=device, requires_grad=True)
+    y = x * 1.0
+    before = npy(y).copy()
+    z = fn(y, 0.5, True, True)
+    assert npy(y).shape == shape and not np.array_equal(npy(y), before)
+    np.testing.assert_array_equal(npy(z), npy(y))
+    z.sum().backward()                         # the in-place op is recorded: gradients still reach x
+    assert x.grad is not None and tuple(x.grad.shape) == shape
+    with pytest.raises(RuntimeError, match="leaf"):
+        fn(x, 0.5, True, True)                 # torch refuses an in-place write into a leaf that requires grad
