@@ -1027,10 +1027,7 @@ def _reflect(coord, twice_low, twice_high):
 
 def _grid_coord(coord, size, padding_mode, align_corners):
     """Normalised [-1, 1] grid coordinates to pixel coordinates, with torch's padding rules."""
-    if align_corners:
-        c = (coord + 1) / 2 * (size - 1)
-    else:
-        c = ((coord + 1) * size - 1) / 2
+    c = _unnormalize(coord, size, align_corners)
     if padding_mode == "border":
         c = c.clamp(0, size - 1)
     elif padding_mode == "reflection":
@@ -1039,68 +1036,114 @@ def _grid_coord(coord, size, padding_mode, align_corners):
     return c
 
 
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _cubic_weights(t):
+    """The 4 cubic-convolution weights (A = -0.75, torch's) for fractional offsets t, as tensors."""
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Sample (N, C, H, W) at grid (N, Ho, Wo, 2) points (x, y in [-1, 1]): each corner is one gather
-    by index tensors, weighted by differentiable bilinear weights, so the gradient reaches both the
-    input (scatter-add) and the grid (through the weights)."""
+    """Sample (N, C, H, W) at grid (N, Ho, Wo, 2) points (x, y in [-1, 1]), or (N, C, D, H, W) at
+    (N, Do, Ho, Wo, 3) points: each corner (tap) is one gather by index tensors, weighted by
+    differentiable weights, so the gradient reaches both the input (scatter-add) and the grid."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"grid_sample: nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
                          f"'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample: nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', "
                          f"or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic" or input.ndim == 5:
-        raise NotImplementedError("grid_sample: bicubic mode and 5-D (volumetric) input are not supported")
     align_corners = bool(align_corners)
-    if input.ndim != 4 or grid.ndim != 4:
-        raise RuntimeError(f"grid_sample(): expected 4D input and grid with same number of dimensions, but got "
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sample(): expected 4D or 5D input and grid with same number of dimensions, but got "
                            f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if mode == "bicubic" and input.ndim != 4:
+        raise RuntimeError("grid_sample(): bicubic interpolation only supports 4D input")
     if input.dtype is not grid.dtype:
         raise RuntimeError(f"grid_sample(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype.name} and grid has {grid.dtype.name}")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'grid_sample: "grid_sampler_2d" not implemented for \'{input.dtype.name}\'')
-    n, c, h, w = input.shape
-    if grid.shape[0] != n or grid.shape[3] != 2:
-        raise RuntimeError(f"grid_sample(): expected grid to have size 2 in last dimension and the same batch size "
+        raise RuntimeError(f'grid_sample: "grid_sampler" not implemented for \'{input.dtype.name}\'')
+    k = input.ndim - 2
+    n = input.shape[0]
+    spatial = tuple(input.shape[2:])
+    if grid.shape[0] != n or grid.shape[-1] != k:
+        raise RuntimeError(f"grid_sample(): expected grid to have size {k} in last dimension and the same batch size "
                            f"as input, but got grid with sizes {list(grid.shape)} and input with sizes "
                            f"{list(input.shape)}")
-    if h == 0 or w == 0:
+    if 0 in spatial:
         raise RuntimeError(f"grid_sample(): expected input to have non-empty spatial dimensions, but input has "
                            f"sizes {list(input.shape)}")
     be = input._backend
     xp, i64 = be.xp, _i64(be)
-    ix = _grid_coord(grid[..., 0], w, padding_mode, align_corners)           # (N, Ho, Wo)
-    iy = _grid_coord(grid[..., 1], h, padding_mode, align_corners)
-    batch = _wrap(xp.reshape(xp.arange(n, dtype=i64), (n, 1, 1)), be)
+    batch = _wrap(xp.reshape(xp.arange(n, dtype=i64), (n,) + (1,) * k), be)
+    nat = input._data.dtype
 
-    def corner(yi, xi):           # input values at integer corners (N, Ho, Wo, C) and their in-bounds mask
-        yd, xd = yi._data, xi._data
-        inside = (yd >= 0) & (yd < h) & (xd >= 0) & (xd < w)
-        yc, xc = xp.clip(yd, 0, h - 1), xp.clip(xd, 0, w - 1)
-        vals = input[batch, :, _wrap(yc, be), _wrap(xc, be)]
-        return vals, _wrap(xp.astype(inside, input._data.dtype), be).unsqueeze(-1)
+    def tap(idx):             # values at integer positions (one backend array per spatial dim), 0 outside
+        inside = None
+        clipped = []
+        for d, i in enumerate(idx):
+            ok = (i >= 0) & (i < spatial[d])
+            inside = ok if inside is None else inside & ok
+            clipped.append(_wrap(xp.clip(i, 0, spatial[d] - 1), be))
+        vals = input[(batch, slice(None)) + tuple(clipped)]                  # (N, *Out, C)
+        return vals * _wrap(xp.astype(inside, nat), be).unsqueeze(-1)
 
+    # grid component j is the coordinate of spatial dim k - 1 - j (x: the last one)
+    raw = [grid[..., k - 1 - d] for d in range(k)]
+    if mode == "bicubic":
+        pos = [_unnormalize(c, sz, align_corners) for c, sz in zip(raw, spatial)]
+        base = [_ops.floor(c).detach() for c in pos]
+        w = [_cubic_weights(c - b) for c, b in zip(pos, base)]
+        out = None
+        for i in range(4):
+            for j in range(4):
+                with _ag.no_grad():          # torch's get_value_bounded: the taps' positions carry no gradient
+                    yy = _grid_coord_px(base[0] + (i - 1), spatial[0], padding_mode, align_corners)
+                    xx = _grid_coord_px(base[1] + (j - 1), spatial[1], padding_mode, align_corners)
+                idx = [xp.astype(yy._data, i64), xp.astype(xx._data, i64)]
+                term = tap(idx) * (w[0][i] * w[1][j]).unsqueeze(-1)
+                out = term if out is None else out + term
+        return out.permute(0, k + 1, *range(1, k + 1))
+    pos = [_grid_coord(c, sz, padding_mode, align_corners) for c, sz in zip(raw, spatial)]
     if mode == "nearest":
         # round half to even (nearbyint); the grid gets a zero gradient, as torch
-        yi = _wrap(xp.astype(xp.round(iy._data), i64), be)
-        xi = _wrap(xp.astype(xp.round(ix._data), i64), be)
-        vals, mask = corner(yi, xi)
-        out = vals * mask + (ix.unsqueeze(-1) * 0.0)
-        return out.permute(0, 3, 1, 2)
-    x0 = _ops.floor(ix).detach()
-    y0 = _ops.floor(iy).detach()
+        idx = [xp.astype(xp.round(c._data), i64) for c in pos]
+        out = tap(idx) + (raw[0] * 0.0).unsqueeze(-1)
+        return out.permute(0, k + 1, *range(1, k + 1))
+    lo = [_ops.floor(c).detach() for c in pos]
     out = None
-    for dy in (0, 1):
-        for dx in (0, 1):
-            wy = (iy - y0) if dy else (y0 + 1 - iy)
-            wx = (ix - x0) if dx else (x0 + 1 - ix)
-            yi = _wrap(xp.astype(y0._data, i64) + dy, be)
-            xi = _wrap(xp.astype(x0._data, i64) + dx, be)
-            vals, mask = corner(yi, xi)
-            term = vals * (mask * (wy * wx).unsqueeze(-1))
-            out = term if out is None else out + term
-    return out.permute(0, 3, 1, 2)
+    for corner in range(2 ** k):
+        bits = [(corner >> (k - 1 - d)) & 1 for d in range(k)]
+        weight = None
+        for d, bit in enumerate(bits):
+            wd = (pos[d] - lo[d]) if bit else (lo[d] + 1 - pos[d])
+            weight = wd if weight is None else weight * wd
+        idx = [xp.astype(lo[d]._data, i64) + bits[d] for d in range(k)]
+        term = tap(idx) * weight.unsqueeze(-1)
+        out = term if out is None else out + term
+    return out.permute(0, k + 1, *range(1, k + 1))
+
+
+def _grid_coord_px(c, size, padding_mode, align_corners):
+    """torch's compute_coordinates on pixel coordinates (border clamp / reflection), then truncation."""
+    if padding_mode == "border":
+        c = c.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
+        c = c.clamp(0, size - 1)
+    return _ops.trunc(c)
 
 
 def _linspace_norm(n, align_corners, dtype, device):
