@@ -841,7 +841,9 @@ def _resample_dim(x, axis, out_size, scale, mode, align_corners):
     acc = _opmath(be, x)
     sc = xp.asarray(_area_scale(size, out_size, align_corners, scale), dtype=acc)
     of = xp.astype(o, acc)
-    if mode == "cubic":
+    if mode in ("aa-linear", "aa-cubic"):
+        idx, w = _antialias_taps(xp, i64, acc, size, out_size, float(sc), mode == "aa-cubic")
+    elif mode == "cubic":
         real = of * sc if align_corners else sc * (of + 0.5) - 0.5
         base = xp.floor(real)
         t = xp.reshape(real - base, (-1, 1))
@@ -863,6 +865,32 @@ def _resample_dim(x, axis, out_size, scale, mode, align_corners):
         idx = xp.concat([xp.reshape(lo, (-1, 1)), xp.reshape(hi, (-1, 1))], axis=1)
         w = xp.concat([1.0 - lam, lam], axis=1)
     return _gather_taps(x, axis, idx, xp.astype(w, x._data.dtype))
+
+
+def _antialias_taps(xp, i64, acc, size, out_size, scale, cubic):
+    """torch's antialiased taps (_compute_indices_min_size_weights_aa): the filter (triangle, or Keys
+    cubic with a = -0.5) stretched by the downscale factor, normalised per output."""
+    interp = 4 if cubic else 2
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    taps = int(math.ceil(support)) * 2 + 1
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    center = xp.asarray(scale, dtype=acc) * (xp.astype(xp.arange(out_size, dtype=i64), acc) + 0.5)
+    xmin = xp.maximum(xp.astype(center - support + 0.5, i64), xp.asarray(0, dtype=i64))
+    xsize = xp.minimum(xp.astype(center + support + 0.5, i64), xp.asarray(size, dtype=i64)) - xmin
+    xsize = xp.clip(xsize, 0, taps)
+    j = xp.reshape(xp.arange(taps, dtype=i64), (1, taps))
+    xmin2, center2 = xp.reshape(xmin, (-1, 1)), xp.reshape(center, (-1, 1))
+    t = xp.abs((xp.astype(j + xmin2, acc) - center2 + 0.5) * invscale)
+    if cubic:
+        a = -0.5
+        w = xp.where(t < 1.0, ((a + 2) * t - (a + 3)) * t * t + 1,
+                     xp.where(t < 2.0, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, xp.zeros((), dtype=acc)))
+    else:
+        w = xp.maximum(1.0 - t, xp.zeros((), dtype=acc))
+    w = xp.where(j < xp.reshape(xsize, (-1, 1)), w, xp.zeros((), dtype=acc))
+    total = xp.sum(w, axis=1, keepdims=True)
+    w = w / xp.where(total != 0, total, xp.ones((), dtype=acc))
+    return xp.clip(j + xmin2, 0, size - 1), w
 
 
 _INTERP_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
@@ -919,7 +947,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if not (mode in ("bilinear", "bicubic") and input.ndim == 4):
             raise ValueError("interpolate: Anti-alias option is restricted to bilinear and bicubic modes and "
                              "requires a 4-D tensor as input")
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     want = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}.get(mode)
     if input.ndim not in (3, 4, 5) or (want is not None and input.ndim != want):
         if want is not None and input.ndim in (3, 4, 5):
@@ -937,6 +964,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if not input.dtype.is_floating_point and mode != "nearest" and mode != "nearest-exact":
         raise RuntimeError(f'interpolate: "upsample_{mode}" not implemented for \'{input.dtype.name}\'')
     kind = {"linear": "linear", "bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    if antialias:
+        kind = "aa-" + kind
     x = input
     for i in range(dim):
         x = _resample_dim(x, 2 + i, out_size[i], None if scales is None else scales[i], kind, align_corners)
