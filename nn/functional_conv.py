@@ -641,10 +641,10 @@ def _max_unpool(input, indices, n, kernel_size, stride, padding, output_size, wh
     be = input._backend
     lead = tuple(input.shape[:input.ndim - n])
     nl = _prod(lead)
-    flat_in = input.reshape(nl, -1)
+    flat_in = input.reshape(nl, _prod(ins))
     rows = _wrap(be.xp.reshape(be.xp.arange(nl, dtype=_i64(be)), (nl, 1)), be)
     out = _ag.zeros(nl, plane, dtype=input.dtype, device=input.device)
-    out = _index_put(out, (rows, indices.reshape(nl, -1)), flat_in)
+    out = _index_put(out, (rows, indices.reshape(nl, _prod(ins))), flat_in)
     return out.reshape(*lead, *size)
 
 
@@ -746,7 +746,7 @@ def _adaptive_max_pool(input, n, output_size, return_indices, who):
     with _ag.no_grad():
         d = input.detach()
         win = d[(Ellipsis,) + tuple(_wrap(a, be) for a in full)]._data    # (..., *O, *K)
-    win = xp.reshape(win, tuple(win.shape[:win.ndim - n]) + (-1,))
+    win = xp.reshape(win, tuple(win.shape[:win.ndim - n]) + (_prod(a.shape[1] for a in idx),))
     kidx = _argmax_last(xp, win, input.dtype.is_floating_point, i64)     # (..., *O)
     local, rem = None, kidx
     offs = [None] * n
@@ -1065,6 +1065,11 @@ def _grid_coord(coord, size, padding_mode, align_corners):
     return c
 
 
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.")
+
+
 def _unnormalize(coord, size, align_corners):
     if align_corners:
         return (coord + 1) / 2 * (size - 1)
@@ -1093,6 +1098,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample: nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', "
                          f"or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
     align_corners = bool(align_corners)
     if input.ndim not in (4, 5) or grid.ndim != input.ndim:
         raise RuntimeError(f"grid_sample(): expected 4D or 5D input and grid with same number of dimensions, but got "
@@ -1185,6 +1192,8 @@ def _linspace_norm(n, align_corners, dtype, device):
 
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) for affine matrices theta: base grid @ theta^T."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
     align_corners = bool(align_corners)
     if not isinstance(theta, Tensor) or not theta.dtype.is_floating_point:
         raise ValueError(f"affine_grid: Expected theta to have floating point type, but got "
@@ -1233,12 +1242,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shape = (1, c) + (1,) * (input.ndim - 2)
     dims = (0,) + tuple(range(2, input.ndim))
     if training:
-        count = input.numel() // c
-        if count <= 1:
+        count = input.shape[0] * _prod(input.shape[2:])
+        if count == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
                              f"size {tuple(input.shape)}")
-        mean = input.mean(dims, keepdim=True)
-        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if count == 0:                      # an empty batch: an empty result, running stats untouched
+            mean = var = input.sum(dims, keepdim=True).detach()
+            running_mean = None
+        else:
+            mean = input.mean(dims, keepdim=True)
+            var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None:
             with _ag.no_grad():
                 running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
@@ -1295,7 +1308,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if (n * c // num_groups) * _prod(input.shape[2:]) == 1:
         raise ValueError(f"group_norm: Expected more than 1 value per channel when training, got input size "
                          f"{list(input.shape)}")
-    x = input.reshape(n, num_groups, -1)
+    x = input.reshape(n, num_groups, (c // num_groups) * _prod(input.shape[2:]))
     mean = x.mean(-1, keepdim=True)
     var = ((x - mean) ** 2).mean(-1, keepdim=True)
     out = ((x - mean) / _ops.sqrt(var + eps)).reshape(*input.shape)
@@ -1320,7 +1333,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("instance_norm: Expected running_mean and running_var to be defined when "
                                "use_input_stats is false")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    count = input.numel() // max(n * c, 1)
+    count = _prod(input.shape[2:])
     if count <= 1:
         raise ValueError(f"instance_norm: Expected more than 1 spatial element when training, got input size "
                          f"{list(input.shape)}")

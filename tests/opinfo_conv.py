@@ -91,7 +91,7 @@ def _adaptive(n, max_):
         if n == 2:
             out.append(S("none", x, (None, 3)))
         if max_:
-            out.append(S("indices", x, 3, return_indices=True))
+            out += [S("indices", x, 3, return_indices=True), S("empty-batch", arr((0, 2, *sp), dt), 2)]
         return out
     return gen
 
@@ -120,6 +120,7 @@ def _unpool(n):
         return [S("k2", x, idx, 2), S("output_size", x, idx, 2, output_size=tuple(s + 1 for s in sp)),
                 S("output_size-full", x, idx, 2, output_size=(2, 3) + tuple(s + 1 for s in sp)),
                 S("stride", x, idx, 2, stride=2, padding=0), S("bad-output_size", x, idx, 2, output_size=(9,) * n),
+                S("empty-batch", arr((0, 3) + pooled, dt), np.zeros((0, 3) + pooled, np.int64), 2),
                 S("bad-index", x, np.full((2, 3) + pooled, 99, np.int64), 2)]
     return gen
 
@@ -226,7 +227,8 @@ def _group_norm(dt):
     return [S("affine", x, 2, arr((4,), dt, "any", 2), arr((4,), dt, "any", 3)), S("plain", x, 4),
             S("one-group", arr((2, 4, 2, 2), dt, "any", 4), 1), S("2d-input", arr((3, 4), dt, "any", 5), 2),
             S("small", arr((1, 2, 3), dt, "any", 6), 1, eps=1e-3), S("bad-groups", x, 3),
-            S("T", T(arr((2, 3, 4), dt, "any", 7)), 2), S("one-value", arr((1, 2), dt), 2)]
+            S("T", T(arr((2, 3, 4), dt, "any", 7)), 2), S("one-value", arr((1, 2), dt), 2),
+            S("empty-batch", arr((0, 4, 3), dt), 2)]
 
 
 def _instance_norm(dt):
@@ -235,7 +237,8 @@ def _instance_norm(dt):
     return [S("plain", x), S("affine", x, None, None, arr((3,), dt, "any", 4), arr((3,), dt, "any", 5)),
             S("running", x, C(np.zeros(3, dt)), C(np.ones(3, dt)), momentum=0.2),
             S("eval-stats", x, rm, rv, use_input_stats=False), S("2d", arr((2, 2, 3, 2), dt, "any", 6)),
-            S("small", arr((1, 2, 3), dt, "any", 7)), S("one-value", arr((2, 3, 1), dt))]
+            S("small", arr((1, 2, 3), dt, "any", 7)), S("one-value", arr((2, 3, 1), dt)),
+            S("empty-batch", arr((0, 3, 4), dt))]
 
 
 def _rms_norm(dt):
@@ -270,7 +273,13 @@ def _drop(name):
     return gen
 
 
+def _batch_norm_more(dt):
+    return [S("empty-batch", arr((0, 3, 2), dt), C(np.zeros(3, dt)), C(np.ones(3, dt)), training=True),
+            S("3d-train", arr((2, 2, 2, 2, 2), dt, "any", 3), None, None, arr((2,), dt, "any", 4), training=True)]
+
+
 ENTRIES = [
+    _e("batch_norm-more", _batch_norm_more, calls=["F.batch_norm"], smooth=True, tol=F16_TOL),
     _e("conv1d", _conv(1), smooth=True, tol=F16_TOL), _e("conv3d", _conv(3), smooth=True, tol=F16_TOL),
     _e("conv2d-more", lambda dt: [S("same-even", arr((1, 2, 5, 4), dt), arr((3, 2, 2, 4), dt, "any", 2), padding="same"),
                                   S("pad-tuple", arr((1, 2, 5, 4), dt), arr((3, 2, 2, 2), dt, "any", 2), padding=(1, 0))],

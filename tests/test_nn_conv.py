@@ -238,3 +238,11 @@ def test_deprecated_upsample_aliases_warn_and_match_torch(device):
         with pytest.warns(UserWarning):
             ty = getattr(torch.nn.functional, name)(torch.tensor(x_np), **kw)
         np.testing.assert_allclose(npy(y), ty.numpy(), rtol=1e-12)
+
+
+def test_grid_sample_and_affine_grid_warn_without_align_corners(device):
+    theta = ag.tensor(np.array([[[1.0, 0, 0], [0, 1.0, 0]]]), device=device)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        grid = F.affine_grid(theta, (1, 1, 2, 3))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(ag.randn(1, 1, 2, 3, dtype=ag.float64, device=device), grid)
