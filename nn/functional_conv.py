@@ -508,7 +508,20 @@ def _max_pool(input, n, kernel_size, stride, padding, dilation, ceil_mode, retur
     # a window whose real elements are all -inf (or the integer minimum) ties with its padding:
     # torch then reports the window's first real element
     local = xp.where(pad_hit, first, local)
-    result = _take_flat(input, _plane_offsets(xp, input, n, i64) + local)
+    # a window that holds no input element at all (padding and dilation gaps only): torch gives the
+    # lowest value and that (out of range) first position
+    void = None
+    for j in range(n):
+        f = _axis(xp, _first_inside(xp, out[j], s[j], p[j], d[j], i64), j, n)
+        v = f >= sizes[j]
+        void = v if void is None else void | v
+    if bool(xp.any(void)):
+        take = xp.where(void, xp.zeros((), dtype=i64), local)
+        result = _take_flat(input, _plane_offsets(xp, input, n, i64) + take)
+        low = _ag.full((), _lowest(xp, input), dtype=input.dtype, device=input.device)
+        result = _ops.where(_wrap(xp.broadcast_to(void, tuple(result.shape)), be), low, result)
+    else:
+        result = _take_flat(input, _plane_offsets(xp, input, n, i64) + local)
     if return_indices:
         return result, _wrap(xp.broadcast_to(local, tuple(result.shape)), be)
     return result
@@ -545,6 +558,10 @@ def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_p
     k, s, p, d, out = _pool_args(input, n, kernel_size, stride, padding, 1, ceil_mode, who)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f'{who}: "{who}" not implemented for \'{input.dtype.name}\'')
+    if n == 3 and any(size < ki for size, ki in zip(input.shape[-3:], k)):      # torch's pool3d_shape_check
+        t, h, w = input.shape[-3:]
+        raise RuntimeError(f"{who}: input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {k[0]} "
+                           f"kH: {k[1]} kW: {k[2]})")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{who}: divisor must be not zero")
     total = _pool_windows(input, k, s, p, d, out, 0.0).sum(dim=-1)
@@ -817,7 +834,7 @@ def _area_scale(in_size, out_size, align_corners, scale):
     return 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
 
 
-def _resample_dim(x, axis, out_size, scale, mode, align_corners):
+def _resample_dim(x, axis, out_size, scale, mode, align_corners, shortcuts=False):
     be = x._backend
     xp, i64 = be.xp, _i64(be)
     size = x.shape[axis]
@@ -827,17 +844,20 @@ def _resample_dim(x, axis, out_size, scale, mode, align_corners):
         # torch computes these indices with a float32 scale (compute_scales_value<float>)
         sc = xp.asarray(1.0 / scale if scale is not None and scale > 0 else size / out_size, dtype=f32)
         if mode == "nearest":
-            if out_size == size:
+            # torch's 2-D kernel short-cuts these two sizes whatever the scale; its 1-D and 3-D ones do not
+            if shortcuts and out_size == size:
                 src = o
-            elif out_size == 2 * size:
+            elif shortcuts and out_size == 2 * size:
                 src = o // 2
             else:
                 src = xp.astype(xp.floor(xp.astype(o, f32) * sc), i64)
         else:
-            f64 = be.native_dtype(_ag.float64)
-            src = xp.astype(xp.floor((xp.astype(o, f64) + 0.5) * xp.astype(sc, f64)), i64)
+            src = xp.astype(xp.floor((xp.astype(o, f32) + 0.5) * sc), i64)
         src = xp.minimum(src, xp.asarray(size - 1, dtype=i64))
         return _gather_taps(x, axis, xp.reshape(src, (-1, 1)), None)
+    if mode in ("linear", "aa-linear", "aa-cubic") and out_size == size:
+        return x           # torch's linear and antialiased kernels copy a dim whose size is unchanged, whatever the
+        #                    scale (its plain bicubic and nearest kernels do not)
     acc = _opmath(be, x)
     sc = xp.asarray(_area_scale(size, out_size, align_corners, scale), dtype=acc)
     of = xp.astype(o, acc)
@@ -956,11 +976,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"| area | nearest-exact (got {mode})")
     if out_size is None:
         out_size = [int(float(input.shape[i + 2]) * scales[i]) for i in range(dim)]
+    if mode == "area":
+        return _adaptive_avg_pool(input, dim, out_size, "interpolate")
     if any(o <= 0 for o in out_size) or any(v <= 0 for v in input.shape[2:]):
         raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, input.shape[2:]))}) and output ({', '.join(map(str, out_size))})")
-    if mode == "area":
-        return _adaptive_avg_pool(input, dim, out_size, "interpolate")
     if not input.dtype.is_floating_point and mode != "nearest" and mode != "nearest-exact":
         raise RuntimeError(f'interpolate: "upsample_{mode}" not implemented for \'{input.dtype.name}\'')
     kind = {"linear": "linear", "bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
@@ -968,7 +988,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         kind = "aa-" + kind
     x = input
     for i in range(dim):
-        x = _resample_dim(x, 2 + i, out_size[i], None if scales is None else scales[i], kind, align_corners)
+        x = _resample_dim(x, 2 + i, out_size[i], None if scales is None else scales[i], kind, align_corners,
+                          shortcuts=dim == 2)
     return x
 
 

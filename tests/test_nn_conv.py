@@ -246,3 +246,30 @@ def test_grid_sample_and_affine_grid_warn_without_align_corners(device):
         grid = F.affine_grid(theta, (1, 1, 2, 3))
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
         F.grid_sample(ag.randn(1, 1, 2, 3, dtype=ag.float64, device=device), grid)
+
+
+def test_max_pool_window_without_input_elements(device):
+    """A window over padding and dilation gaps only: torch gives the lowest value and the window's first
+    (out of range) position; its backward then writes out of bounds, so ours (a zero gradient) is
+    checked against the forward only."""
+    torch = torch_()
+    x_np = RNG.standard_normal((2, 3, 1))
+    kw = dict(kernel_size=2, stride=2, padding=1, dilation=2, ceil_mode=True, return_indices=True)
+    x = ag.tensor(x_np, device=device, requires_grad=True)
+    y, idx = F.max_pool1d(x, **kw)
+    ty, tidx = torch.nn.functional.max_pool1d(torch.tensor(x_np), **kw)
+    np.testing.assert_array_equal(npy(y), ty.numpy())
+    np.testing.assert_array_equal(npy(idx), tidx.numpy())
+    y.sum().backward()
+    np.testing.assert_array_equal(npy(x.grad), np.zeros_like(x_np))
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 2), (1, 1, 2, 3, 2)])
+def test_nearest_1d_3d_do_not_short_cut_an_unchanged_size(shape, device):
+    """torch's 1-D and 3-D nearest kernels index an unchanged size through the given scale (its 2-D
+    kernel copies it); ours follows the forward. (torch's backward there short-cuts, inconsistent
+    with its own forward, so only values are compared.)"""
+    torch = torch_()
+    x_np = RNG.standard_normal(shape)
+    y = F.interpolate(ag.tensor(x_np, device=device), scale_factor=1.3)
+    np.testing.assert_array_equal(npy(y), torch.nn.functional.interpolate(torch.tensor(x_np), scale_factor=1.3).numpy())
