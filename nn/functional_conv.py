@@ -139,6 +139,11 @@ def pad(input, pad, mode="constant", value=None):
     be = input._backend
     xp = be.xp
     i64 = _i64(be)
+    # torch lets a padded dim come out empty as long as one of them does not (circular: any may)
+    if mode != "circular" and all(shape[d] + lo + hi <= 0 for d, (lo, hi) in pairs.items()):
+        sizes = ", ".join(str(shape[d] + lo + hi) for d, (lo, hi) in sorted(pairs.items()))
+        raise RuntimeError(f"pad: input {list(shape)} is too small for padding {pad} in mode {mode!r}. Calculated "
+                           f"output size: ({sizes})")
     out = input
     for d, (lo, hi) in sorted(pairs.items()):
         size, n = shape[d], shape[d] + lo + hi
@@ -149,10 +154,13 @@ def pad(input, pad, mode="constant", value=None):
         if mode == "circular" and (lo > kept or hi > kept):
             raise RuntimeError(f"pad: Padding value causes wrapping around more than once: padding ({lo}, {hi}) "
                                f"at dimension {d} of input {list(shape)}")
-        if n <= 0 or size == 0:
+        if n < 0 or size == 0:
             raise RuntimeError(f"pad: padding ({lo}, {hi}) at dimension {d} of input {list(shape)} is resulting in "
-                               f"an empty dimension (mode {mode!r})")
+                               f"a negative size (mode {mode!r})")
         if lo == 0 and hi == 0:
+            continue
+        if n == 0:
+            out = out[(slice(None),) * d + (slice(0, 0),)]
             continue
         src = xp.arange(n, dtype=i64) - lo                    # the input position each output reads
         if mode == "reflect":

@@ -278,12 +278,24 @@ def _drop(name):
     return gen
 
 
+def _pad_more(dt):
+    x = arr((2, 3, 1, 5), dt, "any", 1)
+    return [S("reflect-one-dim-empty", arr((2, 3, 3, 1), dt), (-1, 0, 1, -1), "reflect"),
+            S("replicate-one-dim-empty", x, (1, 0, 0, -1), "replicate"),
+            S("circular-empty", arr((1, 1, 4), dt), (-2, -2), "circular"),
+            S("replicate-all-empty", arr((1, 1, 4), dt), (-2, -2), "replicate"),
+            S("circular-negative-wrap", arr((1, 1, 3), dt, "any", 2), (-1, 2), "circular"),
+            S("reflect-2d", arr((1, 2, 3, 4), dt, "any", 3), (2, 1, 1, 2), "reflect"),
+            S("replicate-3d", arr((1, 1, 2, 3, 2), dt, "any", 4), (1, 0, 2, 1, 0, 1), "replicate")]
+
+
 def _batch_norm_more(dt):
     return [S("empty-batch", arr((0, 3, 2), dt), C(np.zeros(3, dt)), C(np.ones(3, dt)), training=True),
             S("3d-train", arr((2, 2, 2, 2, 2), dt, "any", 3), None, None, arr((2,), dt, "any", 4), training=True)]
 
 
 ENTRIES = [
+    _e("pad-more", _pad_more, calls=["F.pad"], dtypes=("float64", "float32", "int64"), smooth=True, errors=("pad",)),
     _e("batch_norm-more", _batch_norm_more, calls=["F.batch_norm"], smooth=True, tol=F16_TOL),
     _e("conv1d", _conv(1), smooth=True, tol=F16_TOL), _e("conv3d", _conv(3), smooth=True, tol=F16_TOL),
     _e("conv2d-more", lambda dt: [S("same-even", arr((1, 2, 5, 4), dt), arr((3, 2, 2, 4), dt, "any", 2), padding="same"),
