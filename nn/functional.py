@@ -2,9 +2,10 @@
 normalisation, dropout, embedding; the losses live in `functional_losses` and are re-exported here.
 
 Everything is composed from differentiable autograd ops (the activations already exist in
-`autograd.ops` and are reused, not redefined), plus three engine-internal primitives of
-`autograd.ops`: the fused `linear`; convolution, pooling, resampling, padding, normalisation and
-dropout live in `functional_conv` (re-exported here). Errors name the function and the shapes.
+`autograd.ops` and are reused, not redefined), plus the engine-internal fused `linear`.
+Convolution, pooling and padding live in `functional_conv`, resampling in `functional_resample`,
+normalisation and dropout in `functional_norm` (re-exported here). Errors name the function and
+the shapes.
 """
 from __future__ import annotations
 
@@ -122,4 +123,6 @@ def one_hot(tensor, num_classes=-1):
 from .functional_losses import *  # noqa: E402,F401,F403
 from .functional_activation import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
+from .functional_resample import *  # noqa: E402,F401,F403
+from .functional_norm import *  # noqa: E402,F401,F403
 from .functional_attention import *  # noqa: E402,F401,F403

@@ -10,7 +10,7 @@ from __future__ import annotations
 import autograd as _ag
 
 from . import functional as F
-from .functional_conv import _normalized_shape
+from .functional_norm import _normalized_shape
 from .module import Module
 from .parameter import Parameter
 
