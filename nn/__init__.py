@@ -5,7 +5,7 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Ha
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d,
                          Softmin, Softplus, Softshrink, Softsign, SwiGLU, Swish, Tanh, Tanhshrink, Threshold)
 from .containers import Flatten, Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential, Unflatten
-from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d
+from .layers import Embedding, Linear
 from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, FocalLoss,
                    HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module

@@ -1,4 +1,4 @@
-"""nn.functional's bilinear, embedding_bag and channel_shuffle (issue 12), composed from differentiable ops.
+"""nn.functional's bilinear and embedding_bag (issue 12), composed from differentiable ops.
 
 embedding_bag lays the bags out as a padded (bags, longest bag) index matrix, gathered in one step
 from `input` (a bag b holds positions offsets[b] + k, k < its length), so every mode is one masked
@@ -11,7 +11,7 @@ import autograd as _ag
 from autograd import ops as _ops
 from autograd.tensor import Tensor
 
-__all__ = ["bilinear", "embedding_bag", "channel_shuffle"]
+__all__ = ["bilinear", "embedding_bag"]
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -176,18 +176,3 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         return total
     return total / keep.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
 
-
-def channel_shuffle(input, groups):
-    """(N, C, *) -> channels regrouped as (groups, C / groups), transposed, flattened back."""
-    if input.ndim <= 2:
-        raise RuntimeError(f"channel_shuffle: channel_shuffle expects input with > 2 dims, but got input with sizes "
-                           f"{list(input.shape)}")
-    if groups <= 0:
-        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive. Value of "
-                           f"groups:{groups}")
-    c = input.shape[1]
-    if c % groups:
-        raise RuntimeError(f"channel_shuffle: Number of channels must be divisible by groups. Got {c} channels and "
-                           f"{groups} groups.")
-    rest = tuple(input.shape[2:])
-    return input.reshape(input.shape[0], groups, c // groups, *rest).transpose(1, 2).reshape(tuple(input.shape))

@@ -1,5 +1,5 @@
 """Layers added by issue 12 beside Linear and Embedding: Bilinear, LazyLinear, EmbeddingBag,
-ChannelShuffle, and the distance modules CosineSimilarity and PairwiseDistance.
+the distance modules CosineSimilarity and PairwiseDistance.
 
 Constructor signatures, parameter names and default initialisations are torch 2.13's (Bilinear's
 weight and bias U(-1/sqrt(in1), 1/sqrt(in1)); EmbeddingBag's weight N(0, 1) with the padding row
@@ -17,7 +17,7 @@ from .layers import Linear
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Bilinear", "LazyLinear", "EmbeddingBag", "ChannelShuffle", "CosineSimilarity", "PairwiseDistance"]
+__all__ = ["Bilinear", "LazyLinear", "EmbeddingBag", "CosineSimilarity", "PairwiseDistance"]
 
 
 class Bilinear(Module):
@@ -130,16 +130,6 @@ class EmbeddingBag(Module):
         return m
 
 
-class ChannelShuffle(Module):
-    def __init__(self, groups):
-        super().__init__()
-        self.groups = groups
-
-    def forward(self, input):
-        return F.channel_shuffle(input, self.groups)
-
-    def extra_repr(self):
-        return f"groups={self.groups}"
 
 
 class CosineSimilarity(Module):
