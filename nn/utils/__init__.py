@@ -44,3 +44,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters):
         g.clamp_(-clip_value, clip_value)
+from . import rnn  # noqa: E402,F401  (nn.utils.rnn: packed sequences)
