@@ -382,6 +382,13 @@ class Tensor:
             node.hooks = {}
         return add_hook(node.hooks.setdefault(self._idx, {}), hook)
 
+    def __getattr__(self, name):
+        # only reached for a name the class lacks: say it is a torch name tapegrad does not have
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        raise AttributeError(f"'Tensor' object has no attribute '{name}' (torch.Tensor.{name} is not part of "
+                             "tapegrad: see the README's porting guide)")
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) on this leaf right after backward has accumulated its `.grad` (as soon as
         its gradient is complete, while the rest of backward may still run: DDP starts all-reduce here)."""

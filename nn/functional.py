@@ -471,3 +471,8 @@ from .functional_losses import *  # noqa: E402,F401,F403
 from .functional_activation import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
 from .functional_attention import *  # noqa: E402,F401,F403
+
+
+def __getattr__(name):
+    raise AttributeError(f"module 'nn.functional' has no attribute '{name}' (torch.nn.functional.{name} is not part "
+                         "of tapegrad: see the README's porting guide)")
