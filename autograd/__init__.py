@@ -8,16 +8,18 @@ from .tensor import Size, Tensor  # noqa: I001 - first: the other modules build 
 from . import cuda  # noqa: F401
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .engine import backward, grad
-from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+from .factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         get_default_device, get_default_dtype, linspace, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, set_default_device,
-                        set_default_dtype, tensor, zeros, zeros_like)
+                        set_default_dtype, tensor, tril_indices, triu_indices, zeros, zeros_like)
 from .function import Function, FunctionCtx
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import RemovableHandle, SavedTensorError, record_source
 from .ops import exports as _op_exports
-from .random import initial_seed, manual_seed, seed
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
+                     set_rng_state)
 
 float16, float32, float64 = _dt.float16, _dt.float32, _dt.float64
 half, float, double = float16, float32, float64
@@ -31,6 +33,10 @@ globals().update(_op_exports())     # every op declared with @op in autograd/ops
 
 def numel(input):
     return input.numel()
+
+
+def is_inference(input):
+    return input.is_inference()
 
 
 def is_tensor(obj):

@@ -6,6 +6,7 @@ import numbers
 
 from backends import dtypes as _dt
 
+from . import random as _random
 from .tensor import Tensor, _backend_for, _config, _wrap
 
 
@@ -296,54 +297,96 @@ def _floating_only(dt, name):
                                   f"point dtype; use randint for integers)")
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+# --- random factories: draws from `generator` (or the device's default), see autograd/random.py ---
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """Uniform on [0, 1), on the dtype's grid (never 1, even in float16)."""
     be = _backend_for(device)
     dt = _dtype(dtype)
     _floating_only(dt, "rand")
-    return _leaf(be.uniform(_size(size), 0.0, 1.0, be.native_dtype(dt)), be, requires_grad)
+    rng = _random.generator_rng(generator, be, "rand")
+    return _leaf(_random.cast(be, _random.uniform01(be, rng, _size(size), dt), dt), be, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """Standard normal."""
     be = _backend_for(device)
     dt = _dtype(dtype)
     _floating_only(dt, "randn")
-    return _leaf(be.normal(_size(size), 0.0, 1.0, be.native_dtype(dt)), be, requires_grad)
+    rng = _random.generator_rng(generator, be, "randn")
+    return _leaf(_random.cast(be, be.rng_normal(rng, _size(size)), dt), be, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+def _int_arg(v, name, what):
+    if isinstance(v, Tensor):
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name}(): argument '{what}' must be int, not {type(v).__name__}")
+    return int(v)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform on [low, high), as dtype (int64 by default; floats and bool allowed, as torch)."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
-            raise TypeError("randint: size is required, e.g. randint(10, (3,))")
+            raise TypeError("randint(): size is required, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    low, high = _int_arg(low, "randint", "low"), _int_arg(high, "randint", "high")
     be = _backend_for(device)
     dt = _dtype(dtype, _dt.int64)
-    return _leaf(be.integers(int(low), int(high), _size((size,) if isinstance(size, int) else (tuple(size),)),
-                             be.native_dtype(dt)), be, requires_grad)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    _random.int_bounds(dt, low, high - 1, "randint")
+    rng = _random.generator_rng(generator, be, "randint")
+    shape = _size((size,) if isinstance(size, int) else (tuple(size),))
+    t = _leaf(_random.cast(be, _random.integers(be, rng, low, high - 1, shape), dt), be, False)
+    if requires_grad:
+        t.requires_grad_(True)             # refused for integer dtypes, as torch
+    return t
 
 
-def randperm(n, dtype=None, device=None, generator=None):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A random permutation of 0 .. n-1 (int64 by default)."""
+    n = _int_arg(n, "randperm", "n")
+    if n < 0:
+        raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
     be = _backend_for(device)
     dt = _dtype(dtype, _dt.int64)
-    return _wrap(be.xp.astype(be.asarray(be.permutation(int(n))), be.native_dtype(dt)), be)
+    if dt is _dt.bool_:
+        raise NotImplementedError("randperm: not implemented for bool")
+    if n > 0:
+        hi = 2 ** _random._DIGITS[dt.itemsize] if dt.is_floating_point else dt.max
+        if n - 1 > hi:
+            raise RuntimeError(f"randperm: n = {n} is too large for {dt.name}: value cannot be converted "
+                               f"to type {dt.name} without overflow")
+    rng = _random.generator_rng(generator, be, "randperm")
+    t = _leaf(_random.cast(be, be.rng_permutation(rng, n), dt), be, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(t, dtype, device)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
     _floating_only(_dtype(dt), "rand_like")
-    return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return rand(input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(t, dtype, device)
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
     _floating_only(_dtype(dt), "randn_like")
-    return randn(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+    return randn(input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(t, low, high=None, dtype=None, device=None):
-    dt, dev = _like(t, dtype, device)
-    return randint(low, high, t.shape, dtype=dt, device=dev)
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dt, device=dev,
+                   requires_grad=requires_grad)
 
 
 def set_default_dtype(dtype):
@@ -365,3 +408,50 @@ def set_default_device(device):
 
 def get_default_device():
     return _config.device
+
+
+def _tri_indices(row, col, offset, dtype, device, lower):
+    be = _backend_for(device)
+    xp = be.xp
+    i64 = be.native_dtype(_dt.int64)
+    r = xp.reshape(xp.arange(max(int(row), 0), dtype=i64), (-1, 1))
+    c = xp.reshape(xp.arange(max(int(col), 0), dtype=i64), (1, -1))
+    mask = (c - r <= offset) if lower else (c - r >= offset)
+    rows, cols = xp.nonzero(mask)
+    return _wrap(xp.astype(xp.stack((rows, cols), axis=0), be.native_dtype(_dtype(dtype, _dt.int64))), be)
+
+
+def _check_tri(name, row, col):
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{name}: row and col must be non-negative, got row={row}, col={col}")
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix (torch's order)."""
+    _check_tri("tril_indices", row, col)
+    return _tri_indices(row, col, offset, dtype, device, True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix (torch's order)."""
+    _check_tri("triu_indices", row, col)
+    return _tri_indices(row, col, offset, dtype, device, False)
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing ext_tensor's memory (any object with __dlpack__: NumPy, CuPy, torch, ...), zero copy:
+    on the default device's backend when the data is on that kind of device, else on cpu / cuda."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__, got {type(ext_tensor).__name__}")
+    kind, index = ext_tensor.__dlpack_device__() if hasattr(ext_tensor, "__dlpack_device__") else (1, 0)
+    kind = int(kind)
+    if kind == 1:                                   # kDLCPU
+        dev = _config.device if _backend_for(None).device_type in ("cpu", "array_api_strict") else "cpu"
+    elif kind in (2, 3):                            # kDLCUDA, kDLCUDAHost
+        dev = _dt.device("cuda", int(index)) if kind == 2 else "cpu"
+    else:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {kind}")
+    be = _backend_for(dev)
+    return _wrap(be.from_dlpack(ext_tensor), be)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from contextvars import ContextVar
 
 #: TAPEGRAD_RECORD_SOURCE=1 turns record_source() on in every thread from the start
@@ -17,6 +18,7 @@ _enabled = ContextVar("tapegrad_grad_enabled", default=True)          # ops reco
 _anomaly = ContextVar("tapegrad_anomaly", default=False)              # detect_anomaly(): "nan", "nan+inf"
 _source = ContextVar("tapegrad_record_source", default=_SOURCE_DEFAULT)   # nodes keep the user's file:line
 _watch = ContextVar("tapegrad_watch", default=_SOURCE_DEFAULT)        # anomaly or source: one read for both
+_inference = ContextVar("tapegrad_inference", default=False)         # inference_mode(): tensors made are inference tensors
 
 #: the hot path's readers: `grad_enabled()`, `watching()`
 grad_enabled = _enabled.get
@@ -52,7 +54,7 @@ class _GradModeContext:
 
     def __enter__(self):
         self._prev = _enabled.get()
-        _enabled.set(self._mode)
+        _enabled.set(self._mode and not _inference.get())    # inference mode records nothing, as torch
         return self
 
     def __exit__(self, *exc):
@@ -85,7 +87,7 @@ class set_grad_enabled(_GradModeContext):
         self._mode = bool(mode)
         # like torch, calling it as a function takes effect at once
         self._prev = _enabled.get()
-        _enabled.set(self._mode)
+        _enabled.set(self._mode and not _inference.get())
 
     def __enter__(self):
         return self
@@ -93,3 +95,59 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn):
         _enabled.set(self._prev)        # decorating must not change the mode now
         return super().__call__(fn)
+
+
+# --- inference mode ---------------------------------------------------------------------------------
+# Tensors made under inference_mode() are inference tensors: their version counter is an
+# `InferenceVersion` (tensor.py), shared by their views and detached copies as any version counter
+# is, so `is_inference()` is a type check and nothing is stored per tensor. Outside inference mode
+# such a tensor may be read, but not saved for backward (graph.save) nor written in place (the
+# counter refuses the bump), nor made to require grad: torch's rules.
+_active = [0]          # inference_mode blocks open in any thread (tensor._wrap checks the context only then)
+
+
+def is_inference_mode_enabled() -> bool:
+    return _inference.get()
+
+
+class inference_mode:
+    """no_grad's stronger sibling (PyTorch's `torch.inference_mode`): nothing records, and tensors
+    made inside are inference tensors. `mode=False` turns it off (grad recording back on), inside
+    an outer block too. A context manager and a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):      # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        _t = sys.modules[__package__ + ".tensor"]        # `autograd.tensor` is the factory function
+        self._prev = (_enabled.get(), _inference.get())
+        _inference.set(self.mode)
+        _enabled.set(not self.mode)
+        _active[0] += 1
+        _t._inference_active = True
+        return self
+
+    def __exit__(self, *exc):
+        _t = sys.modules[__package__ + ".tensor"]
+        _enabled.set(self._prev[0])
+        _inference.set(self._prev[1])
+        _active[0] -= 1
+        _t._inference_active = _active[0] > 0
+        return False
+
+    def clone(self):
+        return type(self)(self.mode)
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper

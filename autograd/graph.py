@@ -342,7 +342,10 @@ def save(node, which, tensors, out=None):
                 vers.append(vc[0])
                 saved.append((t._data, vc, t._backend, t._idx))
             else:
-                vers.append(t._vc[0])
+                vc = t._vc
+                if type(vc) is not list:
+                    _inference_saved(node, t)
+                vers.append(vc[0])
                 saved.append(t)
         node.saved = tuple(saved)
         node.versions = tuple(vers)
@@ -350,6 +353,13 @@ def save(node, which, tensors, out=None):
         node.saved = node.versions = ()
     if PROFILER is not None:
         profile_saved(node)
+
+
+def _inference_saved(node, t):
+    raise RuntimeError(f"Inference tensors cannot be saved for backward: op '{node.name}' needs a tensor of shape "
+                       f"{tuple(t.shape)} made under autograd.inference_mode(). Please do not use tensors created "
+                       f"in inference mode in computation tracked by autograd; to work around it, clone() the "
+                       f"tensor to get a normal one.")
 
 
 def profile_saved(node):

@@ -277,7 +277,7 @@ def setitem(self, index, value):
                           f"{index!r} of a tensor of shape {tuple(self.shape)}: {e}") from None
         self._vc[0] += 1
         return
-    apply_(self, lambda t: ops.index_put(t, index, value), "setitem", value)
+    apply_(self, lambda t: ops.index.index_put(t, index, value), "setitem", value)
 
 
 def _true_like(t):

@@ -47,9 +47,26 @@ def _wrap(data, be, requires_grad=False, grad_fn=None, idx=0):
     t.grad_fn = grad_fn
     t._idx = idx
     t.grad = None
-    t._vc = [0]
+    t._vc = [0] if not _inference_active or not _grad_mode._inference.get() else InferenceVersion([0])
     t._hooks = None
     return t
+
+
+#: True while some thread is inside inference_mode() (set by grad_mode.inference_mode)
+_inference_active = False
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (made under inference_mode): in-place writes
+    to it are refused outside inference mode, as torch refuses them."""
+    __slots__ = ()
+
+    def __setitem__(self, i, v):
+        if not _grad_mode._inference.get():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed. You can "
+                               "make a clone to get a normal tensor before doing inplace update (the tensor was "
+                               "created under autograd.inference_mode()).")
+        list.__setitem__(self, i, v)
 
 
 class Tensor:
@@ -181,6 +198,9 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
                                "a computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
+        if requires_grad and type(self._vc) is not list and not _grad_mode._inference.get():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed "
+                               "(it was created under autograd.inference_mode(); clone() it first).")
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(this one is {self.dtype.name})")
@@ -198,6 +218,10 @@ class Tensor:
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
         self._backend = value._backend
+
+    def is_inference(self):
+        """Whether this tensor was made under inference_mode() (or is a view of one)."""
+        return type(self._vc) is not list
 
     @property
     def version(self):
@@ -389,6 +413,23 @@ class Tensor:
         raise AttributeError(f"'Tensor' object has no attribute '{name}' (torch.Tensor.{name} is not part of "
                              "tapegrad: see the README's porting guide)")
 
+    def __deepcopy__(self, memo):
+        """A leaf's copy: new storage on the same backend (the backend object is shared, not copied,
+        so the copy mixes with other tensors), requires_grad and .grad copied; torch's rule for
+        non-leaves."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = _wrap(self._backend.asarray(self._data, copy=True), self._backend, self._rg)
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        return t
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) on this leaf right after backward has accumulated its `.grad` (as soon as
         its gradient is complete, while the rest of backward may still run: DDP starts all-reduce here)."""
@@ -468,19 +509,93 @@ class Tensor:
 
     # --- methods that are not ops' own (every `@op` in autograd/ops is also a method) ---------
     def where(self, condition, other): return _ops.where(condition, self, other)
-    def view(self, *shape): return _ops.shape.view(self, *shape)
+    def view(self, *shape):
+        if len(shape) == 1 and (isinstance(shape[0], _dt.DType) or isinstance(shape[0], type) and shape[0] in _PY_DTYPES):
+            return self._view_dtype(shape[0])
+        return _ops.shape.view(self, *shape)
     def view_as(self, o): return _ops.shape.view(self, o.shape)
+    def unfold(self, dimension, size, step): return _ops.arrange.unfold(self, dimension, size, step)
+
+    # shape changes in place (a view of the same storage; see ops.shape.inplace_view_)
+    def transpose_(self, dim0, dim1): return self._permute_("transpose_", dim0, dim1)
+    def swapaxes_(self, axis0, axis1): return self._permute_("swapaxes_", axis0, axis1)
+    def swapdims_(self, dim0, dim1): return self._permute_("swapdims_", dim0, dim1)
+
+    def t_(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self._permute_("t_", 0, -1) if self.ndim == 2 else self._permute_("t_", 0, 0)
+
+    def _permute_(self, name, d0, d1):
+        dims = _ops.shape.transpose_dims(self, d0, d1, name)
+        return _ops.shape.inplace_view_(self, name, _ops.shape.Permute, (dims,))
+
+    def squeeze_(self, dim=None):
+        shape = tuple(_ops.squeeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "squeeze_", _ops.shape.Reshape, (shape,))
+
+    def unsqueeze_(self, dim):
+        shape = tuple(_ops.unsqueeze(_wrap(self._data, self._backend), dim).shape)
+        return _ops.shape.inplace_view_(self, "unsqueeze_", _ops.shape.Reshape, (shape,))
     def reshape_as(self, o): return _ops.reshape(self, o.shape)
     def expand_as(self, o): return _ops.expand(self, o.shape)
     def equal(self, o): return self.shape == o.shape and bool((self == o).all())
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
         return _ops.reduce.tensor_allclose(self, o, rtol, atol, equal_nan)
 
-    def new_zeros(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_ones(self, *size, dtype=None): return _fac.ones(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_full(self, size, fill_value, dtype=None): return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
-    def new_empty(self, *size, dtype=None): return _fac.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-    def new_tensor(self, data, dtype=None): return _fac.tensor(data, dtype=dtype or self.dtype, device=self.device)
+    # new_*: this tensor's dtype and device unless given (torch's keyword-only dtype/device/requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return _fac.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        if isinstance(data, Tensor):
+            data = data.detach()
+        return _fac.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    # --- memory: addresses, dtype views, DLPack (issue 11) ------------------------------------
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    def data_ptr(self):
+        """The address of the first element (0 on a backend that does not expose one)."""
+        return self._backend.data_ptr(self._data)
+
+    def _view_dtype(self, dtype):
+        """view(dtype): the same bytes read as another dtype (the last dim rescaled), sharing storage."""
+        dtype = _as_dtype(dtype)
+        old, new = self.dtype.itemsize, dtype.itemsize
+        if old != new:
+            name = f"view {self.dtype.name} as {dtype.name} (different element sizes)"
+            if self.ndim == 0:
+                raise RuntimeError(f"view: self.dim() cannot be 0 to {name}")
+            if self._data.shape[-1] != 1 and self.stride(-1) != 1:
+                raise RuntimeError(f"view: self.stride(-1) must be 1 to {name}")
+            if new > old and self._data.shape[-1] % (new // old):
+                raise RuntimeError(f"view: self.size(-1) must be divisible by {new // old} to {name}, but got "
+                                   f"{self._data.shape[-1]}")
+        be = self._backend
+        t = _wrap(be.view_dtype(self._data, be.native_dtype(dtype)), be)
+        t._vc = self._vc                  # the same storage: in-place writes show in both
+        return t
+
+    def __dlpack__(self, *args, **kwargs):
+        if self._rg:
+            raise RuntimeError("__dlpack__: Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
 
     # --- in place (see inplace.py for the version-counter rules; unary ones come from @op) -----
     def add_(self, o, alpha=1): return _inplace.binary_(self, o, "add", alpha)
@@ -491,8 +606,16 @@ class Tensor:
     def zero_(self): return _inplace.fill_(self, 0)
     def fill_(self, value): return _inplace.fill_(self, value)
     def copy_(self, src): return _inplace.copy_(self, src)
-    def uniform_(self, a=0.0, b=1.0): return _inplace.random_(self, "uniform", a, b)
-    def normal_(self, mean=0.0, std=1.0): return _inplace.random_(self, "normal", mean, std)
+    # random fills (autograd/ops/random_ops.py): generator= or the device's default generator
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+        return _ops.random_ops.uniform_(self, kw.pop("from", from_), to, generator=generator, **kw)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None): return _ops.random_ops.normal_(self, mean, std, generator=generator)
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None): return _ops.random_ops.log_normal_(self, mean, std, generator=generator)
+    def exponential_(self, lambd=1.0, *, generator=None): return _ops.random_ops.exponential_(self, lambd, generator=generator)
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None): return _ops.random_ops.cauchy_(self, median, sigma, generator=generator)
+    def geometric_(self, p, *, generator=None): return _ops.random_ops.geometric_(self, p, generator=generator)
+    def bernoulli_(self, p=0.5, *, generator=None): return _ops.random_ops.bernoulli_(self, p, generator=generator)
+    def random_(self, *args, generator=None, **kwargs): return _ops.random_ops.random_(self, *args, generator=generator, **kwargs)
     def addcmul_(self, t1, t2, value=1): return self.add_(t1 * t2 * value) if value != 1 else self.add_(t1 * t2)
     def addcdiv_(self, t1, t2, value=1): return self.add_(t1 / t2 * value) if value != 1 else self.add_(t1 / t2)
     def lerp_(self, end, weight): return self.add_((end - self) * weight)
@@ -532,6 +655,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return _t(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+from . import grad_mode as _grad_mode  # noqa: E402
 from . import engine as _engine  # noqa: E402
 from . import factories as _fac  # noqa: E402
 from . import random as _random  # noqa: E402

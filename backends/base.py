@@ -97,6 +97,31 @@ class Backend:
         (used by convolution and pooling to avoid Python loops over pixels)."""
         raise NotImplementedError
 
+    # --- indexing, strided views, interchange (issue 11, "Indexing, masking, scatter") -------
+    def scatter_reduce(self, target, index, values, reduce):
+        """target with values combined into target[index] by `reduce` ("add", "multiply",
+        "maximum", "minimum"; repeated indices combine, nan propagates through maximum/minimum),
+        as `numpy.<ufunc>.at`; RETURNS the result (target is engine-owned, as in scatter_add)."""
+        raise NotImplementedError
+
+    def as_strided(self, arr, shape, strides):
+        """A WRITABLE view of arr's memory with element `strides`, starting at arr's first element
+        (diagonal, unfold), or None where the library cannot make one (the engine then copies)."""
+        return None
+
+    def data_ptr(self, arr) -> int:
+        """The address of arr's first element (0 where the library does not expose one)."""
+        return 0
+
+    def view_dtype(self, arr, dtype):
+        """arr's bytes reinterpreted as native dtype (the last dim rescaled by the itemsizes), a
+        view sharing memory where the library can."""
+        raise NotImplementedError
+
+    def from_dlpack(self, obj):
+        """An array of this backend sharing obj's memory through DLPack (zero copy)."""
+        return self.xp.from_dlpack(obj)
+
     # --- floating-point warnings ------------------------------------------------
     def enter_quiet(self):
         """Silence the library's floating-point warnings (overflow, divide by zero, invalid
@@ -145,6 +170,53 @@ class Backend:
 
     def permutation(self, n):
         raise NotImplementedError
+
+    # --- random numbers from explicit generators (autograd.Generator) ---------------
+    # A generator here is an object of the library's own (a host numpy.random.Generator by
+    # default); the engine builds every distribution from these few draws, so a backend supplies
+    # only them. The defaults draw on the host with NumPy's PCG64 and convert with `asarray`:
+    # right for any library, and what array_api_strict uses; CuPy draws on the device.
+    def rng_new(self, seed: int):
+        """A new generator, seeded with seed (0 <= seed < 2**64): the same seed, the same draws."""
+        import numpy as np
+        return np.random.Generator(np.random.PCG64(seed))
+
+    def rng_default(self):
+        """The generator that `manual_seed`, `get_rng_state` and `set_rng_state` act on (the
+        device's default generator, `autograd.default_generator` for the CPU)."""
+        raise NotImplementedError
+
+    def rng_get_state(self, rng):
+        """A copy of rng's state as plain JSON data (dicts, lists, ints, strings)."""
+        return rng.bit_generator.state
+
+    def rng_set_state(self, rng, state):
+        """Put rng back into a state from rng_get_state (of a generator of this backend)."""
+        rng.bit_generator.state = state
+
+    def rng_random(self, rng, shape, single=False):
+        """Uniform on [0, 1), never 1, of shape `shape`: float64, or float32 when `single`."""
+        import numpy as np
+        return self.asarray(rng.random(shape, dtype=np.float32 if single else np.float64))
+
+    def rng_normal(self, rng, shape):
+        """float64 standard normal, of shape `shape`."""
+        return self.asarray(rng.standard_normal(shape))
+
+    def rng_integers(self, rng, low, high, shape):
+        """int64 uniform on [low, high], both ends INCLUDED (so that high may be 2**63 - 1)."""
+        import numpy as np
+        return self.asarray(rng.integers(low, high, size=shape, dtype=np.int64, endpoint=True))
+
+    def rng_permutation(self, rng, n):
+        """int64: a uniformly random permutation of 0 .. n-1."""
+        import numpy as np
+        return self.asarray(rng.permutation(n).astype(np.int64, copy=False))
+
+    def rng_poisson(self, rng, lam):
+        """float64 Poisson counts, one per element of lam (a float64 array of this backend, >= 0)."""
+        import numpy as np
+        return self.asarray(rng.poisson(self.to_numpy(lam)).astype(np.float64))
 
     # --- memory and device ------------------------------------------------------
     def nbytes(self, arr) -> int:

@@ -127,6 +127,38 @@ class CupyBackend(Backend):
         from .numpy_backend import sliding_windows
         return sliding_windows(x, window, axes, strides, dilation, self._cp.lib.stride_tricks)
 
+    # --- indexing, strided views, interchange (issue 11) ----------------------------------
+    def scatter_reduce(self, target, index, values, reduce):
+        # CuPy's ufunc.at covers add/maximum/minimum (CuPy >= 13; cupyx.scatter_* before); it has
+        # no multiply.at: that one goes through the host (exact, slow, rare)
+        at = getattr(getattr(self._cp, reduce), "at", None)
+        if at is not None and reduce != "multiply":
+            at(target, index, values)
+            return target
+        if reduce != "multiply":
+            import cupyx
+            getattr(cupyx, {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}[reduce])(
+                target, index, values)
+            return target
+        import numpy as np
+        host = self._cp.asnumpy(target)
+        host_index = tuple(self._cp.asnumpy(i) if isinstance(i, self._cp.ndarray) else i for i in index)
+        np.multiply.at(host, host_index, self._cp.asnumpy(values) if isinstance(values, self._cp.ndarray) else values)
+        return self._cp.asarray(host)
+
+    def as_strided(self, arr, shape, strides):
+        n = arr.itemsize
+        return self._cp.lib.stride_tricks.as_strided(arr, shape, tuple(s * n for s in strides))
+
+    def data_ptr(self, arr):
+        return int(arr.data.ptr)
+
+    def view_dtype(self, arr, dtype):
+        return arr.view(dtype)
+
+    def from_dlpack(self, obj):
+        return self._cp.from_dlpack(obj)
+
     # --- random numbers -------------------------------------------------------------------
     # RandomState rather than Generator: CuPy's Generator lacks `permutation` and `normal` in some
     # versions, and RandomState has every method below in all of them.
@@ -138,6 +170,7 @@ class CupyBackend(Backend):
     def manual_seed(self, seed):
         self._seed = int(seed)
         self._rs = self._lib().random.RandomState(self._seed)
+        self._grng = None                   # the default generator restarts from the new seed
 
     def uniform(self, shape, low, high, dtype):
         return self._rng().uniform(low, high, size=shape).astype(dtype, copy=False)
@@ -150,6 +183,53 @@ class CupyBackend(Backend):
 
     def permutation(self, n):
         return self._rng().permutation(n)
+
+    # Explicit generators (autograd.Generator): a cuRAND generator keeps its state on the device
+    # with no API to read it back, so a generator here is counter-based: (seed, count of draws),
+    # each draw from a Philox RandomState reseeded from that pair. Its state is the pair, so
+    # get_state/set_state are exact and cheap (Philox needs no state setup on reseeding).
+    def rng_new(self, seed):
+        return _CupyRng(self._lib(), seed)
+
+    def rng_default(self):
+        if getattr(self, "_grng", None) is None:
+            self._grng = _CupyRng(self._lib(), self._seed if self._seed is not None else 0)
+        return self._grng
+
+    def get_rng_state(self):
+        if not self.is_available():          # no generator to save (checkpointing skips this backend)
+            raise NotImplementedError(f"cuda: no random state: {self._reason}")
+        return self.rng_get_state(self.rng_default())
+
+    def set_rng_state(self, rng_state):
+        self.rng_set_state(self.rng_default(), rng_state)
+
+    def rng_get_state(self, rng):
+        return [rng.seed, rng.count]
+
+    def rng_set_state(self, rng, state):
+        rng.seed, rng.count = int(state[0]), int(state[1])
+
+    def rng_random(self, rng, shape, single=False):
+        u = rng.next().random_sample(shape)              # float64; cuRAND's (0, 1] flipped, may round to 1
+        if single:
+            u = u.astype("float32")
+        return self._cp.minimum(u, 1 - 2.0 ** (-24 if single else -53))
+
+    def rng_normal(self, rng, shape):
+        return rng.next().standard_normal(shape)         # float64
+
+    def rng_integers(self, rng, low, high, shape):
+        rs = rng.next()
+        if high < 2 ** 63 - 1:
+            return rs.randint(low, high + 1, size=shape, dtype="int64")
+        return rs.randint(low - 1, high, size=shape, dtype="int64") + 1      # high + 1 overflows int64
+
+    def rng_permutation(self, rng, n):
+        return rng.next().permutation(n).astype("int64", copy=False)
+
+    def rng_poisson(self, rng, lam):
+        return rng.next().poisson(lam, size=lam.shape).astype("float64", copy=False)
 
     # --- memory and device ------------------------------------------------------------------
     def nbytes(self, arr):
@@ -206,6 +286,32 @@ class CupyBackend(Backend):
 
     def device_count(self):
         return int(self._cp.cuda.runtime.getDeviceCount()) if self.is_available() else 0
+
+
+class _CupyRng:
+    """A counter-based CuPy generator: draw i comes from Philox seeded with mix(seed, i)."""
+
+    def __init__(self, cp, seed):
+        self.cp, self.seed, self.count, self._rs = cp, int(seed) % 2 ** 64, 0, None
+
+    def next(self):
+        if self._rs is None:
+            try:
+                from cupy.cuda import curand
+                self._rs, self._bits = self.cp.random.RandomState(
+                    0, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10), 63
+            except ImportError:               # the test suite's NumPy stand-in for cupy (32-bit seeds)
+                self._rs, self._bits = self.cp.random.RandomState(0), 32
+        self._rs.seed(_splitmix64(self.seed ^ (self.count * 0x9E3779B97F4A7C15 % 2 ** 64)) >> (64 - self._bits))
+        self.count += 1
+        return self._rs
+
+
+def _splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) % 2 ** 64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) % 2 ** 64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) % 2 ** 64
+    return x ^ (x >> 31)
 
 
 def _address(arr):

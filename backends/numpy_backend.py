@@ -96,6 +96,23 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def sliding_windows(self, x, window, axes, strides=None, dilation=None):
         return sliding_windows(x, window, axes, strides, dilation)
 
+    # --- indexing, strided views, interchange (issue 11) ----------------------------------
+    def scatter_reduce(self, target, index, values, reduce):
+        getattr(np, reduce).at(target, index, values)
+        return target
+
+    def as_strided(self, arr, shape, strides):
+        return numpy_as_strided(arr, shape, strides, self.storage(arr))
+
+    def data_ptr(self, arr):
+        return int(arr.__array_interface__["data"][0])
+
+    def view_dtype(self, arr, dtype):
+        return arr.view(dtype)
+
+    def from_dlpack(self, obj):
+        return np.from_dlpack(obj)
+
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
@@ -120,6 +137,12 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def permutation(self, n):
         return self._rng.permutation(n)
 
+    def rng_default(self):
+        return self._rng
+
+    def rng_poisson(self, rng, lam):
+        return rng.poisson(lam).astype(np.float64)
+
     def nbytes(self, arr):
         return int(arr.nbytes)
 
@@ -129,6 +152,17 @@ class NumpyBackend(HostMemoryMixin, Backend):
     def layout(self, arr):
         return numpy_layout(arr, self.storage(arr))
 
+
+
+def numpy_as_strided(arr, shape, strides, storage):
+    """A view of arr's memory with element strides, made on its storage buffer so that its `.base` chain
+    leads to that storage (stride_tricks' DummyArray would hide it from `storage` and `layout`)."""
+    n = arr.itemsize
+    st = tuple(s * n for s in strides)
+    if storage.flags.c_contiguous:
+        off = arr.__array_interface__["data"][0] - storage.__array_interface__["data"][0]
+        return np.ndarray(shape, dtype=arr.dtype, buffer=storage, offset=off, strides=st)
+    return np.lib.stride_tricks.as_strided(arr, shape, st, writeable=arr.flags.writeable)
 
 
 def numpy_layout(arr, storage):

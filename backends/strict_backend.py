@@ -141,6 +141,33 @@ class StrictBackend(HostMemoryMixin, Backend):
         from .numpy_backend import sliding_windows
         return self._from_host(sliding_windows(self.to_numpy(x), window, axes, strides, dilation))
 
+    # --- indexing, strided views, interchange (issue 11) ----------------------------------
+    # the standard has no strides, no ufunc.at and no reinterpreting views: array_api_strict's
+    # NumPy array (`_array`, an implementation detail used only here) provides them
+    def scatter_reduce(self, target, index, values, reduce):
+        host = self.to_numpy(target)                                # a fresh copy: functional
+        with _quiet.quiet():
+            getattr(np, reduce).at(host, self._host_index(_full_index(index, target.ndim)), self.to_numpy(values))
+        return self._from_host(host, target.dtype)
+
+    def as_strided(self, arr, shape, strides):
+        a = getattr(arr, "_array", None)
+        if not isinstance(a, np.ndarray):
+            return None
+        from .numpy_backend import numpy_as_strided
+        return _Array._new(numpy_as_strided(a, shape, strides, self.storage(arr)), device=arr.device)
+
+    def data_ptr(self, arr):
+        a = getattr(arr, "_array", None)
+        return int(a.__array_interface__["data"][0]) if isinstance(a, np.ndarray) else 0
+
+    def view_dtype(self, arr, dtype):
+        npdt = np.dtype(self.dtype_from_native(dtype).name)
+        a = getattr(arr, "_array", None)
+        if isinstance(a, np.ndarray):
+            return _Array._new(a.view(npdt), device=arr.device)
+        return self._from_host(self.to_numpy(arr).view(npdt))
+
     # --- random numbers (host generator) ------------------------------------------
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
@@ -164,6 +191,9 @@ class StrictBackend(HostMemoryMixin, Backend):
 
     def set_rng_state(self, rng_state):
         self._rng.bit_generator.state = rng_state
+
+    def rng_default(self):
+        return self._rng
 
     # --- memory -------------------------------------------------------------------
     def nbytes(self, arr):

@@ -39,7 +39,7 @@ def test_first_steps_match_torch(name, kw, dtype):
     grads = [[RNG.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(3)]
     ours = [nn.Parameter(ag.tensor(a)) for a in init]
     theirs = [torch.nn.Parameter(torch.tensor(a)) for a in init]
-    opt = getattr(nn.optim, name)(ours, **kw)
+    opt = getattr(nn.optim, name)(ours, **kw, foreach=False)
     topt = getattr(torch.optim, name)(theirs, **kw, foreach=False)
     rtol = 1e-13 if dtype == "float64" else 2e-6
     for step in range(3):

@@ -169,3 +169,21 @@ def test_setitem_records_gradient():
     t[0] = 4.0
     t[ag.tensor([1, 2])] = ag.tensor([5.0, 6.0])
     assert t.tolist() == [4.0, 5.0, 6.0]
+
+
+def test_deepcopy_of_a_leaf_mixes_with_the_original_and_copies_grad():
+    """copy.deepcopy (modules with buffers, AveragedModel, TransformerEncoder's layer copies) must give a
+    tensor on the same backend: it used to copy the backend object, and ops then refused 'cpu, cpu'."""
+    import copy
+    t = ag.arange(6, dtype=ag.float64).requires_grad_()
+    (t * 3).sum().backward()
+    c = copy.deepcopy(t)
+    assert c is not t and c.is_leaf and c.requires_grad and c.dtype == t.dtype
+    assert (c + t).tolist() == [2.0 * i for i in range(6)]
+    assert c.grad.tolist() == [3.0] * 6 and c.grad is not t.grad
+    c.detach().add_(1)                       # new storage
+    assert t.tolist() == [float(i) for i in range(6)]
+    view = ag.arange(6)[::2]
+    assert copy.deepcopy(view).tolist() == [0, 2, 4]
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(t * 2)

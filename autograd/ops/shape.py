@@ -398,3 +398,36 @@ def repeat(x, *sizes):
 
 
 from .index import as_view, getitem  # noqa: E402 - narrow and select are basic indexing
+
+
+def inplace_view_(x, name, op_, params):
+    """x becomes op_(x, *params), a view of its own storage, in place (transpose_, t_, squeeze_,
+    unsqueeze_, swapaxes_, swapdims_): its data, its history (recorded as the view op, PyTorch's
+    rebase) and, when x is itself a view, the steps that derive it from its base. Views taken of x
+    before are described from x's old layout, so that case is refused rather than mis-derived."""
+    from ..inplace import _check_leaf
+    from .index import ViewInfo, live_views
+    _check_leaf(x, name)
+    view = getattr(x, "_view", None) if len(x._vc) > 1 else None
+    if view is None and any(v is not x for v in live_views(x._vc)):
+        raise NotImplementedError(f"{name}: the tensor (shape {tuple(x.shape)}) has live views; changing its "
+                                  f"shape in place would leave them derived from the old layout. Use the "
+                                  f"out-of-place {name[:-1]}() instead")
+    res = apply(op_, (x,), *params)
+    x._data = res._data
+    if res.grad_fn is not None:
+        x.grad_fn, x._idx = res.grad_fn, res._idx
+    if view is not None:
+        x._view = ViewInfo((view.base, view.steps + ((op_, params),), view.no_grad or not state.enabled, view.multi))
+    x._vc[0] += 1
+    return x
+
+
+def transpose_dims(x, dim0, dim1, name):
+    if x.ndim == 0:
+        norm_dim(dim0, 0, name), norm_dim(dim1, 0, name)
+        return ()
+    d0, d1 = norm_dim(dim0, x.ndim, name), norm_dim(dim1, x.ndim, name)
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return tuple(dims)

@@ -323,8 +323,12 @@ def minimum(input, other):
     return binary(Minimum, input, other)
 
 
-def where(condition, input, other):
-    """condition ? input : other, elementwise (broadcast); scalars take the tensor's dtype."""
+def where(condition, input=None, other=None):
+    """condition ? input : other, elementwise (broadcast); scalars take the tensor's dtype.
+    where(condition) alone is nonzero(condition, as_tuple=True), as in torch."""
+    if input is None and other is None:
+        from .scatter import nonzero
+        return nonzero(condition, as_tuple=True)
     cond, a, b = condition, input, other
     if not isinstance(cond, Tensor):
         raise TypeError("where: condition must be a bool Tensor")

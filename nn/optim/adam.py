@@ -1,66 +1,199 @@
-"""Adam (with amsgrad) and AdamW: torch.optim.Adam / AdamW's single-tensor update, step for step.
+"""The Adam family: Adam (amsgrad, decoupled weight decay), AdamW, Adamax, NAdam, RAdam.
 
-AdamW differs only in decoupled weight decay: p *= 1 - lr * wd before the Adam step, instead
-of wd * p added to the gradient.
+Each is torch.optim's single-tensor update (torch's default on CPU), op for op, so float64 runs
+agree with torch to the last few ulps. Scalars torch keeps as float32 tensors (`step`, NAdam's
+`mu_product`) are float32 tensors here too, because their rounding feeds the update.
+Temporaries are built with out-of-place ops so that a `differentiable=True` step records a
+graph whose saved tensors are never overwritten.
 """
 from __future__ import annotations
 
-import math
-
 import autograd as _ag
-from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _step_tensor, params_with_grad
+from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+
+
+def _check_betas(lr, betas, eps, weight_decay):
+    check_lr(lr)
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _weight_decay(p, grad, lr, wd, decoupled):
+    if wd != 0:
+        if decoupled:
+            p.mul_(1 - lr * wd)
+        else:
+            grad = grad.add(p, alpha=wd)
+    return grad
 
 
 class Adam(Optimizer):
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
-        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} or "
-                             f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_betas(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        check_fused(defaults, type(self).__name__)
+        super().__init__(params, defaults)
 
-    @no_grad()
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
+            # a tensor lr stays a (float32) tensor in the step-size arithmetic, as in torch
             lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for p, grad in params_with_grad(group):
+            amsgrad, diff = group["amsgrad"], group["differentiable"]
+            for p, grad in params_with_grad(group, type(self).__name__):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = _ag.tensor(0.0)
+                    state["step"] = new_step()
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
-                    if group["amsgrad"]:
+                    if amsgrad:
                         state["max_exp_avg_sq"] = _ag.zeros_like(p)
                 step = _step_tensor(state)
-                if wd != 0:
-                    if self._decoupled:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad.add(p, alpha=wd)
+                grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                step_size = lr / (1 - beta1 ** step)
-                bc2_sqrt = math.sqrt(1 - beta2 ** step)
-                if group["amsgrad"]:
+                if amsgrad:
                     mx = state["max_exp_avg_sq"]
-                    mx.copy_(_ag.maximum(mx, exp_avg_sq))
-                    denom = (mx.sqrt() / bc2_sqrt).add_(eps)
+                    mx.copy_(_ag.maximum(mx.clone(), exp_avg_sq.clone()) if diff else _ag.maximum(mx, exp_avg_sq))
+                    sq = mx
                 else:
-                    denom = (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                    sq = exp_avg_sq
+                if diff or group["capturable"]:
+                    # torch's tensor branch: the bias corrections are scalar-dtype tensors of `step`
+                    step_t = state["step"]
+                    step_size_neg = -(lr / (1 - beta1 ** step_t))
+                    bc2_sqrt = (1 - beta2 ** step_t).sqrt()
+                    denom = sq.sqrt() / (bc2_sqrt * step_size_neg) + eps / step_size_neg
+                    p.addcdiv_(exp_avg.clone() if diff else exp_avg, denom)
+                else:
+                    step_size = scalar(lr / (1 - beta1 ** step))
+                    denom = sq.sqrt() / (1 - beta2 ** step) ** 0.5 + eps
+                    p.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
 
 
 class AdamW(Adam):
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+class Adamax(Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        _check_betas(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = scalar(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
+            for p, grad in params_with_grad(group, "Adamax"):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = new_step()
+                    state["exp_avg"] = _ag.zeros_like(p)
+                    state["exp_inf"] = _ag.zeros_like(p)
+                step = _step_tensor(state)
+                if wd != 0:
+                    grad = grad.add(p, alpha=wd)
+                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_inf.copy_(_ag.maximum(exp_inf * beta2, grad.abs() + eps))
+                clr = lr / (1 - beta1 ** step)
+                p.addcdiv_(exp_avg, exp_inf, value=-clr)
+        return loss
+
+
+class NAdam(Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        _check_betas(lr, betas, eps, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = scalar(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
+            md = group["momentum_decay"]
+            for p, grad in params_with_grad(group, "NAdam"):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = new_step()
+                    state["mu_product"] = new_step().add_(1)
+                    state["exp_avg"] = _ag.zeros_like(p)
+                    state["exp_avg_sq"] = _ag.zeros_like(p)
+                step = _step_tensor(state)
+                bias_correction2 = 1 - beta2 ** step
+                grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+                mu_product = state["mu_product"]
+                mu_product.mul_(mu)                     # in the scalar dtype (float32), as torch
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denom = (exp_avg_sq / bias_correction2).sqrt() + eps
+                mu_prod = mu_product.item()
+                mu_product_next = mu_prod * mu_next
+                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_prod))
+                p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+        return loss
+
+
+class RAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        _check_betas(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable))
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = scalar(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
+            for p, grad in params_with_grad(group, "RAdam"):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = new_step()
+                    state["exp_avg"] = _ag.zeros_like(p)
+                    state["exp_avg_sq"] = _ag.zeros_like(p)
+                step = _step_tensor(state)
+                grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                bias_corrected_exp_avg = exp_avg / bias_correction1
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+                if rho_t > 5.0:
+                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                    adaptive_lr = (bias_correction2 ** 0.5) / (exp_avg_sq.sqrt() + eps)
+                    p.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
+                else:
+                    p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
+        return loss

@@ -1,30 +1,38 @@
-"""RMSprop (momentum, centered) and Adagrad: torch.optim's single-tensor updates."""
+"""The per-coordinate adaptive-rate family: RMSprop (momentum, centered), Adagrad, Adadelta.
+
+torch.optim's single-tensor updates, op for op.
+"""
 from __future__ import annotations
 
 import autograd as _ag
-from autograd.grad_mode import no_grad
 
-from .optimizer import Optimizer, _step_tensor, params_with_grad
+from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+
+
+def _nonneg(**kw):
+    for name, v in kw.items():
+        if not 0.0 <= v:
+            raise ValueError(f"Invalid {name} value: {v}")
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
-        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps}, momentum={momentum} or "
-                             f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_lr(lr)
+        _nonneg(epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
-    @no_grad()
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, alpha, eps, wd, mom = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
-            for p, grad in params_with_grad(group):
+            lr = scalar(lr)
+            for p, grad in params_with_grad(group, "RMSprop"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = _ag.tensor(0.0)
+                    state["step"] = new_step()
                     state["square_avg"] = _ag.zeros_like(p)
                     if mom > 0:
                         state["momentum_buffer"] = _ag.zeros_like(p)
@@ -38,10 +46,10 @@ class RMSprop(Optimizer):
                 if group["centered"]:
                     grad_avg = state["grad_avg"]
                     grad_avg.lerp_(grad, 1 - alpha)
-                    avg = (square_avg - grad_avg * grad_avg).sqrt_()
+                    avg = (square_avg - grad_avg * grad_avg).sqrt()
                 else:
                     avg = square_avg.sqrt()
-                avg = avg.add_(eps)
+                avg = avg + eps
                 if mom > 0:
                     buf = state["momentum_buffer"]
                     buf.mul_(mom).addcdiv_(grad, avg)
@@ -52,32 +60,67 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
-        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError(f"Adagrad: invalid lr={lr}, lr_decay={lr_decay}, weight_decay={weight_decay}, "
-                             f"initial_accumulator_value={initial_accumulator_value} or eps={eps}")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_lr(lr)
+        _nonneg(lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value,
+                epsilon=eps)
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
+        check_fused(defaults, "Adagrad")
+        super().__init__(params, defaults)
         for group in self.param_groups:            # torch creates Adagrad's state up front
             for p in group["params"]:
                 self._init_state(p, group)
 
     def _init_state(self, p, group):
-        self.state[p] = {"step": _ag.tensor(0.0), "sum": _ag.full_like(p, group["initial_accumulator_value"])}
+        self.state[p] = {"step": new_step(), "sum": _ag.full_like(p, group["initial_accumulator_value"])}
         return self.state[p]
 
-    @no_grad()
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
-            for p, grad in params_with_grad(group):
+            lr = scalar(group["lr"])
+            for p, grad in params_with_grad(group, "Adagrad"):
                 state = self.state.get(p) or self._init_state(p, group)
                 step = _step_tensor(state)
                 if group["weight_decay"] != 0:
                     grad = grad.add(p, alpha=group["weight_decay"])
-                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+                clr = lr / (1 + (step - 1) * group["lr_decay"])
                 state["sum"].addcmul_(grad, grad, value=1)
-                std = state["sum"].sqrt().add_(group["eps"])
+                std = state["sum"].sqrt() + group["eps"]
                 p.addcdiv_(grad, std, value=-clr)
+        return loss
+
+
+class Adadelta(Optimizer):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _nonneg(epsilon=eps, weight_decay=weight_decay)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=capturable, foreach=foreach, differentiable=differentiable))
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, rho, eps, wd = scalar(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
+            for p, grad in params_with_grad(group, "Adadelta"):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = new_step()
+                    state["square_avg"] = _ag.zeros_like(p)
+                    state["acc_delta"] = _ag.zeros_like(p)
+                _step_tensor(state)
+                if wd != 0:
+                    grad = grad.add(p, alpha=wd)
+                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+                std = (square_avg + eps).sqrt()
+                delta = (acc_delta + eps).sqrt() / std * grad
+                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+                p.add_(delta, alpha=-lr)
         return loss
