@@ -80,6 +80,8 @@ def __getattr__(name):
         return importlib.import_module("nn")
     if name == "optim":
         return importlib.import_module("nn.optim")
+    if name in ("save", "load"):                   # torch.save(model.state_dict(), path): safetensors, never pickle
+        return getattr(importlib.import_module("nn"), name)
     if name == "utils":
         import types
         utils = types.SimpleNamespace(data=importlib.import_module("nn.data"))

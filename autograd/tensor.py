@@ -632,7 +632,8 @@ def _as_dtype(dtype):
         return _dt.BY_NAME[dtype]
     if isinstance(dtype, type) and dtype in _PY_DTYPES:
         return _PY_DTYPES[dtype]
-    raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}")
+    raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}; tapegrad has "
+                    "float16/32/64, uint8, int8/16/32/64 and bool (no complex or bfloat16)")
 
 
 class Size(tuple):

@@ -22,3 +22,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for g in _grads(parameters):
         g.clamp_(-clip_value, clip_value)
 from . import rnn  # noqa: E402,F401  (nn.utils.rnn: packed sequences)
+
+
+def __getattr__(name):
+    raise AttributeError(f"module 'nn.utils' has no attribute '{name}' (torch.nn.utils.{name} is not part of "
+                         "tapegrad: see the README's porting guide)")
