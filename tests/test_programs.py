@@ -2,7 +2,11 @@
 imports and with ours from the same initial weights and data; the loss of every step must match
 torch's within 1e-4 relative, and the final parameters within 1e-3 relative (float32 training: after N
 steps of Adam/SGD, float32 rounding differences of ~1e-7 per op grow to ~1e-5..1e-4 in parameters; 1e-3
-leaves room for chaotic steps without hiding a wrong gradient, which moves parameters by O(lr)).
+leaves room for chaotic steps without hiding a wrong gradient, which moves parameters by O(lr)), with an
+absolute floor of 1e-4: Adam scales every element's step to about lr whatever its gradient's size, so an
+element whose gradient is near zero (rounding scale) can take a step of a different sign in one engine
+(seen: one of 320 conv weights of the M5 net, 4.7e-5 apart after 10 steps at lr=0.01). A wrong gradient
+would show in the per-step losses, compared to 1e-4 relative.
 Without torch, each program must train: its last loss below its first."""
 import numpy as np
 import pytest
@@ -50,7 +54,7 @@ def test_program_matches_torch(name, device):
         a, b = o_state[k], t_state[k]
         assert a.shape == b.shape and a.dtype == b.dtype, f"{name}: {k} is {a.dtype}{a.shape}, torch {b.dtype}{b.shape}"
         if a.dtype.kind == "f":
-            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5, err_msg=f"{name}: final {k}")
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=f"{name}: final {k}")
         else:
             np.testing.assert_array_equal(a, b, err_msg=f"{name}: final {k}")
     REPORT[name] = (steps, float(rel.max()))
