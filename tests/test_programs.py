@@ -24,6 +24,12 @@ PROGRAMS = {  # id: (program module, steps compared, keyword arguments)
 }
 
 
+# parameters the loss does not depend on in exact arithmetic: a convolution's bias directly followed by
+# BatchNorm in training mode (BN subtracts the batch mean, bias included). Their float32 gradient is
+# rounding noise, which Adam turns into steps of about +-lr in either engine: compared by shape and dtype only.
+NOISE_ONLY = {"audio_conv1d": {"conv1.bias", "conv2.bias", "conv3.bias"}}
+
+
 def _torch():
     try:
         import torch
@@ -53,6 +59,8 @@ def test_program_matches_torch(name, device):
     for k in t_state:
         a, b = o_state[k], t_state[k]
         assert a.shape == b.shape and a.dtype == b.dtype, f"{name}: {k} is {a.dtype}{a.shape}, torch {b.dtype}{b.shape}"
+        if k in NOISE_ONLY.get(name, ()):
+            continue
         if a.dtype.kind == "f":
             np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=f"{name}: final {k}")
         else:
