@@ -22,3 +22,13 @@ from .padding import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
 from .loss import *  # noqa: E402,F401,F403
 from .linear_layers import *  # noqa: E402,F401,F403
+
+
+def __getattr__(name):
+    """nn's subpackages load on first use (`torch.nn.parallel.X` after only `import autograd as torch`);
+    any other missing name says it is not part of tapegrad."""
+    import importlib.util
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'nn' has no attribute '{name}' (torch.nn.{name} is not part of tapegrad: see the "
+                         "README's porting guide)")

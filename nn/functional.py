@@ -139,3 +139,8 @@ from .functional_resample import *  # noqa: E402,F401,F403
 from .functional_norm import *  # noqa: E402,F401,F403
 from .functional_attention import *  # noqa: E402,F401,F403
 from .functional_layers import *  # noqa: E402,F401,F403
+
+
+def __getattr__(name):
+    raise AttributeError(f"module 'nn.functional' has no attribute '{name}' (torch.nn.functional.{name} is not part "
+                         "of tapegrad: see the README's porting guide)")

@@ -28,3 +28,6 @@ from . import rnn  # noqa: E402,F401  (nn.utils.rnn: packed sequences)
 from . import parametrizations, parametrize  # noqa: E402,F401
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401
+def __getattr__(name):
+    raise AttributeError(f"module 'nn.utils' has no attribute '{name}' (torch.nn.utils.{name} is not part of "
+                         "tapegrad: see the README's porting guide)")
