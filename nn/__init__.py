@@ -22,6 +22,7 @@ from .padding import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
 from .loss import *  # noqa: E402,F401,F403
 from .linear_layers import *  # noqa: E402,F401,F403
+from .parallel.sync_batchnorm import SyncBatchNorm  # noqa: E402,F401  (torch.nn.SyncBatchNorm)
 
 
 def __getattr__(name):
