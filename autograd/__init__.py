@@ -69,3 +69,23 @@ from .export import render_dot, to_dot, to_json  # noqa: E402
 # namespaces (torch.linalg, torch.special, torch.autograd.functional, torch.autograd.forward_ad,
 # torch.distributed); each module owns its names
 from . import distributed, forward_ad, functional, linalg, special  # noqa: E402,F401
+
+
+def __getattr__(name):
+    """`torch.nn`, `torch.optim` and `torch.utils.data` spelled through the top-level module, so that a
+    program ported by `import autograd as torch` keeps writing `torch.nn.Linear`, `torch.optim.Adam`,
+    `torch.utils.data.DataLoader` (nn is its own package: imported on first use, not by autograd)."""
+    import importlib
+    if name == "nn":
+        return importlib.import_module("nn")
+    if name == "optim":
+        return importlib.import_module("nn.optim")
+    if name in ("save", "load"):                   # torch.save(model.state_dict(), path): safetensors, never pickle
+        return getattr(importlib.import_module("nn"), name)
+    if name == "utils":
+        import types
+        utils = types.SimpleNamespace(data=importlib.import_module("nn.data"))
+        globals()["utils"] = utils
+        return utils
+    raise AttributeError(f"module 'autograd' has no attribute '{name}' (torch.{name} is not part of tapegrad: "
+                         "see the README's porting guide)")

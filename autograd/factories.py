@@ -26,11 +26,12 @@ def _size(size):
 def _dtype(dtype, default=None):
     if dtype is None:
         return default or _config.dtype
-    if isinstance(dtype, str):
+    if isinstance(dtype, str) and dtype in _dt.BY_NAME:
         return _dt.BY_NAME[dtype]
     if isinstance(dtype, _dt.DType):
         return dtype
-    raise TypeError(f"dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}")
+    raise TypeError(f"dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}; tapegrad has "
+                    "float16/32/64, uint8, int8/16/32/64 and bool (no complex or bfloat16)")
 
 
 def _leaf(data, be, requires_grad):

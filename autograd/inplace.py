@@ -253,16 +253,6 @@ def copy_(self, src):
     return apply_(self, lambda t: ops.where(_true_like(t), src.to(t.dtype), t), "copy_", src)
 
 
-def random_(self, kind, a, b):
-    _check_leaf(self, f"{kind}_")
-    be = self._backend
-    native = self._data.dtype
-    arr = be.uniform(self._data.shape, a, b, native) if kind == "uniform" else be.normal(self._data.shape, a, b, native)
-    self._data[...] = arr
-    self._vc[0] += 1
-    return self
-
-
 def setitem(self, index, value):
     if not _recording(self, (value,)):
         _check_leaf(self, "setitem")

@@ -406,6 +406,13 @@ class Tensor:
             node.hooks = {}
         return add_hook(node.hooks.setdefault(self._idx, {}), hook)
 
+    def __getattr__(self, name):
+        # only reached for a name the class lacks: say it is a torch name tapegrad does not have
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        raise AttributeError(f"'Tensor' object has no attribute '{name}' (torch.Tensor.{name} is not part of "
+                             "tapegrad: see the README's porting guide)")
+
     def __deepcopy__(self, memo):
         """A leaf's copy: new storage on the same backend (the backend object is shared, not copied,
         so the copy mixes with other tensors), requires_grad and .grad copied; torch's rule for
@@ -483,6 +490,12 @@ class Tensor:
     def __or__(self, o): return _ops.logical(self, o, "or")
     def __xor__(self, o): return _ops.logical(self, o, "xor")
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __lshift__(self, o): return _ops.bitwise_left_shift(self, o)
+    def __rlshift__(self, o): return _ops.bitwise_left_shift(o, self)
+    def __rshift__(self, o): return _ops.bitwise_right_shift(self, o)
+    def __rrshift__(self, o): return _ops.bitwise_right_shift(o, self)
+    def __ilshift__(self, o): return self.bitwise_left_shift_(o)
+    def __irshift__(self, o): return self.bitwise_right_shift_(o)
     def __eq__(self, o): return _ops.compare(self, o, "eq")
     def __ne__(self, o): return _ops.compare(self, o, "ne")
     def __lt__(self, o): return _ops.compare(self, o, "lt")
@@ -625,7 +638,8 @@ def _as_dtype(dtype):
         return _dt.BY_NAME[dtype]
     if isinstance(dtype, type) and dtype in _PY_DTYPES:
         return _PY_DTYPES[dtype]
-    raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}")
+    raise TypeError(f"to(): dtype must be an autograd dtype (e.g. autograd.float32), got {dtype!r}; tapegrad has "
+                    "float16/32/64, uint8, int8/16/32/64 and bool (no complex or bfloat16)")
 
 
 class Size(tuple):

@@ -38,6 +38,19 @@ class ArrayAPIShim:
         f = getattr(self._lib, "bitwise_invert", None) or self._lib.invert
         return f(x)
 
+    # the inverse trigonometric functions and shifts (elementwise math, issue 11)
+    def _renamed(name, old):
+        def f(self, *args):
+            return (getattr(self._lib, name, None) or getattr(self._lib, old))(*args)
+        f.__name__ = name
+        return f
+    asin, acos, atan = _renamed("asin", "arcsin"), _renamed("acos", "arccos"), _renamed("atan", "arctan")
+    asinh, acosh, atanh = _renamed("asinh", "arcsinh"), _renamed("acosh", "arccosh"), _renamed("atanh", "arctanh")
+    atan2 = _renamed("atan2", "arctan2")
+    bitwise_left_shift = _renamed("bitwise_left_shift", "left_shift")
+    bitwise_right_shift = _renamed("bitwise_right_shift", "right_shift")
+    del _renamed
+
     def astype(self, x, dtype, /, *, copy=True):
         return x.astype(dtype, copy=copy)
 
@@ -73,6 +86,30 @@ class ArrayAPIShim:
             return self._lib.argsort(x, axis=axis, kind="stable")
         except (TypeError, ValueError, NotImplementedError):
             return self._lib.argsort(x, axis=axis)
+
+
+    def matrix_transpose(self, x, /):
+        f = getattr(self._lib, "matrix_transpose", None)
+        return f(x) if f is not None else self._lib.swapaxes(x, -1, -2)
+
+    @property
+    def linalg(self):
+        return _LinalgShim(self._lib.linalg)
+
+
+class _LinalgShim:
+    """The array API's linalg extension over a NumPy-1-era `linalg` module: `svdvals` is
+    `svd(compute_uv=False)` there; every other name is forwarded."""
+
+    def __init__(self, mod):
+        self._mod = mod
+
+    def __getattr__(self, name):
+        return getattr(self._mod, name)
+
+    def svdvals(self, x, /):
+        f = getattr(self._mod, "svdvals", None)
+        return f(x) if f is not None else self._mod.svd(x, compute_uv=False)
 
 
 def array_api_namespace(lib, compat_name):

@@ -1,10 +1,11 @@
 """tapegrad's neural-network package (PyTorch's `torch.nn`): modules, layers, losses, init,
 optimizers (`nn.optim`), data loading (`nn.data`) and safetensors checkpoints (`nn.save`/`nn.load`)."""
 from . import data, functional, init, optim, utils  # noqa: F401
-from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, ReLU, Sigmoid, SiLU, Softmax, Softplus, SwiGLU,
-                         Swish, Tanh)
-from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
-from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d,
+                         Softmin, Softplus, Softshrink, Softsign, SwiGLU, Swish, Tanh, Tanhshrink, Threshold)
+from .containers import Flatten, Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential, Unflatten
+from .layers import Embedding, Linear
 from .loss import (AsymmetricMSELoss, BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, FocalLoss,
                    HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module
@@ -19,3 +20,16 @@ from .pooling import *  # noqa: E402,F401,F403
 from .normalization import *  # noqa: E402,F401,F403
 from .padding import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
+from .loss import *  # noqa: E402,F401,F403
+from .linear_layers import *  # noqa: E402,F401,F403
+from .parallel.sync_batchnorm import SyncBatchNorm  # noqa: E402,F401  (torch.nn.SyncBatchNorm)
+
+
+def __getattr__(name):
+    """nn's subpackages load on first use (`torch.nn.parallel.X` after only `import autograd as torch`);
+    any other missing name says it is not part of tapegrad."""
+    import importlib.util
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'nn' has no attribute '{name}' (torch.nn.{name} is not part of tapegrad: see the "
+                         "README's porting guide)")

@@ -20,7 +20,9 @@ from . import functional as F
 from . import init
 from .containers import ModuleList
 from .functional_attention import _canonical_mask, _Refused
-from .layers import Dropout, LayerNorm, Linear
+from .dropout import Dropout
+from .layers import Linear
+from .normalization import LayerNorm
 from .module import Module
 from .parameter import Parameter
 

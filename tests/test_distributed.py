@@ -20,7 +20,7 @@ import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "distributed", "worker.py")
-SCENARIOS = ["collectives", "ddp_sgd", "ddp_adam", "no_sync", "unused", "overlap"]
+SCENARIOS = ["collectives", "ddp_sgd", "ddp_adam", "no_sync", "unused", "overlap", "syncbn"]
 
 
 def _mpi_missing():
@@ -202,3 +202,22 @@ def test_digits_ddp_example_trains_on_two_processes(tmp_path, device):
     assert len(lines) == 3 and "(2 processes" in lines[-1], proc.stdout    # rank 0 alone prints
     acc = float(lines[-1].split("test accuracy ")[1].split()[0])
     assert acc > 0.9, lines[-1]
+
+
+def test_sync_batchnorm_without_a_process_group_is_batchnorm(device):
+    """convert_sync_batchnorm swaps every BatchNorm*d for a SyncBatchNorm sharing its parameters and
+    buffers; outside a process group it normalises like BatchNorm (the 2-rank case is scenario syncbn)."""
+    import numpy as np
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.BatchNorm1d(12))
+    ref = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.BatchNorm1d(12))
+    ref.load_state_dict(model.state_dict())
+    conv = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert [type(m).__name__ for m in conv] == ["Conv2d", "SyncBatchNorm", "ReLU", "Flatten", "SyncBatchNorm"]
+    assert conv[1].weight is ref[1].weight or conv[1].weight is model[1].weight
+    conv.to(device), ref.to(device)
+    x = ag.tensor(np.random.default_rng(0).standard_normal((4, 2, 4, 4)).astype("float32"), device=device)
+    for train in (True, False):
+        conv.train(train), ref.train(train)
+        np.testing.assert_allclose(conv(x).detach().cpu().numpy(), ref(x).detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+    assert list(conv.state_dict()) == list(ref.state_dict())

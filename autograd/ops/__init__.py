@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from ._core import (apply, as_tensor_like, binary, checked_scalar, device_error, floating, is_scalar, nondiff,  # noqa: F401
                     norm_dim, norm_dims, pair, result_dtype, zeros_like_scalar)
-from ._registry import OPS, exports, op  # noqa: F401
+from ._registry import OPS, bind, exports, op  # noqa: F401
 from . import arith, unary, activation, linalg, reduce, shape, index, conv, loss  # noqa: F401 - declaration order
 from .arith import Add, Div, Mul, Neg, Pow, PowScalar, Sub, compare, logical  # noqa: F401
 from .unary import Cast, Clamp, Clone, Masked, Relu, Where, masked  # noqa: F401
 from .linalg import Linear, Matmul, MatmulT  # noqa: F401
 from .reduce import Amax, LogSoftmax, Norm2, Softmax, Sum, SumTo, Unsum, values_indices  # noqa: F401
 from .shape import Cat, Expand, Pad, Permute, Reshape  # noqa: F401
-from .index import Getitem, IndexAddZeros, IndexPut, convert_index, getitem, index_put  # noqa: F401
+from .index import Getitem, IndexAddZeros, IndexPut, convert_index, getitem  # noqa: F401 - index_put: the public op's name
 
 
 def _load_families():
@@ -40,4 +40,7 @@ def _load_families():
 
 
 _load_families()
-globals().update(exports(everything=True))      # every declared op by its name: ops.sum, ops.expand, ...
+# every declared op by its name (ops.sum, ops.expand, ...); a name already bound here to something else
+# (an internal helper imported above) is an ImportError, never silently replaced. The family module
+# `scatter` gives its attribute to torch's scatter (it stays importable as autograd.ops.scatter)
+bind(globals(), exports(everything=True), "autograd.ops", modules_giving_way=("scatter", "einsum"))

@@ -7,6 +7,7 @@ tests/test_registry.py checks every entry against the conformance registry in te
 """
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 
 
@@ -48,6 +49,25 @@ def exports(everything=False):
                 out[a] = d.fn
             out.update(d.inplace_fns)          # autograd.exp_(x), as torch.exp_
     return out
+
+
+def bind(namespace, names, where, modules_giving_way=()):
+    """Bind `names` ({name: function}, from `exports`) into `namespace` (a module's globals), refusing
+    loudly, at import, a name already bound there to a different object: a public op named like an
+    internal helper would otherwise replace it silently for every `ops.<name>` caller (it happened:
+    the public `index_put` replaced the engine's, and `x[i] = v` broke). Family modules named in
+    `modules_giving_way` may give their attribute to an op of their name (the module stays
+    importable by its full name: `from .scatter import nonzero`)."""
+    clashes = []
+    for n, fn in names.items():
+        old = namespace.get(n, fn)
+        if old is not fn and not (n in modules_giving_way and isinstance(old, types.ModuleType)):
+            clashes.append(f"{n!r} (the op from {getattr(fn, '__module__', '?')}) would replace {old!r}")
+    if clashes:
+        raise ImportError(f"public op names clash with names already bound in {where}: {'; '.join(clashes)}. "
+                          f"Rename the internal name, import it under another name, or reach it through "
+                          f"its module.")
+    namespace.update(names)
 
 
 def install_methods(tensor_cls, inplace_apply):

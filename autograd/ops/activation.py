@@ -101,3 +101,24 @@ def silu(input):
 def mish(input):
     _float_only(input, "mish")
     return input * tanh(softplus(input))
+
+
+@primitive(save=("x",))
+class LogSigmoid:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow for either sign. A primitive for
+    its rule, sigmoid(-x) (torch's log_sigmoid_backward), smooth where the composite has kinks."""
+    def forward(B, x):
+        xp = B.xp
+        return xp.minimum(x, xp.zeros((), dtype=x.dtype)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(ctx, g): return g * sigmoid(-ctx.x)
+
+
+@op(method=False, export=False)
+def logsigmoid(input):
+    """torch.nn.functional.logsigmoid (torch has no torch.logsigmoid: reached as ops.logsigmoid,
+    for nn.functional to export)."""
+    _float_only(input, "logsigmoid")
+    if input.dtype is _dt.float16:         # computed in float32 and rounded once, as torch's kernel
+        return logsigmoid(input.to(_dt.float32)).to(_dt.float16)
+    return apply(LogSigmoid, (input,))

@@ -17,8 +17,8 @@ from ..graph import primitive
 from ..tensor import Tensor, _wrap
 from ._core import apply, norm_dim, norm_dims
 from ._registry import op
-from .index import Getitem, IndexAddZeros, as_view, getitem
-from .shape import Permute, cat, expand, permute
+from .index import Getitem, IndexAddZeros, as_view
+from .shape import Permute, cat, expand, permute, pieces
 from .unary import Clone, masked
 
 _I64 = _dt.int64
@@ -546,12 +546,7 @@ def tensor_split(input, indices_or_sections, dim=0):
             c = builtins.min(builtins.max(c + n if c < 0 else c, 0), n) if c is not n else n
             bounds.append((prev, builtins.max(c, prev)))
             prev = c
-    out = []
-    for lo, hi in bounds:
-        sl = [slice(None)] * x.ndim
-        sl[d] = slice(lo, hi)
-        out.append(getitem(x, tuple(sl)))
-    return tuple(out)
+    return pieces(x, d, bounds)        # one node for all pieces: one concatenation in backward
 
 
 def _split_named(x, ios, dim, name):

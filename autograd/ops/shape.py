@@ -1,9 +1,10 @@
 """Shape ops: views (reshape, permute, expand and what is built on them), joining and splitting.
 
 A view shares its input's storage and version counter and remembers its base (`index.as_view`);
-its gradient is the inverse view. Slicing ops (narrow, select, split, chunk, unbind) are basic
-indexing, in `index`; split, chunk and unbind mark their outputs as views of a multi-view op
-(PyTorch refuses recorded in-place writes into those).
+its gradient is the inverse view. narrow and select are basic indexing, in `index`. split, chunk,
+unbind and tensor_split cut a tensor into pieces with ONE node (`Split`), whose rule joins the
+pieces' gradients in one concatenation; split, chunk and unbind mark their pieces as outputs of a
+multi-view op (PyTorch refuses recorded in-place writes into those, not into tensor_split's).
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import math
 
 from backends import dtypes as _dt
 from ..grad_mode import state
-from ..graph import primitive
+from .. import graph as _graph
+from ..grad_mode import grad_enabled, watching
+from ..graph import Op, primitive
 from ..tensor import Tensor, _wrap
 from ._core import apply, builtins_max, builtins_sum, norm_dim, norm_dims, result_dtype
 from ._registry import op
@@ -57,12 +60,34 @@ class Cat:
         *arrays, dim, sizes = arrays_dim_sizes
         return B.xp.concat(arrays, axis=dim)
 
-    def backward(ctx, g):
-        out, start = [], 0
-        for s in ctx.sizes:
-            out.append(g.narrow(ctx.dim, start, s))
-            start += s
-        return tuple(out)
+    def backward(ctx, g): return pieces(g, ctx.dim, _bounds(ctx.sizes))
+
+
+@primitive(args=("*arrays", "dim"))
+class Stack:
+    def forward(B, *arrays_dim):
+        *arrays, dim = arrays_dim
+        return B.xp.stack(arrays, axis=dim)
+
+    def backward(ctx, g): return pieces(g, ctx.dim, _bounds((1,) * g.shape[ctx.dim]), keep=False)
+
+
+@primitive(view=True)
+class Split:
+    """x cut along `dim` into the pieces [lo, hi) of `bounds` (with `keep=False`, index lo with the dim
+    dropped: unbind), each a view of x, recorded as ONE node with an output per piece (`pieces`).
+    Its rule is one concatenation of the pieces' gradients, the engine giving unused pieces zeros:
+    recorded one by one, each piece would send back a zero array the size of x, O(n^2) for n pieces."""
+    def forward(B, x, dim, bounds, keep, indices):
+        return tuple(B.getitem(x, i) for i in indices)
+
+    def backward(ctx, *grads):
+        if not ctx.keep:
+            return apply(Stack, grads, ctx.dim)
+        return _join(grads, ctx.dim, ctx.bounds, ctx.input_shapes[0], ctx.indices)
+
+
+Unbind = Op("unbind", Split.forward, Split.backward, view=True)     # its own name on the tape
 
 
 @primitive()
@@ -270,7 +295,8 @@ def stack(tensors, dim=0):
     if len(shapes) > 1:
         raise RuntimeError(f"stack: expects each tensor to be equal size, but got {sorted(shapes)}")
     d = norm_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    dt = result_dtype(*tensors)
+    return apply(Stack, tuple(t.to(dt) for t in tensors), d)
 
 
 @op()
@@ -318,22 +344,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if builtins_sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sizes}")
-    return _pieces(x, d, sizes)
-
-
-def _pieces(x, d, sizes):
-    out, start = [], 0
-    for i, s in enumerate(sizes):
-        out.append(_multi(narrow(x, d, start, s), "Split", i))
-        start += s
-    return tuple(out)
-
-
-def _multi(view, name, i):
-    """Mark an output of an op that returns several views (PyTorch refuses in-place writes into them)."""
-    v = view._view
-    view._view = type(v)((v.base, v.steps, v.no_grad, v.multi or (name, i)))
-    return view
+    return pieces(x, d, _bounds(sizes), multi="Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
 
 
 @op()
@@ -343,7 +354,7 @@ def chunk(x, chunks, dim=0):
     d = norm_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
     if n == 0:
-        return _pieces(x, d, [0] * chunks)
+        return pieces(x, d, ((0, 0),) * chunks, multi="Split")
     return split(x, -(-n // chunks), d)
 
 
@@ -352,7 +363,85 @@ def unbind(x, dim=0):
     if x.ndim == 0:
         raise IndexError(f"unbind: Dimension specified as {dim} but tensor has no dimensions")
     d = norm_dim(dim, x.ndim, "unbind")
-    return tuple(_multi(select(x, d, i), "Unbind", i) for i in range(x.shape[d]))
+    return pieces(x, d, _bounds((1,) * x.shape[d]), keep=False, multi="Unbind")
+
+
+def pieces(x, dim, bounds, keep=True, multi=None):
+    """The views x[..., lo:hi, ...] along `dim` for each (lo, hi) in `bounds` (with `keep=False`, x[..., lo,
+    ...]), as the outputs of one Split node (see Split). `multi` names the op for PyTorch's refusal of
+    recorded in-place writes into them (split, chunk, unbind; tensor_split's pieces take such writes)."""
+    lead = (slice(None),) * dim
+    indices = tuple(lead + ((slice(lo, hi) if keep else lo), Ellipsis) for lo, hi in bounds)
+    op = Split if keep else Unbind
+    params = (dim, tuple(bounds), keep, indices)
+    be = x._backend
+    arrs = op.forward(be, x._data, *params)
+    if x._rg and grad_enabled():
+        outs = _record_pieces(op, x, arrs, params, be)
+    else:
+        outs = [_wrap(a, be) for a in arrs]
+    for i, (o, index) in enumerate(zip(outs, indices)):
+        as_view(o, x, Getitem, (index, True), None if multi is None else (multi, i))
+    return tuple(outs)
+
+
+def _record_pieces(op, x, arrs, params, be):
+    """The Tensors of arrays `arrs`, the outputs of op on x, recorded as one node with several outputs
+    (graph.record makes single-output nodes; custom Functions record several the same way)."""
+    node = (op.node_cls or _graph._node_class(op))()
+    node.op, node.params, node.seq = op, params, next(_graph._seq)
+    node.hooks = None
+    node.source = _graph.user_source() if watching() else None       # anomaly mode or record_source()
+    node.next = _graph.edges((x,))
+    node.out_meta = tuple((a.shape, a.dtype) for a in arrs)
+    node.saved = node.versions = ()
+    if _graph.PROFILER is not None:
+        _graph.profile_saved(node)
+    return [_wrap(a, be, True, node, i) for i, a in enumerate(arrs)]
+
+
+def _bounds(sizes):
+    out, start = [], 0
+    for s in sizes:
+        out.append((start, start + s))
+        start += s
+    return tuple(out)
+
+
+def _join(grads, dim, bounds, shape, indices):
+    """x's gradient from its pieces' (Split's rule): one concatenation, zeros where no piece lies;
+    pieces that overlap (tensor_split with decreasing indices) are scattered one by one."""
+    g0 = grads[0]
+    be, native = g0._backend, g0._data.dtype
+    parts, sizes, pos = [], [], 0
+    for g, (lo, hi) in zip(grads, bounds):
+        if lo == hi:
+            continue
+        if lo < pos:
+            return _scatter_pieces(grads, indices, shape)
+        if lo > pos:
+            gap = shape[:dim] + (lo - pos,) + shape[dim + 1:]
+            parts.append(_wrap(be.xp.zeros(gap, dtype=native), be))
+            sizes.append(lo - pos)
+        parts.append(g)
+        sizes.append(hi - lo)
+        pos = hi
+    if pos < shape[dim] or not parts:
+        rest = shape[:dim] + (shape[dim] - pos,) + shape[dim + 1:]
+        parts.append(_wrap(be.xp.zeros(rest, dtype=native), be))
+        sizes.append(shape[dim] - pos)
+    if len(parts) == 1:
+        return parts[0]
+    return apply(Cat, tuple(parts), dim, tuple(sizes))
+
+
+def _scatter_pieces(grads, indices, shape):
+    from .index import index_add_zeros
+    total = None
+    for g, index in zip(grads, indices):
+        s = index_add_zeros(g, index, shape, True)
+        total = s if total is None else total + s
+    return total
 
 
 @op()
@@ -397,7 +486,7 @@ def repeat(x, *sizes):
     return x.reshape(inter).expand(target).reshape([s * r for s, r in zip(shape, sizes)])
 
 
-from .index import as_view, getitem  # noqa: E402 - narrow and select are basic indexing
+from .index import Getitem, as_view, getitem  # noqa: E402 - narrow and select are basic indexing
 
 
 def inplace_view_(x, name, op_, params):

@@ -392,3 +392,230 @@ def _float_test(x, name, integer_answer):
 def _default_float():
     from ..tensor import _default_dtype
     return _default_dtype()
+
+
+# --- trigonometric, hyperbolic and their inverses; exp2, log2, log10 ----------------------------
+# Rules as PyTorch's derivatives.yaml: each reads the input (or the output where torch does), and is
+# written in differentiable ops so that it can be differentiated again.
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+@primitive(save=("out",))
+class Tan:
+    def forward(B, x): return B.xp.tan(x)
+    def backward(ctx, g): return g * (1 + ctx.out * ctx.out)
+
+
+@primitive(save=("x",))
+class Sinh:
+    def forward(B, x): return B.xp.sinh(x)
+    def backward(ctx, g): return g * cosh(ctx.x)
+
+
+@primitive(save=("x",))
+class Cosh:
+    def forward(B, x): return B.xp.cosh(x)
+    def backward(ctx, g): return g * sinh(ctx.x)
+
+
+@primitive(save=("x",))
+class Asin:
+    def forward(B, x): return B.xp.asin(x)
+    def backward(ctx, g): return g * rsqrt(1 - ctx.x * ctx.x)
+
+
+@primitive(save=("x",))
+class Acos:
+    def forward(B, x): return B.xp.acos(x)
+    def backward(ctx, g): return -g * rsqrt(1 - ctx.x * ctx.x)
+
+
+@primitive(save=("x",))
+class Atan:
+    def forward(B, x): return B.xp.atan(x)
+    def backward(ctx, g): return g / (ctx.x * ctx.x + 1)
+
+
+@primitive(save=("x",))
+class Asinh:
+    def forward(B, x): return B.xp.asinh(x)
+    def backward(ctx, g): return g * rsqrt(ctx.x * ctx.x + 1)
+
+
+@primitive(save=("x",))
+class Acosh:
+    def forward(B, x): return B.xp.acosh(x)
+    def backward(ctx, g): return g * rsqrt(ctx.x * ctx.x - 1)
+
+
+@primitive(save=("x",))
+class Atanh:
+    def forward(B, x): return B.xp.atanh(x)
+    def backward(ctx, g): return g / (1 - ctx.x * ctx.x)
+
+
+@primitive(save=("out",))
+class Exp2:
+    def forward(B, x): return B.xp.pow(B.xp.asarray(2.0, dtype=x.dtype), x)
+    def backward(ctx, g): return g * (ctx.out * _LN2)
+
+
+@primitive(save=("x",))
+class Log2:
+    def forward(B, x): return B.xp.log2(x)
+    def backward(ctx, g): return g / (ctx.x * _LN2)
+
+
+@primitive(save=("x",))
+class Log10:
+    def forward(B, x): return B.xp.log10(x)
+    def backward(ctx, g): return g / (ctx.x * _LN10)
+
+
+tan = op(inplace=True)(_floating_unary(Tan, "tan"))
+sinh = op(inplace=True)(_floating_unary(Sinh, "sinh"))
+cosh = op(inplace=True)(_floating_unary(Cosh, "cosh"))
+asin = op(inplace=True, aliases=("arcsin",))(_floating_unary(Asin, "asin"))
+acos = op(inplace=True, aliases=("arccos",))(_floating_unary(Acos, "acos"))
+atan = op(inplace=True, aliases=("arctan",))(_floating_unary(Atan, "atan"))
+asinh = op(inplace=True, aliases=("arcsinh",))(_floating_unary(Asinh, "asinh"))
+acosh = op(inplace=True, aliases=("arccosh",))(_floating_unary(Acosh, "acosh"))
+atanh = op(inplace=True, aliases=("arctanh",))(_floating_unary(Atanh, "atanh"))
+exp2 = op(inplace=True)(_floating_unary(Exp2, "exp2"))
+log2 = op(inplace=True)(_floating_unary(Log2, "log2"))
+log10 = op(inplace=True)(_floating_unary(Log10, "log10"))
+
+
+@op(inplace=True)
+def sinc(input):
+    """sin(pi x) / (pi x), 1 at 0 (torch.sinc). Composed: the rule is the quotient's, and at 0 the
+    selected constant gives 0, as torch's masked formula does."""
+    x = floating(input)
+    if x.dtype is _dt.float16:             # pi x overflows float16: computed in float32, as torch's kernel
+        return sinc(x.to(_dt.float32)).to(_dt.float16)
+    zero = x == 0
+    safe = where(zero, 1.0, x)
+    px = safe * math.pi
+    return where(zero, 1.0, sin(px) / px)
+
+
+@op(inplace=True)
+def frac(input):
+    """x - trunc(x), with the dividend's sign (torch.frac); the gradient passes through."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"frac: not implemented for {input.dtype.name} tensors (shape "
+                                  f"{tuple(input.shape)}); torch's kernel takes floating point input only")
+    return input - trunc(input)
+
+
+@op(inplace=True)
+def sgn(input):
+    """sign for real tensors (torch.sgn is sign extended to complex numbers, which are not supported)."""
+    return sign(input)
+
+
+@op()
+def signbit(input):
+    """True where the sign bit is set: -0.0 and -nan included (torch.signbit)."""
+    if input.dtype.is_floating_point:
+        return nondiff(input, lambda B, a: B.xp.signbit(a))
+    if input.dtype is _dt.bool_:
+        return nondiff(input, lambda B, a: B.xp.zeros(a.shape, dtype=B.native_dtype(_dt.bool_)))
+    return nondiff(input, lambda B, a: a < 0)
+
+
+@op()
+def isposinf(input): return _inf_test(input, math.inf)
+@op()
+def isneginf(input): return _inf_test(input, -math.inf)
+
+
+def _inf_test(x, v):
+    if x.dtype.is_floating_point:
+        return nondiff(x, lambda B, a: a == v)
+    return nondiff(x, lambda B, a: B.xp.zeros(a.shape, dtype=B.native_dtype(_dt.bool_)))
+
+
+@op()
+def isreal(input):
+    """True everywhere: there are no complex tensors."""
+    return nondiff(input, lambda B, a: B.xp.ones(a.shape, dtype=B.native_dtype(_dt.bool_)))
+
+
+@primitive(save=("x",))
+class NanToNum:
+    def forward(B, x, nan, posinf, neginf):
+        xp = B.xp
+        c = lambda v: xp.asarray(v, dtype=x.dtype)     # noqa: E731
+        return xp.where(xp.isnan(x), c(nan), xp.where(x == math.inf, c(posinf),
+                                                      xp.where(x == -math.inf, c(neginf), x)))
+
+    # torch: grad * isfinite(self), as a select so that an inf gradient stays out of replaced elements
+    def backward(ctx, g): return masked(g, ctx.x._backend.xp.isfinite(ctx.x._data))
+
+
+@op(inplace=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan, +inf and -inf replaced by `nan`, `posinf` (default: the dtype's largest value) and
+    `neginf` (its lowest). Integer and bool tensors hold none of them: returned as a copy."""
+    if not input.dtype.is_floating_point:
+        return nondiff(input, lambda B, a: B.xp.asarray(a, copy=True))
+    dt = input.dtype
+    posinf = dt.max if posinf is None else float(posinf)
+    neginf = dt.min if neginf is None else float(neginf)
+    return apply(NanToNum, (input,), float(nan), posinf, neginf)
+
+
+@primitive(save=("x",))
+class Logit:
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given. The rule is torch's
+    logit_backward: without eps nan outside [0, 1]; with eps 0 outside [eps, 1 - eps]."""
+    def forward(B, x, eps):
+        xp = B.xp
+        if eps is not None:
+            x = xp.clip(x, xp.asarray(eps, dtype=x.dtype), xp.asarray(1 - eps, dtype=x.dtype))
+        return xp.log(x / (1 - x))
+
+    def backward(ctx, g):
+        x, eps = ctx.x, ctx.eps
+        d = g / (x * (1 - x) + 0.0)            # + 0.0: at x = -0 the denominator is +0, as torch's
+        xa = x._data
+        if eps is None:
+            return where(_wrap((xa < 0) | (xa > 1), x._backend), math.nan, d)
+        return masked(d, ~((xa < eps) | (xa > 1 - eps)))      # nan stays in: torch's rule gives nan
+
+
+@op(inplace=True)
+def logit(input, eps=None):
+    if eps is not None and eps < 0:
+        eps = None                              # torch: a negative eps means none
+    return apply(Logit, (floating(input),), None if eps is None else float(eps))
+
+
+@op(inplace=True)
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+@op(inplace=True)
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+@op(inplace=True)
+def deg2rad(input):
+    return floating(input) * (math.pi / 180)
+
+
+@op(inplace=True)
+def rad2deg(input):
+    return floating(input) * (180 / math.pi)
+
+
+@op()
+def positive(input):
+    """input itself (torch.positive); refused for bool, as torch's unary +."""
+    if input.dtype is _dt.bool_:
+        raise RuntimeError(f"positive: The `+` operator, on a bool tensor is not supported (shape {tuple(input.shape)})")
+    return input

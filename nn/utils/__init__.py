@@ -22,3 +22,12 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for g in _grads(parameters):
         g.clamp_(-clip_value, clip_value)
 from . import rnn  # noqa: E402,F401  (nn.utils.rnn: packed sequences)
+
+
+# issue 12: parametrizations and the weight/spectral normalisation hooks
+from . import parametrizations, parametrize  # noqa: E402,F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401
+def __getattr__(name):
+    raise AttributeError(f"module 'nn.utils' has no attribute '{name}' (torch.nn.utils.{name} is not part of "
+                         "tapegrad: see the README's porting guide)")

@@ -311,9 +311,43 @@ def hang():
     dist.all_reduce(ag.ones(3))
 
 
+def syncbn():
+    """SyncBatchNorm on 2 ranks, each with half of a batch, equals BatchNorm2d on the whole batch:
+    outputs, input and parameter gradients, running stats; convert_sync_batchnorm keeps the weights."""
+    name = "syncbn"
+    rng = np.random.default_rng(21)
+    full = rng.standard_normal((4 * N, 3, 5, 5))
+    g_out = rng.standard_normal((4 * N, 3, 5, 5))
+    ref = nn.BatchNorm2d(3).double()
+    with ag.no_grad():
+        ref.weight.copy_(ag.tensor([1.0, 2.0, 0.5], dtype=ag.float64))
+        ref.bias.copy_(ag.tensor([0.1, -0.2, 0.3], dtype=ag.float64))
+    sync = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(3).double()))[0]
+    check(name, isinstance(sync, nn.SyncBatchNorm), f"convert_sync_batchnorm gave {type(sync).__name__}")
+    with ag.no_grad():
+        sync.weight.copy_(ref.weight)
+        sync.bias.copy_(ref.bias)
+    x_all = ag.tensor(full, requires_grad=True)
+    y_all = ref(x_all)
+    y_all.backward(ag.tensor(g_out))
+    part = slice(4 * R, 4 * (R + 1))
+    x = ag.tensor(full[part], requires_grad=True)
+    y = sync(x)
+    y.backward(ag.tensor(g_out[part]))
+    close(name, y, host(y_all)[part], "output", 1e-10)
+    close(name, x.grad, host(x_all.grad)[part], "input gradient", 1e-10)
+    for p in ("weight", "bias"):
+        got = getattr(sync, p).grad.detach().clone()
+        dist.all_reduce(got)                         # parameter grads are per-rank sums (DDP averages them)
+        close(name, got, host(getattr(ref, p).grad), f"{p} gradient summed over ranks", 1e-10)
+    close(name, sync.running_mean, host(ref.running_mean), "running_mean", 1e-12)
+    close(name, sync.running_var, host(ref.running_var), "running_var", 1e-12)
+    problems.setdefault(name, [])
+
+
 SCENARIOS = {"collectives": collectives, "ddp_sgd": lambda: ddp_equals_single("sgd"),
              "ddp_adam": lambda: ddp_equals_single("adam"), "no_sync": no_sync, "unused": unused,
-             "overlap": overlap, "crash": crash, "hang": hang}
+             "overlap": overlap, "syncbn": syncbn, "crash": crash, "hang": hang}
 
 if __name__ == "__main__":
     for sc in sys.argv[1:]:
