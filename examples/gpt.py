@@ -453,7 +453,8 @@ def main(argv=None):
     tokens = done * args.batch_size * args.block_size
     summary = {"params": n_params, "steps": done, "tokens": tokens, "train_seconds": history["seconds"],
                "tokens_per_s": tokens / max(history["seconds"], 1e-9),
-               "eval_train": history["eval_train"][-1:] or None, "eval_val": history["eval_val"][-1:] or None}
+               "final_train_loss": history["eval_train"][-1] if history["eval_train"] else None,
+               "final_val_loss": history["eval_val"][-1] if history["eval_val"] else None}
     with open(os.path.join(args.out, "gpt_history.json"), "w") as f:
         json.dump({**summary, **history, "sample": last_sample}, f, indent=1)
     if history["eval_val"]:
