@@ -401,6 +401,8 @@ def main(argv=None):
     bar = None
     if tqdm is not None and not args.no_progress and step < stop:
         bar = tqdm(total=stop, initial=step, desc="gpt", file=sys.stderr, disable=None)
+        if bar.disable:         # None: no bar when stderr is not a terminal (a log): plain lines then
+            bar = None
     log_every = max(1, args.eval_interval // 5)
     last_sample = None
     t_run = time.perf_counter()
