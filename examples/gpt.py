@@ -8,7 +8,7 @@ generate() with temperature and top-k. The corpus needs no download: a fixed, so
 standard library's top-level .py files (every Python installation has them), as characters.
 
 Run: python examples/gpt.py [--max-iters N] [--device cuda] [--out DIR] [--resume] [--quick]
-(defaults: 4 layers x 96 wide, 0.46M parameters, 400 steps of 32 x 64 characters: about four
+(defaults: 4 layers x 96 wide, 0.46M parameters, 800 steps of 16 x 64 characters: about four
 minutes of one CPU core; on a machine busy with other work, OPENBLAS_NUM_THREADS=1 avoids BLAS
 threads fighting over the cores, which slows the batched matmuls down by an order of magnitude).
 
@@ -326,15 +326,15 @@ def parse_args(argv=None):
     a("--block-size", type=int, default=64, help="context length in characters")
     a("--dropout", type=float, default=0.0)
     a("--no-bias", dest="bias", action="store_false", help="Linear and LayerNorm layers without bias")
-    a("--batch-size", type=int, default=32)
-    a("--max-iters", type=int, default=400, help="training steps (the cosine schedule ends here)")
+    a("--batch-size", type=int, default=16)
+    a("--max-iters", type=int, default=800, help="training steps (the cosine schedule ends here)")
     a("--lr", type=float, default=4e-3, help="peak learning rate")
     a("--min-lr", type=float, default=4e-4)
-    a("--warmup-iters", type=int, default=20)
+    a("--warmup-iters", type=int, default=40)
     a("--weight-decay", type=float, default=0.1)
     a("--grad-clip", type=float, default=1.0)
-    a("--eval-interval", type=int, default=100, help="evaluate, print a sample and checkpoint every N steps")
-    a("--eval-iters", type=int, default=5)
+    a("--eval-interval", type=int, default=200, help="evaluate, print a sample and checkpoint every N steps")
+    a("--eval-iters", type=int, default=10)
     a("--data-bytes", type=int, default=2_000_000, help="characters of stdlib source to use")
     a("--sample-chars", type=int, default=200)
     a("--temperature", type=float, default=0.7)
