@@ -8,7 +8,7 @@ generate() with temperature and top-k. The corpus needs no download: a fixed, so
 standard library's top-level .py files (every Python installation has them), as characters.
 
 Run: python examples/gpt.py [--max-iters N] [--device cuda] [--out DIR] [--resume] [--quick]
-(defaults: 4 layers x 96 wide, 0.46M parameters, 800 steps of 16 x 64 characters: about four
+(defaults: 4 layers x 96 wide, 0.46M parameters, 800 steps of 16 x 64 characters: about 3.5
 minutes of one CPU core; on a machine busy with other work, OPENBLAS_NUM_THREADS=1 avoids BLAS
 threads fighting over the cores, which slows the batched matmuls down by an order of magnitude).
 
