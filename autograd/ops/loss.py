@@ -86,7 +86,7 @@ class CrossEntropyIndex:
         xp = x._backend.xp
         valid = t != ctx.ignore_index
         every = bool(xp.all(valid))
-        onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
+        onehot = xp.equal(xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)), xp.reshape(t, (-1, 1)))
         if reduction == "none":
             g = g.reshape(-1, 1)
         elif reduction == "mean":
