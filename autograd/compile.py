@@ -103,6 +103,7 @@ class _Tracer:
             if g is not None:
                 self.grad_arrays[id(g._data)] = p
         self.leaves = {}        # id(p) -> p: leaves that received a gradient
+        self.observed = set()   # id(p) of leaves whose .grad from before the step was read
         self.restore = []
 
     # --- buffers --------------------------------------------------------------------------
@@ -199,6 +200,15 @@ class _Tracer:
             self.keep.append(out)
         self.steps.append(("call", fn, at, kt, k, name))
 
+    def kernel(self, fn, tensors, params, out):
+        """An engine computation on tensors' arrays outside any op (comparisons):
+        out = fn(*arrays, *params)."""
+        if not self.active():
+            return
+        for t in tensors:
+            self.ref(t._data, t)                # bound through the tensor where it is new
+        self.call(fn, tuple(t._data for t in tensors) + tuple(params), {}, out, fn.__name__.strip("_"))
+
     def write(self, t, src):
         """inplace._write: t's array <- src (whole array), and t's version bumped."""
         if not self.active():
@@ -237,6 +247,9 @@ class _Tracer:
             return fn(leaf, g, create_graph, handed)
         prev = leaf.grad
         gd = g._data
+        start = self.start_grad.get(id(leaf))
+        if start is not None and prev is start[1]:
+            self.observed.add(id(leaf))        # the step read the .grad it started with: a guard
         if prev is not None:
             pref = self.ref(prev._data, prev)
         gref = self.ref(gd, g)
@@ -417,7 +430,8 @@ def _finish(tr, out):
     for key in dict.fromkeys(list(tr.start_grad) + list(tr.leaves)):
         if key in tr.start_grad:
             p, g0 = tr.start_grad[key]
-            guards.append((p, g0 is None))
+            if key in tr.observed:
+                guards.append((p, g0 is None))
         else:
             p, g0 = tr.leaves[key], None
         g = p.grad
@@ -523,55 +537,55 @@ def _same_tmpl(a, b):
 
 
 def _same(a, b):
-    """Whether two traces recorded the same plan. Externals bound to different tensors that hold
+    """None if two traces recorded the same plan, else what differs. Externals bound to different tensors that hold
     equal values are made constants of b (tensors made afresh on each call)."""
     if len(a.steps) != len(b.steps) or len(a.ext) != len(b.ext) or a.nbuf != b.nbuf:
-        return False
+        return "differs at check 1"
     for sa, sb in zip(a.steps, b.steps):
         if sa[0] != sb[0] or len(sa) != len(sb):
-            return False
+            return "differs at check 2"
         kind = sa[0]
         if kind == "op":
             if sa[1] is not sb[1] or sa[2] is not sb[2] or sa[3] != sb[3] or sa[5:7] != sb[5:7]:
-                return False
+                return "differs at check 3"
             if len(sa[4]) != len(sb[4]) or not all(_same_tmpl(x, y) for x, y in zip(sa[4], sb[4])):
-                return False
+                return "differs at check 4"
         elif kind == "call":
             if sa[1] is not sb[1] and sa[1] != sb[1] or sa[4] != sb[4]:
-                return False
+                return "differs at check 5"
             if len(sa[2]) != len(sb[2]) or not all(_same_tmpl(x, y) for x, y in zip(sa[2], sb[2])):
-                return False
+                return "differs at check 6"
             if len(sa[3]) != len(sb[3]) or not all(ka == kb and _same_tmpl(x, y)
                                                    for (ka, x), (kb, y) in zip(sa[3], sb[3])):
-                return False
+                return "differs at check 7"
         elif kind == "write":
             if sa[1] != sb[1] or not _same_tmpl(sa[2], sb[2]):
-                return False
+                return "differs at check 8"
         elif sa != sb:
-            return False
+            return "differs at check 9"
     for j, (da, db) in enumerate(zip(a.ext, b.ext)):
         if da[0] == "obj" and db[0] == "obj" and da[1] is not db[1] or da[0] != db[0]:
             if da[0] in ("obj", "const") and db[0] in ("obj", "const") and \
                     _same_value(a.ext_arrays[j], b.ext_arrays[j]):
                 b.ext[j] = ("const", b.ext_arrays[j])
                 continue
-            return False
+            return "differs at check 10"
         if da[0] == "const" and not _same_value(a.ext_arrays[j], b.ext_arrays[j]):
-            return False
+            return "differs at check 11"
         if da[0] in ("obj", "grad") and da[1] is not db[1]:
-            return False
+            return "differs at check 12"
         if da[0] == "arg" and da[1] != db[1]:
-            return False
-    if len(a.writes) != len(b.writes) or len(a.leaf_guards) != len(b.leaf_guards):
-        return False
+            return "differs at check 13"
+    # (leaf_guards are not compared: they are the start state this trace saw, checked on replay;
+    # the first call of a step often starts with no .grad where later calls start with one)
+    if len(a.writes) != len(b.writes):
+        return "differs at check 14"
     for wa, wb in zip(a.writes, b.writes):
         if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2]:
-            return False
-    if any(pa is not pb or na != nb for (pa, na), (pb, nb) in zip(a.leaf_guards, b.leaf_guards)):
-        return False
+            return "differs at check 15"
     if len(a.vc) != len(b.vc) or any(va is not vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
-        return False
-    return _same_tmpl(a.out, b.out)
+        return "differs at check 16"
+    return None if _same_tmpl(a.out, b.out) else "outputs differ"
 
 
 def _refs_of(t, acc):
@@ -638,6 +652,54 @@ def _liveness(d):
     return live, uses, final
 
 
+_SIDE_EFFECTS = set(_RNG_METHODS) | {"uniform01", "setitem", "inplace"}
+
+
+def _fold(d, live, final):
+    """{buffer: value} for the namespace calls whose arguments are all constants (`xp.zeros((),
+    dtype)`, `xp.arange(c)`): computed once here instead of on every replay. Not for draws or
+    writes, for buffers something writes into, nor for what the step returns or stores (a user
+    could write into those)."""
+    targets = {s[1] for s in d.steps if s[0] == "write"}
+    targets |= {s[2][0][1] for s in d.steps if s[0] == "call" and s[1] is _inplace_method}
+    keep = {r[1] for r in final if r[0] == "b"} | {r[1] for r in targets if r[0] == "b"}
+    consts = {("e", j): d.ext_arrays[j] for j, desc in enumerate(d.ext) if desc[0] == "const"}
+    folded = {}
+
+    def val(t):
+        k = t[0]
+        if k == "c":
+            return t[1]
+        if k == "r":
+            r = t[1]
+            if r in consts:
+                return consts[r]
+            if r[0] == "b" and r[1] in folded:
+                return folded[r[1]]
+            raise KeyError
+        if k in ("t", "l"):
+            v = [val(x) for x in t[1]]
+            return tuple(v) if k == "t" else v
+        if k == "d":
+            return {k2: val(x) for k2, x in t[1]}
+        raise KeyError
+
+    for i, s in enumerate(d.steps):
+        if s[0] != "call" or not live[i] or s[5] in _SIDE_EFFECTS or s[4] in keep or s[1] in (
+                _copy_array, _add_arrays):
+            continue
+        try:
+            args = [val(a) for a in s[2]]
+            kwargs = {k: val(a) for k, a in s[3]}
+        except KeyError:
+            continue
+        out = s[1](*args, **kwargs)
+        if type(out) in (tuple, list):
+            continue
+        folded[s[4]] = out
+    return folded
+
+
 def _codegen(d):
     """The replay function: straight-line Python over the plan's buffers."""
     ns = {"_MISS": _MISS, "W": _wrap}
@@ -651,8 +713,12 @@ def _codegen(d):
             ns[n] = obj
         return n
 
+    folded = {}
+
     def var(r):
-        return f"b{r[1]}" if r[0] == "b" else f"e{r[1]}"
+        if r[0] == "b":
+            return name(folded[r[1]], "k") if r[1] in folded else f"b{r[1]}"
+        return f"e{r[1]}"
 
     def expr(t):
         k = t[0]
@@ -675,9 +741,10 @@ def _codegen(d):
 
     steps = d.steps
     live, uses, final = _liveness(d)
+    folded.update(_fold(d, live, final))
     last = {}
     for i, s in enumerate(steps):
-        if live[i]:
+        if live[i] and not (s[0] == "call" and s[4] in folded):
             for r in uses[i]:
                 if r[0] == "b":
                     last[r[1]] = i
@@ -718,6 +785,13 @@ def _codegen(d):
             body.append(f"b{k} = {name(fwd, 'f_' + opname + '_')}({args})")
             if zero_d:
                 body.append(f"if type(b{k}) is not {name(be.array_type, 'AT')}: b{k} = {name(be.asarray, 'asa')}(b{k})")
+        elif kind == "call" and s[4] in folded:
+            continue
+        elif kind == "call" and s[1] is _inplace_method and s[2][2][0] == "c" and s[2][3][0] == "c":
+            # the optimizer's in-place update, inline: dst.__isub__(o * alpha)
+            dst, o, method, alpha = s[2]
+            o = expr(o) if alpha[1] == 1 else f"{expr(o)} * {expr(alpha)}"
+            body.append(f"b{s[4]} = {expr(dst)}.{method[1]}({o})")
         elif kind == "call":
             _, fn, at, kt, k, nm = s
             args = ", ".join([expr(a) for a in at] + [f"{k2}={expr(a)}" for k2, a in kt])
@@ -726,7 +800,7 @@ def _codegen(d):
             body.append(f"{var(s[1])}[...] = {expr(s[2])}")
         elif kind == "item":
             body.append(f"b{s[3]} = b{s[1]}[{s[2]}]")
-        dead = [k for k, li in last.items() if li == i and k not in keep_to_end]
+        dead = [k for k, li in last.items() if li == i and k not in keep_to_end and k not in folded]
         if dead:
             body.append("del " + ", ".join(f"b{k}" for k in sorted(dead)))
     L += ["        " + x for x in body] or ["        pass"]
@@ -802,13 +876,16 @@ def _find_state(fn):
         for n in code.co_names:
             if n in g:
                 cands.append(g[n])
-    mods, opts = [], []
+    mods, opts, leaves = [], [], []
     for c in cands:
         for o in (c if isinstance(c, (list, tuple)) else (c,)):
             if id(o) in seen or isinstance(o, (types.ModuleType, type)):
                 continue
             seen.append(id(o))
-            if callable(getattr(o, "modules", None)) and hasattr(o, "training"):
+            if isinstance(o, Tensor):
+                if o.requires_grad and o.grad_fn is None:
+                    leaves.append(o)
+            elif callable(getattr(o, "modules", None)) and hasattr(o, "training"):
                 mods.extend(m for m in o.modules() if m not in mods)
             elif isinstance(getattr(o, "param_groups", None), list):
                 opts.append(o)
@@ -819,7 +896,7 @@ def _find_state(fn):
                         mods.extend(m for m in v.modules() if m not in mods)
                     elif isinstance(getattr(v, "param_groups", None), list):
                         opts.append(v)
-    return mods, opts
+    return mods, opts, leaves
 
 
 def _hyper(opts):
@@ -847,8 +924,13 @@ class CompiledFunction:
         self._entries = {}
         self._last_key = None
         self._broken = None
-        self._mods, self._opts = _find_state(fn)
-        self._leaves = []
+        self._mods, self._opts, leaves = _find_state(fn)
+        # the leaves whose .grad the step may set: the parameters of what fn reaches, until a trace
+        # tells (so that the first trace already knows each leaf's .grad at its start)
+        self._leaves = list({id(p): p for o in self._opts for g in o.param_groups for p in g["params"]}.values())
+        if not self._leaves:
+            self._leaves = list({id(p): p for m in self._mods for p in m.parameters(recurse=False)}.values())
+        self._leaves += [p for p in leaves if all(p is not q for q in self._leaves)]
         for a in ("__name__", "__qualname__", "__doc__", "__module__"):
             try:
                 setattr(self, a, getattr(fn, a))
@@ -917,7 +999,8 @@ class CompiledFunction:
             warnings.warn(f"autograd.compile: graph break: {tr.broken}; this call finished eagerly and later "
                           f"calls of {getattr(self.fn, '__qualname__', self.fn)} run eagerly", stacklevel=3)
             return out
-        self._leaves = list(tr.leaves.values()) or self._leaves
+        known = {id(p) for p in self._leaves}      # in a stable order, so that traces compare equal
+        self._leaves += [p for k, p in tr.leaves.items() if k not in known]
         d = _finish(tr, out)
         if isinstance(d, str) or tr.unstable:
             why = d if isinstance(d, str) else tr.unstable
@@ -925,14 +1008,15 @@ class CompiledFunction:
             if isinstance(d, str):
                 self._give_up(entry, why)
             return out
-        if entry.desc is not None and _same(entry.desc, d):
+        diff = "no earlier trace" if entry.desc is None else _same(entry.desc, d)
+        if diff is None:
             entry.plan = _codegen(d)
             entry.desc = None
         else:
             entry.desc = d
             if entry.ntraces >= _MAX_TRACES_PER_KEY:
                 self._give_up(entry, f"{entry.ntraces} traces under the same guards recorded different plans "
-                                     f"(a value the step reads changes on every call)")
+                                     f"(a value the step reads changes on every call; last: {diff})")
         return out
 
     def _give_up(self, entry, why):
