@@ -152,7 +152,7 @@ class _Tracer:
         if isinstance(x, _backends.Backend):
             return ("c", x)
         for be in self.backends:
-            if x is be.array_type or type(x) is be.array_type:
+            if be.is_array(x):
                 return ("r", self.ref(x))
             if x is self.defaults.get(be):
                 return ("g", be)
@@ -505,7 +505,7 @@ def _same_value(a, b):
     if isinstance(a, (int, float, bool, str, type(None), slice)):
         return a == b or (a != a and b != b)
     for be in _backends._registry.values():
-        if type(a) is be.array_type:
+        if be.is_array(a):
             try:
                 x, y = be.to_numpy(a), be.to_numpy(b)
             except Exception:  # noqa: BLE001

@@ -344,10 +344,10 @@ _CMP = {"eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y:
 def compare(a, b, name):
     a, b = pair(a, b, name)
     be = a._backend
-    out = _compare_arrays(a._data, b._data, name, be)
+    out = be.asarray(_compare_arrays(a._data, b._data, name, be))
     if _core.TRACER is not None:          # autograd.compile is tracing: it records the comparison
         _core.TRACER.kernel(_compare_arrays, (a, b), (name, be), out)
-    return _wrap(be.asarray(out), be)
+    return _wrap(out, be)
 
 
 def _compare_arrays(x, y, name, be):
