@@ -685,8 +685,24 @@ def _fold(d, live, final):
         raise KeyError
 
     for i, s in enumerate(d.steps):
-        if s[0] != "call" or not live[i] or s[5] in _SIDE_EFFECTS or s[4] in keep or s[1] in (
-                _copy_array, _add_arrays):
+        if not live[i]:
+            continue
+        if s[0] == "op" and s[5] not in keep:          # a forward of constants (`ones / n`)
+            try:
+                args = [val(("r", r)) for r in s[3]] + [val(p) for p in s[4]]
+            except KeyError:
+                continue
+            be = s[2]
+            q = be.enter_quiet()
+            try:
+                out = s[1](be, *args)
+            finally:
+                be.exit_quiet(q)
+            if not be.is_array(out):
+                out = be.asarray(out)
+            folded[s[5]] = out
+            continue
+        if s[0] != "call" or s[5] in _SIDE_EFFECTS or s[4] in keep or s[1] in (_copy_array, _add_arrays):
             continue
         try:
             args = [val(a) for a in s[2]]
@@ -744,7 +760,7 @@ def _codegen(d):
     folded.update(_fold(d, live, final))
     last = {}
     for i, s in enumerate(steps):
-        if live[i] and not (s[0] == "call" and s[4] in folded):
+        if live[i] and not (s[0] == "call" and s[4] in folded or s[0] == "op" and s[5] in folded):
             for r in uses[i]:
                 if r[0] == "b":
                     last[r[1]] = i
@@ -779,6 +795,8 @@ def _codegen(d):
         if not live[i]:
             continue
         kind = s[0]
+        if kind == "op" and s[5] in folded:
+            continue
         if kind == "op":
             _, fwd, be, ins, ps, k, zero_d, opname = s
             args = ", ".join([name(be, "be")] + [var(r) for r in ins] + [expr(p) for p in ps])
@@ -940,7 +958,16 @@ class CompiledFunction:
     def _key(self, args, kwargs):
         tensors = []
         parts = []
-        _flatten(args, tensors, parts)
+        for a in args:                    # the common case inline: tensors and Python numbers
+            ta = type(a)
+            if ta is Tensor:
+                d = a._data
+                tensors.append(a)
+                parts.append((d.shape, d.dtype, a._backend, a._rg))
+            elif ta is float or ta is int or ta is bool:
+                parts.append((ta, a))     # 1, 1.0 and True hash alike but promote differently
+            else:
+                _flatten(a, tensors, parts)
         if kwargs:
             _flatten(kwargs, tensors, parts)
         key = (grad_enabled(), tuple(parts), tuple([m.training for m in self._mods]),
@@ -1045,7 +1072,7 @@ def _flatten(x, tensors, parts):
             parts.append(k)
             _flatten(v, tensors, parts)
     else:
-        parts.append(_hashable(x))
+        parts.append((tx, _hashable(x)))
 
 
 def _why(old, new, mods):
@@ -1065,6 +1092,7 @@ def _why(old, new, mods):
                 what = ["shape", "dtype", "device", "requires_grad"]
                 diffs = [f"{w} {x} -> {y}" for w, x, y in zip(what, a, b) if x != y]
                 return f"a tensor argument changed: {', '.join(diffs)}"
+            a, b = (a[1], b[1]) if type(a) is tuple and type(b) is tuple and len(a) == len(b) == 2 else (a, b)
             return f"an argument changed ({a!r} -> {b!r})"
     return "guards changed"
 
