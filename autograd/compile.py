@@ -232,10 +232,13 @@ class _Tracer:
         self._bump(t)
 
     def _bump(self, t):
-        vc = t._vc
-        e = self.vc_bumps.get(id(vc))
+        """t's version counter goes up by one on replay too (an argument's: the new argument's)."""
+        r = self.refs.get(id(t._data))
+        vc = ("arg", self.ext[r[1]][1]) if r is not None and r[0] == "e" and self.ext[r[1]][0] == "arg" \
+            else t._vc
+        e = self.vc_bumps.get(id(vc) if type(vc) is not tuple else vc)
         if e is None:
-            self.vc_bumps[id(vc)] = [vc, 1]
+            self.vc_bumps[id(vc) if type(vc) is not tuple else vc] = [vc, 1]
         else:
             e[1] += 1
 
@@ -583,7 +586,7 @@ def _same(a, b):
     for wa, wb in zip(a.writes, b.writes):
         if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2]:
             return "differs at check 15"
-    if len(a.vc) != len(b.vc) or any(va is not vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
+    if len(a.vc) != len(b.vc) or any(va is not vb and va != vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
         return "differs at check 16"
     return None if _same_tmpl(a.out, b.out) else "outputs differ"
 
@@ -835,7 +838,10 @@ def _codegen(d):
         else:
             L.append(f"    {name(w[1], 't')}.grad = W({var(w[2])}, {name(w[3], 'be')})")
     for vc, n in d.vc:
-        L.append(f"    {name(vc, 'vc')}[0] += {n}")
+        if type(vc) is tuple:
+            L.append(f"    args[{vc[1]}]._vc[0] += {n}")
+        else:
+            L.append(f"    {name(vc, 'vc')}[0] += {n}")
     L.append(f"    return {expr(d.out)}")
     src = "\n".join(L)
     exec(compile_builtin(src, "<autograd.compile replay>", "exec"), ns)

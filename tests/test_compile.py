@@ -310,3 +310,26 @@ def test_decorator_and_disable():
     assert [float(v) for v in f(x).tolist()] == [2.0, 4.0]
     with pytest.raises(TypeError):
         ag.compile(3)
+
+
+def test_inplace_on_arguments_and_versions(device):
+    """A step writing into its argument writes into each call's argument, version counters move as
+    in eager, and a no_grad `t[i] = v` and fill_ are replayed."""
+    buf = ag.tensor(np.zeros(3, np.float32))
+
+    def f(x):
+        with ag.no_grad():
+            x.mul_(2.0)
+            buf.fill_(1.0)
+            buf[0] = 5.0
+        return x + buf
+    cf = ag.compile(f)
+    for i in range(5):
+        x = ag.tensor(np.full(3, float(i), np.float32))
+        v0 = x._version
+        out = cf(x)
+        assert same(arr(x), np.full(3, 2.0 * i, np.float32))
+        assert same(arr(out), np.array([2.0 * i + 5, 2.0 * i + 1, 2.0 * i + 1], np.float32))
+        assert x._version == v0 + 1
+    assert cf.stats.replays == 3, cf.stats
+    assert same(arr(buf), np.array([5, 1, 1], np.float32))
