@@ -77,10 +77,6 @@ def _inplace_method(dst, o, method, alpha):
     return getattr(dst, method)(o)
 
 
-def _setitem(be, arr, index, value):
-    type(be).setitem(be, arr, index, value)
-
-
 class _Tracer:
     def __init__(self, fullgraph, prev_leaves):
         self.thread = threading.get_ident()
@@ -543,51 +539,51 @@ def _same(a, b):
     """None if two traces recorded the same plan, else what differs. Externals bound to different tensors that hold
     equal values are made constants of b (tensors made afresh on each call)."""
     if len(a.steps) != len(b.steps) or len(a.ext) != len(b.ext) or a.nbuf != b.nbuf:
-        return "differs at check 1"
+        return "a different number of steps or externals"
     for sa, sb in zip(a.steps, b.steps):
         if sa[0] != sb[0] or len(sa) != len(sb):
-            return "differs at check 2"
+            return "a step of another kind"
         kind = sa[0]
         if kind == "op":
             if sa[1] is not sb[1] or sa[2] is not sb[2] or sa[3] != sb[3] or sa[5:7] != sb[5:7]:
-                return "differs at check 3"
+                return "another op or other inputs"
             if len(sa[4]) != len(sb[4]) or not all(_same_tmpl(x, y) for x, y in zip(sa[4], sb[4])):
-                return "differs at check 4"
+                return "an op's parameters changed"
         elif kind == "call":
             if sa[1] is not sb[1] and sa[1] != sb[1] or sa[4] != sb[4]:
-                return "differs at check 5"
+                return "another function called"
             if len(sa[2]) != len(sb[2]) or not all(_same_tmpl(x, y) for x, y in zip(sa[2], sb[2])):
-                return "differs at check 6"
+                return "a call's arguments changed"
             if len(sa[3]) != len(sb[3]) or not all(ka == kb and _same_tmpl(x, y)
                                                    for (ka, x), (kb, y) in zip(sa[3], sb[3])):
-                return "differs at check 7"
+                return "a call's keyword arguments changed"
         elif kind == "write":
             if sa[1] != sb[1] or not _same_tmpl(sa[2], sb[2]):
-                return "differs at check 8"
+                return "a write changed"
         elif sa != sb:
-            return "differs at check 9"
+            return "a step changed"
     for j, (da, db) in enumerate(zip(a.ext, b.ext)):
         if da[0] == "obj" and db[0] == "obj" and da[1] is not db[1] or da[0] != db[0]:
             if da[0] in ("obj", "const") and db[0] in ("obj", "const") and \
                     _same_value(a.ext_arrays[j], b.ext_arrays[j]):
                 b.ext[j] = ("const", b.ext_arrays[j])
                 continue
-            return "differs at check 10"
+            return "a state tensor or constant changed"
         if da[0] == "const" and not _same_value(a.ext_arrays[j], b.ext_arrays[j]):
-            return "differs at check 11"
+            return "a constant's value changed"
         if da[0] in ("obj", "grad") and da[1] is not db[1]:
-            return "differs at check 12"
+            return "another state tensor"
         if da[0] == "arg" and da[1] != db[1]:
-            return "differs at check 13"
+            return "another argument"
     # (leaf_guards are not compared: they are the start state this trace saw, checked on replay;
     # the first call of a step often starts with no .grad where later calls start with one)
     if len(a.writes) != len(b.writes):
-        return "differs at check 14"
+        return "other write-backs"
     for wa, wb in zip(a.writes, b.writes):
         if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2]:
-            return "differs at check 15"
+            return "a write-back changed"
     if len(a.vc) != len(b.vc) or any(va is not vb and va != vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
-        return "differs at check 16"
+        return "other version bumps"
     return None if _same_tmpl(a.out, b.out) else "outputs differ"
 
 
