@@ -781,7 +781,10 @@ def _codegen(d):
             L.append(f"    if g{j} is None: return _MISS")
             src = f"g{j}"
         L.append(f"    e{j} = {src}._data")
-        L.append(f"    if e{j}.shape != {tuple(a.shape)!r} or e{j}.dtype != {name(a.dtype, 'dt')}: return _MISS")
+        # the array the trace saw (a parameter updated in place keeps it) needs no shape check
+        same = f"e{j} is not {name(a, 's')} and " if kind == "obj" else ""
+        L.append(f"    if {same}(e{j}.shape != {tuple(a.shape)!r} or e{j}.dtype != {name(a.dtype, 'dt')}): "
+                 f"return _MISS")
     for p, was_none in d.leaf_guards:
         L.append(f"    if ({name(p, 't')}.grad is None) is not {was_none}: return _MISS")
     bes = list(dict.fromkeys([s[2] for s in steps if s[0] == "op"] +
