@@ -406,7 +406,7 @@ def uninstall(tr):
 # a finished trace: its description, compared between traces, and the replay function made from it
 
 class _Desc:
-    __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc")
+    __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params")
 
 
 def _finish(tr, out):
@@ -446,6 +446,9 @@ def _finish(tr, out):
         writes.append(("grad", p, r, g._backend))
     d.writes = writes
     d.leaf_guards = guards
+    bound = {id(desc[1]) for desc in tr.ext if desc[0] in ("obj", "grad")}
+    d.params = [(m.__dict__["_parameters"], k, p) for m in tr.mods
+                for k, p in m.__dict__.get("_parameters", {}).items() if id(p) in bound]
     try:
         d.out = _out_tmpl(tr, out)
     except _Unsupported as e:
@@ -787,6 +790,10 @@ def _codegen(d):
                  f"return _MISS")
     for p, was_none in d.leaf_guards:
         L.append(f"    if ({name(p, 't')}.grad is None) is not {was_none}: return _MISS")
+    # a module's parameter replaced by another tensor (`lin.weight = nn.Parameter(...)`): the plan
+    # reads the old one, so it must not run
+    for pd, key, p in d.params:
+        L.append(f"    if {name(pd, 'pd')}.get({key!r}) is not {name(p, 't')}: return _MISS")
     bes = list(dict.fromkeys([s[2] for s in steps if s[0] == "op"] +
                              [w[3] for w in d.writes if w[0] == "grad" and w[2] is not None]))
     for i, be in enumerate(bes):
@@ -1015,6 +1022,7 @@ class CompiledFunction:
 
     def _trace(self, entry, tensors, args, kwargs):
         tr = _Tracer(self.fullgraph, self._leaves)
+        tr.mods = self._mods
         for i, t in enumerate(tensors):
             if id(t._data) not in tr.refs:
                 tr._bind(("arg", i), t._data)

@@ -333,3 +333,16 @@ def test_inplace_on_arguments_and_versions(device):
         assert x._version == v0 + 1
     assert cf.stats.replays == 3, cf.stats
     assert same(arr(buf), np.array([5, 1, 1], np.float32))
+
+
+def test_replaced_parameter_retraces(device):
+    data = batches(6, 8, 16, 10, device)
+
+    def between(i, m, opt):
+        if i == 4:                           # a new Parameter object in the model and the optimizer
+            old = m.layers[0].weight
+            new = nn.Parameter(old.detach() * 0.5)
+            m.layers[0].weight = new
+            opt.param_groups[0]["params"][0] = new
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, between=between)
+    assert any("state changed" in r for r in step.stats.retrace_reasons), step.stats
