@@ -406,7 +406,8 @@ def uninstall(tr):
 # a finished trace: its description, compared between traces, and the replay function made from it
 
 class _Desc:
-    __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params")
+    __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params", "live_steps",
+                 "used")
 
 
 def _finish(tr, out):
@@ -457,11 +458,21 @@ def _finish(tr, out):
     # was computed during the step by code the recorder cannot see (array operators outside any
     # op, `mask = out._data != 0`): as a constant it would be stale on the next call. 0-d ones
     # are Python numbers made arrays (`x * 0.5`), which are constants.
-    live, uses, _ = _liveness(d)
-    used = {r for i, u in enumerate(uses) if live[i] for r in u}
+    live, uses, final = _liveness(d)
+    used = {r for i, u in enumerate(uses) if live[i] for r in u} | set(final)
+    # what two traces must agree on: the steps that matter (dead ones are checks whose result only
+    # fed a Python branch) and the externals those read
+    d.live_steps = [st for st, lv in zip(d.steps, live) if lv]
+    d.used = used
+    views = {}                              # id(base) -> how many recorded arrays are views of it
+    for o in tr.keep:
+        b = getattr(o, "base", None)
+        if b is not None:
+            views[id(b)] = views.get(id(b), 0) + 1
     for j, desc in enumerate(tr.ext):
-        if desc[0] == "const" and ("e", j) in used and getattr(tr.ext_arrays[j], "ndim", 0) and \
-                sys.getrefcount(tr.ext_arrays[j]) <= _TEMP_REFS:
+        a = tr.ext_arrays[j]
+        if desc[0] == "const" and ("e", j) in used and getattr(a, "ndim", 0) and \
+                sys.getrefcount(a) - 1 - views.get(id(a), 0) <= _TEMP_REFS:      # - 1: the local `a`
             return (f"an array of shape {tuple(tr.ext_arrays[j].shape)} used by {_user_of(tr, j)} was computed "
                     f"outside the recorded operations (array operators on raw arrays)")
     return d
@@ -541,9 +552,9 @@ def _same_tmpl(a, b):
 def _same(a, b):
     """None if two traces recorded the same plan, else what differs. Externals bound to different tensors that hold
     equal values are made constants of b (tensors made afresh on each call)."""
-    if len(a.steps) != len(b.steps) or len(a.ext) != len(b.ext) or a.nbuf != b.nbuf:
+    if len(a.live_steps) != len(b.live_steps) or len(a.ext) != len(b.ext) or a.used != b.used:
         return "a different number of steps or externals"
-    for sa, sb in zip(a.steps, b.steps):
+    for sa, sb in zip(a.live_steps, b.live_steps):
         if sa[0] != sb[0] or len(sa) != len(sb):
             return "a step of another kind"
         kind = sa[0]
@@ -566,14 +577,16 @@ def _same(a, b):
         elif sa != sb:
             return "a step changed"
     for j, (da, db) in enumerate(zip(a.ext, b.ext)):
+        if ("e", j) not in b.used:
+            continue
         if da[0] == "obj" and db[0] == "obj" and da[1] is not db[1] or da[0] != db[0]:
             if da[0] in ("obj", "const") and db[0] in ("obj", "const") and \
                     _same_value(a.ext_arrays[j], b.ext_arrays[j]):
                 b.ext[j] = ("const", b.ext_arrays[j])
                 continue
-            return "a state tensor or constant changed"
+            return f"a state tensor or constant used by {_user_of(b, j)} changed"
         if da[0] == "const" and not _same_value(a.ext_arrays[j], b.ext_arrays[j]):
-            return "a constant's value changed"
+            return f"the value of a constant used by {_user_of(b, j)} changed"
         if da[0] in ("obj", "grad") and da[1] is not db[1]:
             return "another state tensor"
         if da[0] == "arg" and da[1] != db[1]:
