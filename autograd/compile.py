@@ -45,7 +45,8 @@ from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "GraphBreak", "CompiledFunction"]
 
-_MISS = object()
+_MISS = object()               # a replay's answer when a guard on state fails before anything ran
+_MISS_CHECK = object()         # ... when a data-dependent check came out unlike in the trace
 _MAX_TRACES_PER_KEY = 6       # traces under one guard key that never settle: give up, run eagerly
 _MAX_PLANS = 8                # plans kept (guard keys); the oldest is dropped
 _BREAKING = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
@@ -101,6 +102,7 @@ class _Tracer:
         self.leaves = {}        # id(p) -> p: leaves that received a gradient
         self.observed = set()   # id(p) of leaves whose .grad from before the step was read
         self.restore = []
+        self.checks = {}        # buffer -> traced 0-d bool value of a namespace call outside forwards
 
     # --- buffers --------------------------------------------------------------------------
     def active(self):
@@ -195,6 +197,8 @@ class _Tracer:
             self.nbuf += 1
             self.keep.append(out)
         self.steps.append(("call", fn, at, kt, k, name))
+        if getattr(out, "ndim", None) == 0 and "bool" in str(getattr(out, "dtype", "")):
+            self.checks[k] = out           # a 0-d bool: likely decided a branch (`bool(xp.all(ok))`)
 
     def kernel(self, fn, tensors, params, out):
         """An engine computation on tensors' arrays outside any op (comparisons):
@@ -407,7 +411,7 @@ def uninstall(tr):
 
 class _Desc:
     __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params", "live_steps",
-                 "used")
+                 "used", "guards")
 
 
 def _finish(tr, out):
@@ -453,12 +457,20 @@ def _finish(tr, out):
     try:
         d.out = _out_tmpl(tr, out)
     except _Unsupported as e:
-        return str(e)
+        return e                            # for good: every call would hit it
     # an array no step produced and no tensor holds, which nothing outside this trace keeps alive,
     # was computed during the step by code the recorder cannot see (array operators outside any
     # op, `mask = out._data != 0`): as a constant it would be stale on the next call. 0-d ones
     # are Python numbers made arrays (`x * 0.5`), which are constants.
+    # data-dependent checks: a 0-d bool the step computed through the namespace and then used
+    # for nothing recorded was a Python branch (`if bool(xp.all(ok)):` in a backward rule). The
+    # replay recomputes it and gives up (retraces) where it comes out differently, instead of
+    # replaying the branch the trace took on data that would take the other one.
     live, uses, final = _liveness(d)
+    d.guards = [(i, s[4], tr.checks[s[4]]) for i, s in enumerate(d.steps)
+                if not live[i] and s[0] == "call" and s[4] in tr.checks]
+    if d.guards:
+        live, uses, final = _liveness(d, [g[0] for g in d.guards])
     used = {r for i, u in enumerate(uses) if live[i] for r in u} | set(final)
     # what two traces must agree on: the steps that matter (dead ones are checks whose result only
     # fed a Python branch) and the externals those read
@@ -593,6 +605,9 @@ def _same(a, b):
             return "another argument"
     # (leaf_guards are not compared: they are the start state this trace saw, checked on replay;
     # the first call of a step often starts with no .grad where later calls start with one)
+    if [(i, k) for i, k, _ in a.guards] != [(i, k) for i, k, _ in b.guards] or \
+            any(not _same_value(va, vb) for (_, _, va), (_, _, vb) in zip(a.guards, b.guards)):
+        return "a data-dependent check came out differently"
     if len(a.writes) != len(b.writes):
         return "other write-backs"
     for wa, wb in zip(a.writes, b.writes):
@@ -616,9 +631,10 @@ def _refs_of(t, acc):
     return acc
 
 
-def _liveness(d):
+def _liveness(d, seeds=()):
     """(live flag per step, refs each step reads, refs the outputs and write-backs read): a step
-    is live when a write, a random draw, or something live or returned needs it."""
+    is live when a write, a random draw, a guard (`seeds`: step indices), or something live or
+    returned needs it."""
     refs_of = _refs_of
     # uses of each step, for dead-code removal and freeing after the last use
     steps = d.steps
@@ -652,7 +668,7 @@ def _liveness(d):
         if k is not None:
             producer[k] = i
     live = [False] * len(steps)
-    work = [producer[r[1]] for r in final if r[0] == "b" and r[1] in producer]
+    work = [producer[r[1]] for r in final if r[0] == "b" and r[1] in producer] + list(seeds)
     for i, s in enumerate(steps):
         if s[0] == "write" or s[0] == "call" and (s[5] in _RNG_METHODS or s[5] in ("uniform01", "setitem", "inplace")):
             work.append(i)
@@ -731,9 +747,14 @@ def _fold(d, live, final):
     return folded
 
 
+def _restore_rng(states):
+    for be, rng, st in states:
+        be.rng_set_state(rng, st)
+
+
 def _codegen(d):
     """The replay function: straight-line Python over the plan's buffers."""
-    ns = {"_MISS": _MISS, "W": _wrap}
+    ns = {"_MISS": _MISS, "_MISS_CHECK": _MISS_CHECK, "W": _wrap}
     names = {}
 
     def name(obj, hint="k"):
@@ -771,7 +792,8 @@ def _codegen(d):
         return f"{name(t[1].rng_default, 'rng')}()"          # "g"
 
     steps = d.steps
-    live, uses, final = _liveness(d)
+    live, uses, final = _liveness(d, [g[0] for g in d.guards])
+    guard_at = {i: (k, v) for i, k, v in d.guards}
     folded.update(_fold(d, live, final))
     last = {}
     for i, s in enumerate(steps):
@@ -813,10 +835,20 @@ def _codegen(d):
         L.append(f"    q{i} = {name(be.enter_quiet, 'qe')}()")
     L.append("    try:")
     body = []
+    draws = []                  # (backend, rng expression) of the draws made so far
+    wrote = snap = False
     for i, s in enumerate(steps):
         if not live[i]:
             continue
         kind = s[0]
+        if kind == "write" or kind == "call" and s[5] in ("setitem", "inplace"):
+            wrote = True
+        if kind == "call" and s[5] in _RNG_METHODS + ("uniform01",):
+            be = s[2][0][1]
+            if s[5] in ("uniform", "normal", "integers", "permutation"):    # the default generator's
+                draws.append((be, f"{name(be.rng_default, 'rng')}()"))
+            else:                                                          # rng is the 2nd argument
+                draws.append((be, expr(s[2][1]) if len(s[2]) > 1 else None))
         if kind == "op" and s[5] in folded:
             continue
         if kind == "op":
@@ -840,9 +872,24 @@ def _codegen(d):
             body.append(f"{var(s[1])}[...] = {expr(s[2])}")
         elif kind == "item":
             body.append(f"b{s[3]} = b{s[1]}[{s[2]}]")
+        if i in guard_at:
+            k, v = guard_at[i]
+            if wrote:
+                raise _Unsupported("a data-dependent check comes after an in-place write")
+            miss = "return _MISS_CHECK"
+            if draws:           # put the generators back, so the eager re-run draws what eager would
+                if any(r is None for _, r in draws):
+                    raise _Unsupported("a data-dependent check comes after a draw from an unknown generator")
+                miss = "_restore(_rs); return _MISS_CHECK"
+                snap = True
+            body.append(f"if not ({var(('b', k))} == {name(v, 'chk')}): {miss}")
         dead = [k for k, li in last.items() if li == i and k not in keep_to_end and k not in folded]
         if dead:
             body.append("del " + ", ".join(f"b{k}" for k in sorted(dead)))
+    if snap:
+        pairs = ", ".join(f"({name(be, 'be')}, {r})" for be, r in dict.fromkeys(draws))
+        L.insert(L.index("    try:"), f"    _rs = [(b, r, b.rng_get_state(r)) for b, r in ({pairs},)]")
+        ns["_restore"] = _restore_rng
     L += ["        " + x for x in body] or ["        pass"]
     L.append("    finally:")
     for i, be in reversed(list(enumerate(bes))):
@@ -1013,12 +1060,15 @@ class CompiledFunction:
         if entry is not None:
             if entry.plan is not None:
                 r = entry.plan(tensors)
-                if r is not _MISS:
+                if r is not _MISS and r is not _MISS_CHECK:
                     self.stats.replays += 1
                     return r
                 entry.plan = None
                 entry.desc = None
-                reason = "state changed (a parameter's .grad or a state tensor's shape/dtype)"
+                reason = ("a data-dependent check in the step came out differently (e.g. a target equal to "
+                          "ignore_index, a non-finite value)" if r is _MISS_CHECK else
+                          "state changed (a parameter's .grad, a replaced parameter, or a state tensor's "
+                          "shape/dtype)")
             if entry.given_up:
                 self.stats.eager_calls += 1
                 return self.fn(*args, **kwargs)
@@ -1055,15 +1105,19 @@ class CompiledFunction:
         known = {id(p) for p in self._leaves}      # in a stable order, so that traces compare equal
         self._leaves += [p for k, p in tr.leaves.items() if k not in known]
         d = _finish(tr, out)
-        if isinstance(d, str) or tr.unstable:
-            why = d if isinstance(d, str) else tr.unstable
+        if isinstance(d, (str, _Unsupported)) or tr.unstable:
+            # not replayable as traced; maybe this call only (a batch that took another branch):
+            # trace again next time, and give up after a few
             entry.desc = None
-            if isinstance(d, str):
-                self._give_up(entry, why)
+            if isinstance(d, _Unsupported) or isinstance(d, str) and entry.ntraces >= _MAX_TRACES_PER_KEY:
+                self._give_up(entry, str(d))
             return out
         diff = "no earlier trace" if entry.desc is None else _same(entry.desc, d)
         if diff is None:
-            entry.plan = _codegen(d)
+            try:
+                entry.plan = _codegen(d)
+            except _Unsupported as e:
+                self._give_up(entry, str(e))
             entry.desc = None
         else:
             entry.desc = d

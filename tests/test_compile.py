@@ -290,11 +290,11 @@ def test_unrecordable_array_code_falls_back_safely(device):
         from autograd.ops.unary import masked
         return masked(x * w, x._data > 0).sum().detach()    # `x._data > 0`: a raw array operator
     cf = ag.compile(f)
-    xs = [ag.tensor(np.array(v, np.float32)) for v in ([1, -1, 2, -2], [-1, 1, -2, 2], [1, 1, -1, -1])]
+    xs = [ag.tensor(np.array(v, np.float32)) for v in ([1, -1, 2, -2], [-1, 1, -2, 2], [1, 1, -1, -1])] * 3
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         got = [arr(cf(x)) for x in xs]
-    assert [float(g) for g in got] == [3.0, 3.0, 2.0]
+    assert [float(g) for g in got] == [3.0, 3.0, 2.0] * 3
     assert cf.stats.replays == 0
     assert any("outside the recorded operations" in str(r.message) for r in rec)
 
@@ -346,3 +346,18 @@ def test_replaced_parameter_retraces(device):
             opt.param_groups[0]["params"][0] = new
     step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, between=between)
     assert any("state changed" in r for r in step.stats.retrace_reasons), step.stats
+
+
+def test_data_dependent_branch_in_a_backward_rule_is_a_guard(device):
+    """Cross-entropy's backward branches on whether some target is ignore_index: a plan traced on
+    batches without ignored targets must not replay a batch with some (it retraces), and the
+    numbers equal eager's throughout (dropout on, so the generator stream is checked too)."""
+    data = batches(5, 8, 16, 10, device)
+    x, y = batches(1, 8, 16, 10, device, seed=7)[0]
+    yi = arr(y)
+    yi[[1, 4]] = -100
+    data = data + [(x, ag.tensor(yi, device=device))] + batches(3, 8, 16, 10, device, seed=9)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.2)
+    st = step.stats                 # 2 traces, 3 replays, the odd batch traced, 2 traces, a replay
+    assert st.traces == 5 and st.replays == 4, st
+    assert any("data-dependent check" in r for r in st.retrace_reasons), st

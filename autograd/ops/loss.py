@@ -88,8 +88,9 @@ class CrossEntropyIndex:
     def backward(ctx, g):
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
         xp = x._backend.xp
-        # as in forward: two reductions decide the common case (targets checked there already)
-        every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.min(t) >= 0)
+        # as in forward, one reduction decides the common case (targets were checked there); an
+        # xp call, not `>=`, so that autograd.compile records this branch's condition as a guard
+        every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
         valid = None if every else t != ctx.ignore_index
         if not every:
             every = bool(xp.all(valid))
