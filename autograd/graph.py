@@ -29,6 +29,8 @@ _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
 #: the active `autograd.profile_memory()`, told of every node's saving and freeing; None when off,
 #: so an unprofiled run pays one global lookup per node
 PROFILER = None
+#: autograd.compile's recorder while it traces a step (autograd/compile.py), else None
+TRACER = None
 
 
 class record_source:
@@ -671,6 +673,13 @@ class _EarlyLeaves:
 
 
 def accumulate_grad(leaf, g, create_graph, handed=None):
+    """Add g into leaf.grad (see _accumulate_grad); recorded while autograd.compile traces."""
+    if TRACER is not None:
+        return TRACER.accumulate_grad(_accumulate_grad, leaf, g, create_graph, handed)
+    return _accumulate_grad(leaf, g, create_graph, handed)
+
+
+def _accumulate_grad(leaf, g, create_graph, handed=None):
     """Add g into leaf.grad. A fresh .grad never aliases another tensor's storage (two leaves of
     `a + b` would otherwise share one array, and clip_grad_norm_ would scale it twice) and is
     writable; with create_graph it is a recorded copy, so it keeps its graph."""

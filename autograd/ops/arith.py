@@ -15,6 +15,7 @@ from backends import dtypes as _dt
 from ..graph import primitive
 from ..tensor import Tensor, _wrap, _default_dtype
 from ._core import Float32Math, apply, binary, checked_scalar, in_float32, is_scalar, nondiff, pair, result_dtype
+from . import _core
 from ._registry import op
 
 
@@ -352,14 +353,20 @@ _CMP = {"eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y:
 def compare(a, b, name):
     a, b = pair(a, b, name)
     be = a._backend
+    out = be.asarray(_compare_arrays(a._data, b._data, name, be))
+    if _core.TRACER is not None:          # autograd.compile is tracing: it records the comparison
+        _core.TRACER.kernel(_compare_arrays, (a, b), (name, be), out)
+    return _wrap(out, be)
+
+
+def _compare_arrays(x, y, name, be):
     try:
-        out = _CMP[name](a._data, b._data)
+        return _CMP[name](x, y)
     except TypeError:
-        if a.dtype is not _dt.bool_:      # bool < bool: array_api_strict orders integers only
+        if be.dtype_of(x) is not _dt.bool_:      # bool < bool: array_api_strict orders integers only
             raise
         u8 = be.native_dtype(_dt.uint8)
-        out = _CMP[name](be.xp.astype(a._data, u8), be.xp.astype(b._data, u8))
-    return _wrap(be.asarray(out), be)
+        return _CMP[name](be.xp.astype(x, u8), be.xp.astype(y, u8))
 
 
 @op(inplace=True)
