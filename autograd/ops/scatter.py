@@ -326,16 +326,25 @@ def _index_dim_checks(name, x, d, index, source=None):
                                f"with dim {d} of size {n} (the index's length)")
 
 
+def _index_along(x, dim, index, name, source=None, negative=False):
+    """index_add / index_copy / index_fill's checks, in torch's order: (the dim, x as at least 1-D)."""
+    _index_tensor(index, name)
+    if source is None:
+        _same_device(name, x, index)
+    else:
+        _same_device(name, x, index, source)
+        _same_dtype(name, x, source, "source")
+    d = norm_dim(dim, x.ndim, name)
+    _index_dim_checks(name, x, d, index, source)
+    xs = _as1d(x)
+    _check_range(index, xs.shape[d], name, d, negative=negative)
+    return d, xs
+
+
 @op(inplace=True)
 def index_add(input, dim, index, source, *, alpha=1):
     x = input
-    _index_tensor(index, "index_add")
-    _same_device("index_add", x, index, source)
-    _same_dtype("index_add", x, source, "source")
-    d = norm_dim(dim, x.ndim, "index_add")
-    _index_dim_checks("index_add", x, d, index, source)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_add", d)
+    d, xs = _index_along(x, dim, index, "index_add", source)
     src = _as1d(source)
     if alpha != 1:
         src = src * alpha
@@ -346,13 +355,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 @op(inplace=True)
 def index_copy(input, dim, index, source):
     x = input
-    _index_tensor(index, "index_copy")
-    _same_device("index_copy", x, index, source)
-    _same_dtype("index_copy", x, source, "source")
-    d = norm_dim(dim, x.ndim, "index_copy")
-    _index_dim_checks("index_copy", x, d, index, source)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_copy", d)
+    d, xs = _index_along(x, dim, index, "index_copy", source)
     out = _put(xs, _as1d(source), _at_dim(index, d))
     return out.reshape(()) if x.ndim == 0 else out
 
@@ -360,12 +363,7 @@ def index_copy(input, dim, index, source):
 @op(inplace=True)
 def index_fill(input, dim, index, value):
     x = input
-    _index_tensor(index, "index_fill")
-    _same_device("index_fill", x, index)
-    d = norm_dim(dim, x.ndim, "index_fill")
-    _index_dim_checks("index_fill", x, d, index)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_fill", d, negative=True)
+    d, xs = _index_along(x, dim, index, "index_fill", negative=True)
     v = _value_tensor(value, x, "index_fill")
     B = index._backend
     i = _flat_ints(index)
