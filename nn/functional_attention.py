@@ -146,35 +146,27 @@ def _canonical_mask(mask, name, other, other_name, target, check_other=True):
 
 
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """torch's _mha_shape_check: True for a batched (3-D) query, False for an unbatched (2-D) one."""
     who = "multi_head_attention_forward"
-    if query.ndim == 3:
-        if key.ndim != 3 or value.ndim != 3:
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
-                           f"{key.ndim}-D and {value.ndim}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
-                           f"found {key_padding_mask.ndim}-D tensor instead")
-        if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                           f"found {attn_mask.ndim}-D tensor instead")
-        return True
-    if query.ndim == 2:
-        if key.ndim != 2 or value.ndim != 2:
-            raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                           f"{key.ndim}-D and {value.ndim}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
-                           f"but found {key_padding_mask.ndim}-D tensor instead")
-        if attn_mask is not None:
-            if attn_mask.ndim not in (2, 3):
-                raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                               f"but found {attn_mask.ndim}-D tensor instead")
-            want = (num_heads, query.shape[0], key.shape[0])
-            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != want:
-                raise _Refused(f"{who}: Expected `attn_mask` shape to be {want} but got {tuple(attn_mask.shape)}")
-        return False
-    raise _Refused(f"{who}: query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query "
-                   f"tensor")
+    n = query.ndim
+    if n not in (2, 3):
+        raise _Refused(f"{who}: query should be unbatched 2D or batched 3D tensor but received {n}-D query "
+                       f"tensor")
+    kind = "batched (3-D)" if n == 3 else "unbatched (2-D)"
+    if key.ndim != n or value.ndim != n:
+        raise _Refused(f"{who}: For {kind} `query`, expected `key` and `value` to be {n}-D but found "
+                       f"{key.ndim}-D and {value.ndim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.ndim != n - 1:
+        raise _Refused(f"{who}: For {kind} `query`, expected `key_padding_mask` to be `None` or {n - 1}-D but "
+                       f"found {key_padding_mask.ndim}-D tensor instead")
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise _Refused(f"{who}: For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                       f"found {attn_mask.ndim}-D tensor instead")
+    if n == 2 and attn_mask is not None and attn_mask.ndim == 3:
+        want = (num_heads, query.shape[0], key.shape[0])
+        if tuple(attn_mask.shape) != want:
+            raise _Refused(f"{who}: Expected `attn_mask` shape to be {want} but got {tuple(attn_mask.shape)}")
+    return n == 3
 
 
 def _linear(x, w, b):
