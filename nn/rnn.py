@@ -30,6 +30,13 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+def _reset_uniform(module):
+    """Every parameter of an RNN or RNN cell U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
 # --- one time step, given the input projection gi = W_ih x + b_ih of that step ------------------
 def _rnn_step(act):
     def step(gi, h, c, w_hh, b_hh, w_hr):
@@ -153,9 +160,7 @@ class RNNBase(Module):
         """A no-op, as torch's off cuDNN."""
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -362,9 +367,7 @@ class RNNCellBase(Module):
         return s
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def _prepare(self, input, states):
         """Checks; batch an unbatched input and its states; zeros for missing states."""
