@@ -169,6 +169,16 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     return n == 3
 
 
+def _heads_or_static(t, static, name, n_heads_total, head_dim, who):
+    """Keys (or values) (S, N, E) as (N*H, S, hd), or the given static ones after a shape check."""
+    if static is None:
+        return t.reshape(t.shape[0], n_heads_total, head_dim).transpose(0, 1)
+    if static.shape[0] != n_heads_total or static.shape[2] != head_dim:
+        raise _Refused(f"{who}: expecting {name} of shape ({n_heads_total}, S, {head_dim}), got "
+                       f"{tuple(static.shape)}")
+    return static
+
+
 def _linear(x, w, b):
     from .functional import linear           # (nn.functional star-imports this module at its end)
     return linear(x, w, b)
@@ -256,20 +266,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     elif (bias_k is None) != (bias_v is None):
         raise _Refused(f"{who}: bias_k and bias_v must be given together")
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)           # (N*H, L, hd)
-    if static_k is None:
-        k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_k.shape[0] != bsz * num_heads or static_k.shape[2] != head_dim:
-            raise _Refused(f"{who}: expecting static_k of shape ({bsz * num_heads}, S, {head_dim}), got "
-                           f"{tuple(static_k.shape)}")
-        k = static_k
-    if static_v is None:
-        v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_v.shape[0] != bsz * num_heads or static_v.shape[2] != head_dim:
-            raise _Refused(f"{who}: expecting static_v of shape ({bsz * num_heads}, S, {head_dim}), got "
-                           f"{tuple(static_v.shape)}")
-        v = static_v
+    k = _heads_or_static(k, static_k, "static_k", bsz * num_heads, head_dim, who)
+    v = _heads_or_static(v, static_v, "static_v", bsz * num_heads, head_dim, who)
     if add_zero_attn:
         z = _ag.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype, device=k.device)
         k, v = _ag.cat([k, z], dim=1), _ag.cat([v, z], dim=1)
