@@ -280,13 +280,8 @@ class _initial_mode:
         self.o._is_initial = False
 
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _per_group("lr_lambdas", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
+class _LambdaScheduler(LRScheduler):
+    """LambdaLR / MultiplicativeLR's state: a lambda that is a callable object saves its __dict__."""
 
     def state_dict(self):
         return _state_dict_nesting(self, "lr_lambdas", _callable_state)
@@ -294,12 +289,21 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict):
         _load_state_dict_nesting(self, state_dict, "lr_lambdas", _load_callable_state)
 
+
+class LambdaLR(_LambdaScheduler):
+    """lr = initial_lr * lr_lambda(epoch)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        self.lr_lambdas = _per_group("lr_lambdas", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """lr *= lr_lambda(epoch) at every step after the first."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
@@ -309,12 +313,6 @@ class MultiplicativeLR(LRScheduler):
             if not callable(lr_lambda):
                 raise TypeError(f"lr_lambda should be a function, but got {type(lr_lambda).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self):
-        return _state_dict_nesting(self, "lr_lambdas", _callable_state)
-
-    def load_state_dict(self, state_dict):
-        _load_state_dict_nesting(self, state_dict, "lr_lambdas", _load_callable_state)
 
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
@@ -449,7 +447,17 @@ class ExponentialLR(LRScheduler):
         return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _SchedulerList(LRScheduler):
+    """SequentialLR / ChainedScheduler's state: their own, with each scheduler's state_dict."""
+
+    def state_dict(self):
+        return _state_dict_nesting(self, "_schedulers", lambda s: s.state_dict())
+
+    def load_state_dict(self, state_dict):
+        _load_state_dict_nesting(self, state_dict, "_schedulers", lambda s, saved: s.load_state_dict(saved))
+
+
+class SequentialLR(_SchedulerList):
     """Runs `schedulers` one after another, switching at `milestones`."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -490,12 +498,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self):
-        return _state_dict_nesting(self, "_schedulers", lambda s: s.state_dict())
-
-    def load_state_dict(self, state_dict):
-        _load_state_dict_nesting(self, state_dict, "_schedulers", lambda s, saved: s.load_state_dict(saved))
 
 
 class PolynomialLR(LRScheduler):
@@ -567,7 +569,7 @@ class CosineAnnealingLR(LRScheduler):
         ]
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerList):
     """Steps every scheduler of `schedulers` at each step (their factors compose)."""
 
     def __init__(self, schedulers, optimizer=None):
@@ -585,12 +587,6 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
-
-    def state_dict(self):
-        return _state_dict_nesting(self, "_schedulers", lambda s: s.state_dict())
-
-    def load_state_dict(self, state_dict):
-        _load_state_dict_nesting(self, state_dict, "_schedulers", lambda s, saved: s.load_state_dict(saved))
 
 
 class ReduceLROnPlateau(LRScheduler):
