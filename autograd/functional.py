@@ -173,6 +173,14 @@ def _call(func, inputs, create_graph, strict, name, v=None, v_of=None):
     return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs
 
 
+def _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, name):
+    """vhp / hvp: the gradient of the single scalar output, recorded (it is differentiated again)."""
+    _single_scalar_output(outputs, is_outputs_tuple, name)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return jac
+
+
 def _finish(outputs, is_outputs_tuple, last_grad, res_like, is_res_tuple, create_graph, strict, stage):
     """The common end: the last grad(of, wrt, v) (recorded only with create_graph), zeros filled in
     where it is None (shaped like `res_like`), outputs and result detached unless create_graph."""
@@ -344,9 +352,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "vhp",
                                                                       v, "inputs")
-        _single_scalar_output(outputs, is_outputs_tuple, "vhp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
+        jac = _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, "vhp")
     return _finish(outputs, is_outputs_tuple, (jac, inputs, v), inputs, is_inputs_tuple, create_graph, strict,
                    "double_back")
 
@@ -357,9 +363,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "hvp",
                                                                       v, "inputs")
-        _single_scalar_output(outputs, is_outputs_tuple, "hvp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
+        jac = _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, "hvp")
         grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
