@@ -41,6 +41,6 @@ def _load_families():
 
 _load_families()
 # every declared op by its name (ops.sum, ops.expand, ...); a name already bound here to something else
-# (an internal helper imported above) is an ImportError, never silently replaced. The family
-# modules `scatter` and `einsum` give their attribute to the op of their name (importable by full name)
+# (an internal helper imported above) is an ImportError, never silently replaced. The family module
+# `scatter` gives its attribute to torch's scatter (it stays importable as autograd.ops.scatter)
 bind(globals(), exports(everything=True), "autograd.ops", modules_giving_way=("scatter", "einsum"))
