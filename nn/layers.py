@@ -255,26 +255,6 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-def _padding_idx(padding_idx, num_embeddings, word):
-    """Embedding / EmbeddingBag's padding_idx, a negative one counted from the end; torch asserts, so
-    AssertionError as there (`word`: torch capitalises it in one message and not the other)."""
-    if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < num_embeddings, f"{word} must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -num_embeddings, f"{word} must be within num_embeddings"
-            padding_idx = num_embeddings + padding_idx
-    return padding_idx
-
-
-def _reset_embedding(weight, padding_idx):
-    """N(0, 1) rows, the padding row zero (Embedding and EmbeddingBag)."""
-    init.normal_(weight)
-    if padding_idx is not None:
-        with _ag.no_grad():
-            weight[padding_idx] = 0.0
-
-
 class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
@@ -321,3 +301,23 @@ class Embedding(Module):
         if self.sparse is not False:
             s += ", sparse=True"
         return s
+
+
+def _padding_idx(padding_idx, num_embeddings, word):
+    """Embedding / EmbeddingBag's padding_idx, a negative one counted from the end; torch asserts, so
+    AssertionError as there (`word`: torch capitalises it in one message and not the other)."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num_embeddings, f"{word} must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num_embeddings, f"{word} must be within num_embeddings"
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
+def _reset_embedding(weight, padding_idx):
+    """N(0, 1) rows, the padding row zero (Embedding and EmbeddingBag)."""
+    init.normal_(weight)
+    if padding_idx is not None:
+        with _ag.no_grad():
+            weight[padding_idx] = 0.0
