@@ -586,20 +586,21 @@ class LogAddExp:
         return g / (1 + e(b - a)) if need_a else None, g / (1 + e(a - b)) if need_b else None
 
 
+def _logaddexp(input, other, name, base2):
+    _both_tensors(input, other, name)
+    a, b = pair(input, other, name)
+    _floats_only(a, name)
+    return apply(LogAddExp, (a, b), base2)
+
+
 @op()
 def logaddexp(input, other):
-    _both_tensors(input, other, "logaddexp")
-    a, b = pair(input, other, "logaddexp")
-    _floats_only(a, "logaddexp")
-    return apply(LogAddExp, (a, b), False)
+    return _logaddexp(input, other, "logaddexp", False)
 
 
 @op()
 def logaddexp2(input, other):
-    _both_tensors(input, other, "logaddexp2")
-    a, b = pair(input, other, "logaddexp2")
-    _floats_only(a, "logaddexp2")
-    return apply(LogAddExp, (a, b), True)
+    return _logaddexp(input, other, "logaddexp2", True)
 
 
 _LN2 = math.log(2.0)
