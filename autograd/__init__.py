@@ -63,6 +63,7 @@ __version__ = "0.1.0"
 
 # engine tools: memory ledger, checkpointing, graph export
 from .ledger import profile_memory, tape_report  # noqa: E402
+from .compile import compile  # noqa: E402,A001  (torch.compile: record a step once, replay it)
 from .checkpoint import checkpoint  # noqa: E402
 from .export import render_dot, to_dot, to_json  # noqa: E402
 

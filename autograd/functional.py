@@ -158,46 +158,65 @@ def _single_scalar_output(outputs, is_outputs_tuple, fn_name):
         raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
 
 
+def _call(func, inputs, create_graph, strict, name, v=None, v_of=None):
+    """The common start of vjp / jvp / vhp / hvp / jacobian: inputs prepared, func called, and v checked
+    against what it multiplies (v_of "outputs": after the call, as vjp; "inputs": before it)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    if v_of == "inputs":
+        v = _v_for(v, inputs, is_inputs_tuple, create_graph, name, "input to the user-provided function is")
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    if v_of == "outputs":
+        v = _v_for(v, outputs, is_outputs_tuple, create_graph, name, "user-provided function returns")
+    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs
+
+
+def _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, name):
+    """vhp / hvp: the gradient of the single scalar output, recorded (it is differentiated again)."""
+    _single_scalar_output(outputs, is_outputs_tuple, name)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return jac
+
+
+def _finish(outputs, is_outputs_tuple, last_grad, res_like, is_res_tuple, create_graph, strict, stage):
+    """The common end: the last grad(of, wrt, v) (recorded only with create_graph), zeros filled in
+    where it is None (shaped like `res_like`), outputs and result detached unless create_graph."""
+    of, wrt, v = last_grad
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(of, wrt, v, create_graph=create_graph)
+        res = _fill_in_zeros(grad_res, res_like, strict, create_graph, stage)
+    outputs = _grad_postprocess(outputs, create_graph)
+    res = _grad_postprocess(res, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_res_tuple)
+
+
 # --- public API -----------------------------------------------------------------------------------------
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the vector-Jacobian product at inputs."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        v = _v_for(v, outputs, is_outputs_tuple, create_graph, "vjp", "user-provided function returns")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "vjp",
+                                                                      v, "outputs")
+    return _finish(outputs, is_outputs_tuple, (outputs, inputs, v), inputs, is_inputs_tuple, create_graph, strict,
+                   "back")
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product, by the double-backward trick."""
     from .factories import zeros_like
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _v_for(v, inputs, is_inputs_tuple, create_graph, "jvp", "input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "jvp",
+                                                                      v, "inputs")
         # the vjp is linear in its cotangent u, so d(u^T J)/du applied to v is J v whatever u is:
         # zeros (never inf or nan) that require grad
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_outputs_tuple)
+    return _finish(outputs, is_outputs_tuple, (grad_inputs, grad_outputs, v), outputs, is_outputs_tuple, create_graph,
+                   strict, "back_trick")
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -218,11 +237,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                                       '`strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs, _, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "jacobian")
         if vectorize and strict:
             raise RuntimeError("autograd.functional.jacobian: `strict=True` and `vectorized=True` are not supported "
                                "together. Please either set `strict=False` or `vectorize=False`.")
@@ -335,42 +350,22 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H) for a scalar function."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _v_for(v, inputs, is_inputs_tuple, create_graph, "vhp", "input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vhp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        _single_scalar_output(outputs, is_outputs_tuple, "vhp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "vhp",
+                                                                      v, "inputs")
+        jac = _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, "vhp")
+    return _finish(outputs, is_outputs_tuple, (jac, inputs, v), inputs, is_inputs_tuple, create_graph, strict,
+                   "double_back")
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for a scalar function, by the double-backward trick."""
     from .factories import zeros_like
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _v_for(v, inputs, is_inputs_tuple, create_graph, "hvp", "input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "hvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        _single_scalar_output(outputs, is_outputs_tuple, "hvp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _call(func, inputs, create_graph, strict, "hvp",
+                                                                      v, "inputs")
+        jac = _scalar_gradient(outputs, is_outputs_tuple, inputs, strict, "hvp")
         grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+    return _finish(outputs, is_outputs_tuple, (double_back, grad_jac, v), inputs, is_inputs_tuple, create_graph, strict,
+                   "double_back_trick")

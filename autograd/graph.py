@@ -29,6 +29,8 @@ _LIB_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
 #: the active `autograd.profile_memory()`, told of every node's saving and freeing; None when off,
 #: so an unprofiled run pays one global lookup per node
 PROFILER = None
+#: autograd.compile's recorder while it traces a step (autograd/compile.py), else None
+TRACER = None
 
 
 class record_source:
@@ -633,6 +635,23 @@ def _run_post_hooks(leaf):
             h(leaf)
 
 
+def leaf_edges(roots):
+    """The leaf tensors the graph of `roots` reaches, once per edge (a leaf two nodes feed is yielded
+    twice); each node is visited once, without recursion. Roots that are leaves themselves are not
+    edges: the caller decides what they mean."""
+    seen, stack = set(), [t.grad_fn for t in roots if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for edge in node.next:
+            if type(edge) is tuple:
+                stack.append(edge[0])
+            elif edge is not None:
+                yield edge
+
+
 class _EarlyLeaves:
     """How many graph edges still lead to each hooked leaf; the last one to arrive accumulates the
     leaf's gradient and runs its post-accumulate hooks in the middle of the walk. Leaves whose count
@@ -643,17 +662,9 @@ class _EarlyLeaves:
         self.left = {}
         self.handed = {id(g._data) for g in root_grads}
         self.create_graph = create_graph
-        seen, stack = set(), [t.grad_fn for t in roots if t.grad_fn is not None]
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            for edge in node.next:
-                if type(edge) is tuple:
-                    stack.append(edge[0])
-                elif edge is not None and id(edge) in POST_HOOKS and POST_HOOKS[id(edge)]:
-                    self.left[id(edge)] = self.left.get(id(edge), 0) + 1
+        for leaf in leaf_edges(roots):
+            if POST_HOOKS.get(id(leaf)):
+                self.left[id(leaf)] = self.left.get(id(leaf), 0) + 1
 
     def arrived(self, leaf, leaves):
         key = id(leaf)
@@ -671,6 +682,13 @@ class _EarlyLeaves:
 
 
 def accumulate_grad(leaf, g, create_graph, handed=None):
+    """Add g into leaf.grad (see _accumulate_grad); recorded while autograd.compile traces."""
+    if TRACER is not None:
+        return TRACER.accumulate_grad(_accumulate_grad, leaf, g, create_graph, handed)
+    return _accumulate_grad(leaf, g, create_graph, handed)
+
+
+def _accumulate_grad(leaf, g, create_graph, handed=None):
     """Add g into leaf.grad. A fresh .grad never aliases another tensor's storage (two leaves of
     `a + b` would otherwise share one array, and clip_grad_norm_ would scale it twice) and is
     writable; with create_graph it is a recorded copy, so it keeps its graph."""

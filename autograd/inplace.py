@@ -19,6 +19,7 @@ from __future__ import annotations
 from backends import dtypes as _dt
 
 from .grad_mode import grad_enabled, no_grad
+from . import graph as _graph
 from .graph import record
 from . import ops
 from .ops.index import CopySlices, live_views, replay, view_info
@@ -88,6 +89,8 @@ def _write(self, res, name):
     _check_overlap(self, view_info(self), name)
     self._data[...] = res._data
     self._vc[0] += 1
+    if _graph.TRACER is not None:            # autograd.compile is tracing: it records the write
+        _graph.TRACER.write(self, res._data)
 
 
 def apply_(self, fn, name, *others):
@@ -191,6 +194,8 @@ def _fast_binary_(self, o, kind, alpha):
         be.exit_quiet(quiet)
     if arr is NotImplemented or arr.shape != self._data.shape:
         raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape")
+    if _graph.TRACER is not None:            # autograd.compile is tracing: it records the update
+        _graph.TRACER.fast_inplace(self, o, _FAST[kind], alpha, arr)
     self._data = arr            # the same array object for NumPy/CuPy; rebinding keeps strict backends right
     self._vc[0] += 1
     return self
@@ -225,6 +230,8 @@ def fill_(self, value):
         finally:
             be.exit_quiet(quiet)
         self._vc[0] += 1
+        if _graph.TRACER is not None:
+            _graph.TRACER.write(self, v)
         return self
     return apply_(self, lambda t: ops.where(_true_like(t), value, t), "fill_", value)
 
@@ -245,10 +252,12 @@ def copy_(self, src):
         _check_overlap(self, view_info(self), "copy_")
         quiet = self._backend.enter_quiet()     # casts overflow to inf and nan to int silently, as torch
         try:
-            self._data[...] = self._backend.xp.astype(b, self._data.dtype)
+            self._data[...] = v = self._backend.xp.astype(b, self._data.dtype)
         finally:
             self._backend.exit_quiet(quiet)
         self._vc[0] += 1
+        if _graph.TRACER is not None:
+            _graph.TRACER.write(self, v)
         return self
     return apply_(self, lambda t: ops.where(_true_like(t), src.to(t.dtype), t), "copy_", src)
 

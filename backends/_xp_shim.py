@@ -62,20 +62,18 @@ class ArrayAPIShim:
 
     # --- the scan and sorting families' names (array API 2023.12) -----------------
     def cumulative_sum(self, x, /, *, axis=None, dtype=None, include_initial=False):
-        f = getattr(self._lib, "cumulative_sum", None)
-        if f is not None:
-            return f(x, axis=axis, dtype=dtype, include_initial=include_initial)
-        if include_initial:
-            raise NotImplementedError("cumulative_sum(include_initial=True) on a NumPy-1.x-style library")
-        return self._lib.cumsum(x, axis=axis, dtype=dtype)
+        return self._cumulative("cumulative_sum", "cumsum", x, axis, dtype, include_initial)
 
     def cumulative_prod(self, x, /, *, axis=None, dtype=None, include_initial=False):
-        f = getattr(self._lib, "cumulative_prod", None)
+        return self._cumulative("cumulative_prod", "cumprod", x, axis, dtype, include_initial)
+
+    def _cumulative(self, name, old_name, x, axis, dtype, include_initial):
+        f = getattr(self._lib, name, None)
         if f is not None:
             return f(x, axis=axis, dtype=dtype, include_initial=include_initial)
         if include_initial:
-            raise NotImplementedError("cumulative_prod(include_initial=True) on a NumPy-1.x-style library")
-        return self._lib.cumprod(x, axis=axis, dtype=dtype)
+            raise NotImplementedError(f"{name}(include_initial=True) on a NumPy-1.x-style library")
+        return getattr(self._lib, old_name)(x, axis=axis, dtype=dtype)
 
     def argsort(self, x, /, *, axis=-1, descending=False, stable=True):
         # NumPy-1.x argsort has no `stable=`/`descending=`: kind="stable" is NumPy's stable sort;

@@ -1,6 +1,7 @@
 """Training-step speed: tapegrad against hand-written NumPy (the floor) and PyTorch CPU.
 
-One process, contenders interleaved in rounds, medians per step and ratios to the NumPy floor;
+One process, contenders interleaved in rounds (tapegrad eager, tapegrad through `autograd.compile`,
+PyTorch), medians per step and ratios to the NumPy floor;
 then the per-op overhead of a tiny add with and without recording; then a check that every
 contender, started from the same weights on the same batch, reaches the same losses.
 
@@ -24,24 +25,35 @@ SIZES = {
     "deep": (64, [256] * 33 + [10]),
 }
 TARGETS = {"wide": 1.05, "deep": 1.10, "small": 2.5, "tiny": 3.0}
+#: issue 14's targets for the compiled step (autograd.compile), ratio to the NumPy floor
+TARGETS_COMPILED = {"wide": 1.03, "deep": 1.05, "small": 1.4, "tiny": 1.5}
 LR = 0.01
 
 
-def contenders(weights, x, y, linear, loss, with_torch):
+def contenders(weights, x, y, linear, loss, with_torch, with_compiled=True):
     models = {"numpy": mlp.NumpyMLP(weights), "tapegrad": mlp.TapeMLP(weights, linear=linear, loss=loss)}
+    if with_compiled:       # the same model, its step through autograd.compile (traced, then replayed)
+        models["compiled"] = mlp.TapeMLP(weights, linear=linear, loss=loss)
     if with_torch:
         models["torch"] = mlp.TorchMLP(weights)
     return models
 
 
-def bench_sizes(names, rounds, target_s, linear, loss, with_torch):
+def step_fn(name, model):
+    return autograd.compile(model.step) if name == "compiled" else model.step
+
+
+def bench_sizes(names, rounds, target_s, linear, loss, with_torch, with_compiled=True):
     rows = []
     for name in names:
         batch, sizes = SIZES[name]
         w = mlp.init_weights(sizes)
         x, y = mlp.make_batch(batch, sizes[0], sizes[-1])
-        models = contenders(w, x, y, linear, loss, with_torch)
-        fns = {k: (lambda m=m, d=m.data(x, y): m.step(*d, LR)) for k, m in models.items()}
+        models = contenders(w, x, y, linear, loss, with_torch, with_compiled)
+        fns = {k: (lambda f=step_fn(k, m), d=m.data(x, y): f(*d, LR)) for k, m in models.items()}
+        for f in fns.values():        # warm up: the compiled step traces on its first two calls
+            for _ in range(3):
+                f()
         res = mlp.time_rounds(fns, rounds, target_s)
         med = {k: mlp.median(v) for k, v in res.items()}
         rows.append((name, batch, sizes, med, {k: (min(v), max(v)) for k, v in res.items()}))
@@ -51,6 +63,9 @@ def bench_sizes(names, rounds, target_s, linear, loss, with_torch):
 def print_speed(rows, with_torch):
     print("\n## Training step (forward, loss, backward, SGD), float32, CPU: median us/step, ratio to NumPy")
     hdr = f"{'size':6} {'batch':>5} {'layers':>16} {'numpy':>9} {'tapegrad':>9} {'ratio':>6} {'target':>6}"
+    compiled = "compiled" in rows[0][3] if rows else False
+    if compiled:
+        hdr += f" {'compiled':>9} {'ratio':>6} {'target':>6}"
     if with_torch:
         hdr += f" {'torch':>9} {'ratio':>6}"
     print(hdr)
@@ -59,6 +74,8 @@ def print_speed(rows, with_torch):
         n = med["numpy"]
         line = (f"{name:6} {batch:5d} {shape:>16} {n * 1e6:9.1f} {med['tapegrad'] * 1e6:9.1f} "
                 f"{med['tapegrad'] / n:5.2f}x {TARGETS[name]:5.2f}x")
+        if compiled:
+            line += f" {med['compiled'] * 1e6:9.1f} {med['compiled'] / n:5.2f}x {TARGETS_COMPILED[name]:5.2f}x"
         if with_torch:
             line += f" {med['torch'] * 1e6:9.1f} {med['torch'] / n:5.2f}x"
         print(line)
@@ -95,18 +112,22 @@ def print_overhead(ov):
         print(f"tapegrad record / torch record = {r:.2f}x (target < 1)")
 
 
-def same_loss_check(names, steps, linear, loss, with_torch):
+def same_loss_check(names, steps, linear, loss, with_torch, with_compiled=True):
     print(f"\n## Same-loss check: every contender from the same weights and batch, {steps} SGD steps")
     worst = 0.0
     for name in names:
         batch, sizes = SIZES[name]
         w = mlp.init_weights(sizes)
         x, y = mlp.make_batch(batch, sizes[0], sizes[-1])
-        models = contenders(w, x, y, linear, loss, with_torch)
+        models = contenders(w, x, y, linear, loss, with_torch, with_compiled)
         losses = {}
         for k, m in models.items():
             d = m.data(x, y)
-            losses[k] = np.array([mlp.as_float(m.step(*d, LR)) for _ in range(steps)])
+            f = step_fn(k, m)
+            losses[k] = np.array([mlp.as_float(f(*d, LR)) for _ in range(steps)])
+        if "compiled" in losses and not np.array_equal(losses["compiled"], losses["tapegrad"]):
+            print(f"{name}: compiled losses differ from eager (bitwise): {losses['compiled']} vs {losses['tapegrad']}")
+            worst = max(worst, 1.0)
         ref = losses["numpy"]
         diffs = {k: float(np.max(np.abs(v - ref))) for k, v in losses.items() if k != "numpy"}
         worst = max(worst, *diffs.values())
@@ -128,6 +149,7 @@ def main(argv=None):
     ap.add_argument("--loss", default="index", choices=["index", "onehot"], help="how tapegrad picks log p[y]")
     ap.add_argument("--steps", type=int, default=None, help="steps of the same-loss check (default 20, quick 3)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    ap.add_argument("--no-compile", action="store_true", help="leave out the autograd.compile'd step")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
     bad = [s for s in names if s not in SIZES]
@@ -144,11 +166,11 @@ def main(argv=None):
     print(mlp.thread_note())
     print(f"tapegrad model: linear={args.linear}, loss={args.loss}; rounds={rounds}, ~{target_s}s per contender "
           f"per round")
-    rows = bench_sizes(names, rounds, target_s, args.linear, args.loss, with_torch)
+    rows = bench_sizes(names, rounds, target_s, args.linear, args.loss, with_torch, not args.no_compile)
     print_speed(rows, with_torch)
     ov = bench_op_overhead(rounds, 200 if args.quick else 2000)
     print_overhead(ov)
-    ok = same_loss_check(names, steps, args.linear, args.loss, with_torch)
+    ok = same_loss_check(names, steps, args.linear, args.loss, with_torch, not args.no_compile)
     return 0 if ok else 1
 
 

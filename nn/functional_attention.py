@@ -146,35 +146,37 @@ def _canonical_mask(mask, name, other, other_name, target, check_other=True):
 
 
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """torch's _mha_shape_check: True for a batched (3-D) query, False for an unbatched (2-D) one."""
     who = "multi_head_attention_forward"
-    if query.ndim == 3:
-        if key.ndim != 3 or value.ndim != 3:
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
-                           f"{key.ndim}-D and {value.ndim}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
-                           f"found {key_padding_mask.ndim}-D tensor instead")
-        if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise _Refused(f"{who}: For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                           f"found {attn_mask.ndim}-D tensor instead")
-        return True
-    if query.ndim == 2:
-        if key.ndim != 2 or value.ndim != 2:
-            raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                           f"{key.ndim}-D and {value.ndim}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
-                           f"but found {key_padding_mask.ndim}-D tensor instead")
-        if attn_mask is not None:
-            if attn_mask.ndim not in (2, 3):
-                raise _Refused(f"{who}: For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                               f"but found {attn_mask.ndim}-D tensor instead")
-            want = (num_heads, query.shape[0], key.shape[0])
-            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != want:
-                raise _Refused(f"{who}: Expected `attn_mask` shape to be {want} but got {tuple(attn_mask.shape)}")
-        return False
-    raise _Refused(f"{who}: query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query "
-                   f"tensor")
+    n = query.ndim
+    if n not in (2, 3):
+        raise _Refused(f"{who}: query should be unbatched 2D or batched 3D tensor but received {n}-D query "
+                       f"tensor")
+    kind = "batched (3-D)" if n == 3 else "unbatched (2-D)"
+    if key.ndim != n or value.ndim != n:
+        raise _Refused(f"{who}: For {kind} `query`, expected `key` and `value` to be {n}-D but found "
+                       f"{key.ndim}-D and {value.ndim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.ndim != n - 1:
+        raise _Refused(f"{who}: For {kind} `query`, expected `key_padding_mask` to be `None` or {n - 1}-D but "
+                       f"found {key_padding_mask.ndim}-D tensor instead")
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise _Refused(f"{who}: For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                       f"found {attn_mask.ndim}-D tensor instead")
+    if n == 2 and attn_mask is not None and attn_mask.ndim == 3:
+        want = (num_heads, query.shape[0], key.shape[0])
+        if tuple(attn_mask.shape) != want:
+            raise _Refused(f"{who}: Expected `attn_mask` shape to be {want} but got {tuple(attn_mask.shape)}")
+    return n == 3
+
+
+def _heads_or_static(t, static, name, n_heads_total, head_dim, who):
+    """Keys (or values) (S, N, E) as (N*H, S, hd), or the given static ones after a shape check."""
+    if static is None:
+        return t.reshape(t.shape[0], n_heads_total, head_dim).transpose(0, 1)
+    if static.shape[0] != n_heads_total or static.shape[2] != head_dim:
+        raise _Refused(f"{who}: expecting {name} of shape ({n_heads_total}, S, {head_dim}), got "
+                       f"{tuple(static.shape)}")
+    return static
 
 
 def _linear(x, w, b):
@@ -264,20 +266,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     elif (bias_k is None) != (bias_v is None):
         raise _Refused(f"{who}: bias_k and bias_v must be given together")
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)           # (N*H, L, hd)
-    if static_k is None:
-        k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_k.shape[0] != bsz * num_heads or static_k.shape[2] != head_dim:
-            raise _Refused(f"{who}: expecting static_k of shape ({bsz * num_heads}, S, {head_dim}), got "
-                           f"{tuple(static_k.shape)}")
-        k = static_k
-    if static_v is None:
-        v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_v.shape[0] != bsz * num_heads or static_v.shape[2] != head_dim:
-            raise _Refused(f"{who}: expecting static_v of shape ({bsz * num_heads}, S, {head_dim}), got "
-                           f"{tuple(static_v.shape)}")
-        v = static_v
+    k = _heads_or_static(k, static_k, "static_k", bsz * num_heads, head_dim, who)
+    v = _heads_or_static(v, static_v, "static_v", bsz * num_heads, head_dim, who)
     if add_zero_attn:
         z = _ag.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype, device=k.device)
         k, v = _ag.cat([k, z], dim=1), _ag.cat([v, z], dim=1)

@@ -65,12 +65,7 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None:                        # torch asserts, so AssertionError as there
-            if padding_idx > 0:
-                assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
-            elif padding_idx < 0:
-                assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
-                padding_idx = num_embeddings + padding_idx
+        padding_idx = _padding_idx(padding_idx, num_embeddings, "Padding_idx")
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
@@ -83,10 +78,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with _ag.no_grad():
-                self.weight[self.padding_idx] = 0.0
+        _reset_embedding(self.weight, self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -114,3 +106,23 @@ class Embedding(Module):
         if self.sparse is not False:
             s += ", sparse=True"
         return s
+
+
+def _padding_idx(padding_idx, num_embeddings, word):
+    """Embedding / EmbeddingBag's padding_idx, a negative one counted from the end; torch asserts, so
+    AssertionError as there (`word`: torch capitalises it in one message and not the other)."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num_embeddings, f"{word} must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num_embeddings, f"{word} must be within num_embeddings"
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
+def _reset_embedding(weight, padding_idx):
+    """N(0, 1) rows, the padding row zero (Embedding and EmbeddingBag)."""
+    init.normal_(weight)
+    if padding_idx is not None:
+        with _ag.no_grad():
+            weight[padding_idx] = 0.0

@@ -18,8 +18,6 @@ import numbers
 import warnings
 
 import autograd as _ag
-from autograd.function import Function
-from autograd.tensor import _wrap
 
 from . import functional as F
 from . import init
@@ -32,32 +30,11 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-class _Split(Function):
-    """x split along `dim` into pieces of `sizes`, with ONE backward: the pieces' gradients concatenated.
-
-    `Tensor.split` / slicing record one view per piece, and each piece's gradient is a zero array of
-    the whole input with the piece added in: for T time steps that is T full-size arrays (O(T^2)
-    traffic; an LSTM over 50 steps spent most of its backward there). The concatenation is
-    differentiable, so double backward still works."""
-
-    @staticmethod
-    def forward(ctx, x, sizes, dim):
-        ctx.dim = dim
-        be, a = x._backend, x._data
-        out, start = [], 0
-        lead = (slice(None),) * dim
-        for s in sizes:
-            out.append(_wrap(a[lead + (slice(start, start + s), ...)], be))
-            start += s
-        return tuple(out)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return _ag.cat(grads, dim=ctx.dim), None, None
-
-
-def _split(x, sizes, dim=0):
-    return _Split.apply(x, list(sizes), dim) if len(sizes) > 1 else (x,)
+def _reset_uniform(module):
+    """Every parameter of an RNN or RNN cell U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
 
 
 # --- one time step, given the input projection gi = W_ih x + b_ih of that step ------------------
@@ -70,8 +47,8 @@ def _rnn_step(act):
 def _lstm_step(gi, h, c, w_hh, b_hh, w_hr):
     n = c.shape[-1]
     gates = gi + F.linear(h, w_hh, b_hh)                   # one matmul for the 4 gates (i, f, g, o)
-    i_f, g, o = _split(gates, (2 * n, n, n), 1)
-    i, f = _split(i_f.sigmoid(), (n, n), 1)
+    i_f, g, o = gates.split([2 * n, n, n], 1)
+    i, f = i_f.sigmoid().split([n, n], 1)
     c = f * c + i * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -82,9 +59,9 @@ def _lstm_step(gi, h, c, w_hh, b_hh, w_hr):
 def _gru_step(gi, h, c, w_hh, b_hh, w_hr):
     n = h.shape[-1]
     gh = F.linear(h, w_hh, b_hh)                           # one matmul for the 3 gates (r, z, n)
-    gi_rz, gi_n = _split(gi, (2 * n, n), 1)
-    gh_rz, gh_n = _split(gh, (2 * n, n), 1)
-    r, z = _split((gi_rz + gh_rz).sigmoid(), (n, n), 1)
+    gi_rz, gi_n = gi.split([2 * n, n], 1)
+    gh_rz, gh_n = gh.split([2 * n, n], 1)
+    r, z = (gi_rz + gh_rz).sigmoid().split([n, n], 1)
     new = (gi_n + r * gh_n).tanh()
     return new + z * (h - new), None                        # (1 - z) * n + z * h
 
@@ -95,7 +72,7 @@ _STEPS = {"RNN_TANH": _rnn_step(_ag.tanh), "RNN_RELU": _rnn_step(_ag.relu), "LST
 def _direction(step, x, batch_sizes, h, c, weights, reverse):
     """One direction of one layer over packed rows x: (output rows in x's order, h_n, c_n)."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
-    gi_steps = _split(F.linear(x, w_ih, b_ih), batch_sizes)   # the input projection of every step at once
+    gi_steps = F.linear(x, w_ih, b_ih).split(list(batch_sizes))   # the input projection of every step at once
     full = h.shape[0]
     outs = [None] * len(batch_sizes)
     for t in (reversed(range(len(batch_sizes))) if reverse else range(len(batch_sizes))):
@@ -183,9 +160,7 @@ class RNNBase(Module):
         """A no-op, as torch's off cuDNN."""
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -392,9 +367,7 @@ class RNNCellBase(Module):
         return s
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def _prepare(self, input, states):
         """Checks; batch an unbatched input and its states; zeros for missing states."""

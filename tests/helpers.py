@@ -1,4 +1,4 @@
-"""Shared test helpers: NumPy views of tensors and seeded sample data."""
+"""Shared test helpers: NumPy views of tensors, seeded sample data, torch-oracle comparisons."""
 import numpy as np
 
 import autograd as ag
@@ -23,3 +23,16 @@ def sample(shape, domain="any", seed=0, dtype=ag.float64, requires_grad=True):
     else:
         a = rng.standard_normal(shape)
     return ag.tensor(a, dtype=dtype, requires_grad=requires_grad)
+
+
+def load_torch_weights(ours, theirs, device):
+    """torch module `theirs`' weights into `ours` (a strict load: the key sets must be equal)."""
+    res = ours.load_state_dict({k: ag.tensor(v.detach().numpy(), device=device) for k, v in theirs.state_dict().items()})
+    assert not res.missing_keys and not res.unexpected_keys
+
+
+def assert_same_as_torch(a, b, rtol, atol, equal_nan=False):
+    """Tensor `a` equals torch tensor `b`: exact shape, the same dtype name, values within tolerance."""
+    assert tuple(a.shape) == tuple(b.shape), (tuple(a.shape), tuple(b.shape))
+    assert a.dtype.name == str(b.dtype).removeprefix("torch."), (a.dtype.name, b.dtype)
+    np.testing.assert_allclose(npy(a), b.detach().numpy(), rtol=rtol, atol=atol, equal_nan=equal_nan)

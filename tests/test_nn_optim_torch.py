@@ -164,6 +164,16 @@ def _quartic(xs, mod):
     return ((A @ x - y.sum()) ** 2).sum() + (x ** 4).sum() * 0.25 + ((y - 1.0) ** 2).sum() + (x[0] * y[1]) ** 2
 
 
+def _closure(opt, params, mod):
+    """LBFGS's closure: the quartic's loss at `params`, its gradient left in them."""
+    def closure():
+        opt.zero_grad()
+        loss = _quartic(params, mod)
+        loss.backward()
+        return loss
+    return closure
+
+
 @pytest.mark.parametrize("kw", [dict(), dict(line_search_fn="strong_wolfe"),
                                 dict(lr=0.5, history_size=3, max_iter=7, line_search_fn="strong_wolfe"),
                                 dict(lr=0.2, history_size=2, max_iter=5, max_eval=6),
@@ -174,18 +184,7 @@ def test_lbfgs_matches_torch(kw, device):
     ours = [nn.Parameter(ag.tensor(x0)), nn.Parameter(ag.tensor(y0))]
     theirs = [torch.nn.Parameter(torch.tensor(x0)), torch.nn.Parameter(torch.tensor(y0))]
     opt, topt = nn.optim.LBFGS(ours, **kw), torch.optim.LBFGS(theirs, **kw)
-
-    def closure():
-        opt.zero_grad()
-        loss = _quartic(ours, ag)
-        loss.backward()
-        return loss
-
-    def tclosure():
-        topt.zero_grad()
-        loss = _quartic(theirs, torch)
-        loss.backward()
-        return loss
+    closure, tclosure = _closure(opt, ours, ag), _closure(topt, theirs, torch)
     for it in range(3):
         loss, tloss = opt.step(closure), topt.step(tclosure)
         np.testing.assert_allclose(float(loss), tloss.item(), rtol=1e-10, err_msg=f"step {it}")
@@ -200,13 +199,7 @@ def test_lbfgs_matches_torch(kw, device):
     ours2 = [nn.Parameter(ag.tensor(tp.detach().numpy().copy())) for tp in theirs]
     opt2 = nn.optim.LBFGS(ours2, **kw)
     opt2.load_state_dict(_to_ours(tsd))
-
-    def closure2():
-        opt2.zero_grad()
-        loss = _quartic(ours2, ag)
-        loss.backward()
-        return loss
-    opt2.step(closure2), topt.step(tclosure)
+    opt2.step(_closure(opt2, ours2, ag)), topt.step(tclosure)
     for p, tp in zip(ours2, theirs):
         np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-9, atol=1e-11)
 
@@ -584,18 +577,7 @@ def test_lbfgs_float32_fixed_step_matches_torch(device):
     ours = [nn.Parameter(ag.tensor(x0)), nn.Parameter(ag.tensor(y0))]
     theirs = [torch.nn.Parameter(torch.tensor(x0)), torch.nn.Parameter(torch.tensor(y0))]
     opt, topt = nn.optim.LBFGS(ours, history_size=4), torch.optim.LBFGS(theirs, history_size=4)
-
-    def closure():
-        opt.zero_grad()
-        loss = _quartic(ours, ag)
-        loss.backward()
-        return loss
-
-    def tclosure():
-        topt.zero_grad()
-        loss = _quartic(theirs, torch)
-        loss.backward()
-        return loss
+    closure, tclosure = _closure(opt, ours, ag), _closure(topt, theirs, torch)
     for _ in range(3):
         opt.step(closure), topt.step(tclosure)
     for p, tp in zip(ours, theirs):

@@ -10,7 +10,7 @@ import pytest
 
 import autograd as ag
 import nn
-from helpers import npy
+from helpers import assert_same_as_torch, load_torch_weights, npy
 
 torch = pytest.importorskip("torch", reason="torch is the oracle of the recurrent layers")
 R = nn.utils.rnn
@@ -18,16 +18,11 @@ TR = torch.nn.utils.rnn
 RNG = np.random.default_rng(12)
 
 
-def _copy(ours, theirs, device):
-    """torch's weights into ours (a strict load: the key sets must be equal)."""
-    res = ours.load_state_dict({k: ag.tensor(v.detach().numpy(), device=device) for k, v in theirs.state_dict().items()})
-    assert not res.missing_keys and not res.unexpected_keys
+_copy = load_torch_weights
 
 
 def _same(a, b, rtol=1e-9, atol=1e-11):
-    assert tuple(a.shape) == tuple(b.shape), (tuple(a.shape), tuple(b.shape))
-    assert a.dtype.name == str(b.dtype).removeprefix("torch."), (a.dtype.name, b.dtype)
-    np.testing.assert_allclose(npy(a), b.detach().numpy(), rtol=rtol, atol=atol)
+    assert_same_as_torch(a, b, rtol, atol)
 
 
 def _pair(name, device, *args, dtype="float64", **kw):

@@ -13,13 +13,13 @@ import pytest
 
 from tests.programs.harness import run
 
-PROGRAMS = {  # id: (program module, steps compared, keyword arguments)
+PROGRAMS = {  # id: (program module, steps, keyword arguments); time_sequence: 2 LBFGS steps, ~40 closure losses
     "regression": ("regression", 20, {}), "vae": ("vae", 12, {}), "mnist": ("mnist", 12, {}),
     "siamese": ("siamese", 12, {}), "makemore": ("makemore", 15, {}), "nanogpt": ("nanogpt", 10, {}),
     "nanogpt_flash": ("nanogpt", 10, {"flash": True}), "dcgan": ("dcgan", 10, {}),
-    "word_lm_lstm": ("word_language_model", 10, {"rnn_type": "LSTM"}),
-    "word_lm_gru": ("word_language_model", 10, {"rnn_type": "GRU"}),
-    "time_sequence": ("time_sequence", 3, {}), "resnet": ("resnet", 10, {}),
+    "word_lm_lstm": ("word_language_model", 12, {"rnn_type": "LSTM"}),
+    "word_lm_gru": ("word_language_model", 12, {"rnn_type": "GRU"}),
+    "time_sequence": ("time_sequence", 2, {}), "resnet": ("resnet", 10, {}),
     "transformer_lm": ("transformer_lm", 10, {}), "audio_conv1d": ("audio_conv1d", 10, {}),
 }
 
@@ -51,12 +51,12 @@ def test_program_matches_torch(name, device):
     torch = _torch()
     if torch is None:
         losses, _, _ = run(prog, "tapegrad", steps, **kw)
-        assert len(losses) == steps and losses[-1] < losses[0], f"{name} did not train: {losses}"
+        assert len(losses) >= 10 and losses[-1] < losses[0], f"{name} did not train: {losses}"
         return
     torch.manual_seed(0)
     t_losses, t_state, initial = run(prog, "torch", steps, **kw)
     o_losses, o_state, _ = run(prog, "tapegrad", steps, reference=initial, **kw)
-    assert len(o_losses) == len(t_losses) == steps
+    assert len(o_losses) == len(t_losses) >= 10, f"{name}: {len(o_losses)} losses, torch {len(t_losses)}"
     rel = np.abs(np.array(o_losses) - np.array(t_losses)) / np.maximum(np.abs(np.array(t_losses)), 1e-12)
     assert rel.max() <= 1e-4, f"{name}: losses differ from torch's by up to {rel.max():.2e} relative at step " \
                               f"{int(rel.argmax())}:\nours  {o_losses}\ntorch {t_losses}"

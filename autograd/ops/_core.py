@@ -16,12 +16,16 @@ from ..graph import record, user_source
 from ..tensor import Tensor, _wrap, _default_dtype
 
 builtins_max, builtins_sum = builtins.max, builtins.sum
+#: autograd.compile's recorder while it traces a step (autograd/compile.py), else None
+TRACER = None
 
 
 def apply(op, inputs, *params):
     """Run `op` on `inputs` (Tensors on one backend); record it if any input requires grad.
 
     This is the hot path of every op: one- and two-input calls avoid building lists."""
+    if TRACER is not None:                   # autograd.compile is tracing: it runs and records the op
+        return TRACER.apply(op, inputs, params)
     n = len(inputs)
     if n == 2:
         a, b = inputs

@@ -15,6 +15,7 @@ from backends import dtypes as _dt
 from ..graph import primitive
 from ..tensor import Tensor, _wrap, _default_dtype
 from ._core import Float32Math, apply, binary, checked_scalar, in_float32, is_scalar, nondiff, pair, result_dtype
+from . import _core
 from ._registry import op
 
 
@@ -352,14 +353,20 @@ _CMP = {"eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y:
 def compare(a, b, name):
     a, b = pair(a, b, name)
     be = a._backend
+    out = be.asarray(_compare_arrays(a._data, b._data, name, be))
+    if _core.TRACER is not None:          # autograd.compile is tracing: it records the comparison
+        _core.TRACER.kernel(_compare_arrays, (a, b), (name, be), out)
+    return _wrap(out, be)
+
+
+def _compare_arrays(x, y, name, be):
     try:
-        out = _CMP[name](a._data, b._data)
+        return _CMP[name](x, y)
     except TypeError:
-        if a.dtype is not _dt.bool_:      # bool < bool: array_api_strict orders integers only
+        if be.dtype_of(x) is not _dt.bool_:      # bool < bool: array_api_strict orders integers only
             raise
         u8 = be.native_dtype(_dt.uint8)
-        out = _CMP[name](be.xp.astype(a._data, u8), be.xp.astype(b._data, u8))
-    return _wrap(be.asarray(out), be)
+        return _CMP[name](be.xp.astype(x, u8), be.xp.astype(y, u8))
 
 
 @op(inplace=True)
@@ -579,20 +586,21 @@ class LogAddExp:
         return g / (1 + e(b - a)) if need_a else None, g / (1 + e(a - b)) if need_b else None
 
 
+def _logaddexp(input, other, name, base2):
+    _both_tensors(input, other, name)
+    a, b = pair(input, other, name)
+    _floats_only(a, name)
+    return apply(LogAddExp, (a, b), base2)
+
+
 @op()
 def logaddexp(input, other):
-    _both_tensors(input, other, "logaddexp")
-    a, b = pair(input, other, "logaddexp")
-    _floats_only(a, "logaddexp")
-    return apply(LogAddExp, (a, b), False)
+    return _logaddexp(input, other, "logaddexp", False)
 
 
 @op()
 def logaddexp2(input, other):
-    _both_tensors(input, other, "logaddexp2")
-    a, b = pair(input, other, "logaddexp2")
-    _floats_only(a, "logaddexp2")
-    return apply(LogAddExp, (a, b), True)
+    return _logaddexp(input, other, "logaddexp2", True)
 
 
 _LN2 = math.log(2.0)

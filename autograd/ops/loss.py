@@ -60,9 +60,13 @@ class CrossEntropyIndex:
     def forward(B, x, t, ignore_index, reduction):
         xp = B.xp
         n, c = x.shape
-        valid = t != ignore_index
-        every = bool(xp.all(valid))
-        if bool(xp.any(((t < 0) | (t >= c)) & valid)):
+        # the common case in two reductions: every target in [0, c), so none is a (negative)
+        # ignore_index and none is out of range; otherwise the elementwise checks below
+        every = ignore_index < 0 < n and bool(xp.min(t) >= 0) and bool(xp.max(t) < c)
+        valid = None if every else t != ignore_index
+        if not every:
+            every = bool(xp.all(valid))
+        if valid is not None and bool(xp.any(((t < 0) | (t >= c)) & valid)):
             bad = sorted({int(v) for v in B.to_numpy(t).reshape(-1).tolist() if v != ignore_index and not 0 <= v < c})
             raise IndexError(f"cross_entropy: target class index out of range [0, {c}): {bad[:5]} "
                              f"(ignore_index={ignore_index})")
@@ -84,9 +88,13 @@ class CrossEntropyIndex:
     def backward(ctx, g):
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
         xp = x._backend.xp
-        valid = t != ctx.ignore_index
-        every = bool(xp.all(valid))
-        onehot = xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)) == xp.reshape(t, (-1, 1))
+        # as in forward, one reduction decides the common case (targets were checked there); an
+        # xp call, not `>=`, so that autograd.compile records this branch's condition as a guard
+        every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
+        valid = None if every else t != ctx.ignore_index
+        if not every:
+            every = bool(xp.all(valid))
+        onehot = xp.equal(xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)), xp.reshape(t, (-1, 1)))
         if reduction == "none":
             g = g.reshape(-1, 1)
         elif reduction == "mean":

@@ -56,37 +56,32 @@ def mv(input, vec):
     return apply(Matmul, (input, vec))
 
 
+def _vector_product(name, input, other, other_name):
+    """dot and vdot (the same for real dtypes): two 1-D tensors of one dtype and size, torch's messages."""
+    _tensor(input, name), _tensor(other, name, other_name)
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"{name}: 1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"{name}: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                           f"[{other.shape[0]}] to have the same number of elements, but got "
+                           f"{input.shape[0]} and {other.shape[0]} elements respectively")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{name}: expected both vectors to have same dtype, but found {input.dtype.name} and "
+                           f"{other.dtype.name}")
+    _same_dtype(name, input, other)
+    return apply(Matmul, (input, other))
+
+
 @op()
 def dot(input, tensor):
     """The inner product of two 1-D tensors of one dtype and size."""
-    _tensor(input, "dot"), _tensor(tensor, "dot", "tensor")
-    if input.ndim != 1 or tensor.ndim != 1:
-        raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
-    if input.shape[0] != tensor.shape[0]:
-        raise RuntimeError(f"dot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
-                           f"[{tensor.shape[0]}] to have the same number of elements, but got "
-                           f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
-    if input.dtype is not tensor.dtype:
-        raise RuntimeError(f"dot: expected both vectors to have same dtype, but found {input.dtype.name} and "
-                           f"{tensor.dtype.name}")
-    _same_dtype("dot", input, tensor)
-    return apply(Matmul, (input, tensor))
+    return _vector_product("dot", input, tensor, "tensor")
 
 
 @op()
 def vdot(input, other):
     """dot with the first argument conjugated: dot, for the real dtypes this engine has."""
-    _tensor(input, "vdot"), _tensor(other, "vdot", "other")
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"vdot: 1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    if input.shape[0] != other.shape[0]:
-        raise RuntimeError(f"vdot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
-                           f"[{other.shape[0]}] to have the same number of elements")
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"vdot: expected both vectors to have same dtype, but found {input.dtype.name} and "
-                           f"{other.dtype.name}")
-    _same_dtype("vdot", input, other)
-    return apply(Matmul, (input, other))
+    return _vector_product("vdot", input, other, "other")
 
 
 @op()

@@ -138,14 +138,17 @@ def _scan_input(input, dtype):
     return x
 
 
+def _accumulate(xp, f, x, axis):
+    """f (cumulative_sum / _prod) along axis; float16 accumulates in float32, as torch's CPU kernel."""
+    if x.dtype == getattr(xp, "float16", None):
+        return xp.astype(f(xp.astype(x, xp.float32), axis=axis), x.dtype)
+    return f(x, axis=axis, dtype=x.dtype)
+
+
 @primitive()
 class Cumsum:
-    """float16 accumulates in float32, as torch's CPU kernel."""
     def forward(B, x, axis):
-        xp = B.xp
-        if x.dtype == getattr(xp, "float16", None):
-            return xp.astype(xp.cumulative_sum(xp.astype(x, xp.float32), axis=axis), x.dtype)
-        return xp.cumulative_sum(x, axis=axis, dtype=x.dtype)
+        return _accumulate(B.xp, B.xp.cumulative_sum, x, axis)
 
     def backward(ctx, g):
         if g.numel() <= 1 or g.shape[ctx.axis] == 1:
@@ -175,10 +178,7 @@ def cumsum(input, dim, *, dtype=None):
 class Cumprod:
     """Cumulative product; the gradient is torch's cumprod_backward (see the module docstring)."""
     def forward(B, x, axis):
-        xp = B.xp
-        if x.dtype == getattr(xp, "float16", None):
-            return xp.astype(xp.cumulative_prod(xp.astype(x, xp.float32), axis=axis), x.dtype)
-        return xp.cumulative_prod(x, axis=axis, dtype=x.dtype)
+        return _accumulate(B.xp, B.xp.cumulative_prod, x, axis)
 
     def backward(ctx, g):
         return cumprod_backward(g, ctx.x, ctx.out, ctx.axis)

@@ -264,6 +264,18 @@ def _put(x, v, idx):
     return apply(IndexPut, (x, v), idx, False)
 
 
+def _src_operands(name, x, dim, index, src):
+    """scatter / scatter_add / scatter_reduce with a src tensor: the checks in torch's order; (the dim,
+    x and index at least 1-D, src cut to the index's shape)."""
+    _same_device(name, x, index, src)
+    _same_dtype(name, x, src)
+    d = norm_dim(dim, x.ndim, name)
+    xs, idx, ss = _as1d(x), _as1d(index), _as1d(src)
+    _gather_checks(xs, d, idx, name, ss)
+    v = ss[tuple(slice(0, s) for s in idx.shape)] if tuple(ss.shape) != tuple(idx.shape) else ss
+    return d, xs, idx, v
+
+
 _REDUCE_SCATTER = {"add": "add", "multiply": "multiply"}
 
 
@@ -277,11 +289,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     _index_tensor(index, "scatter")
     d = norm_dim(dim, x.ndim, "scatter")
     if src is not None:
-        _same_device("scatter", x, index, src)
-        _same_dtype("scatter", x, src)
-        xs, idx, ss = _as1d(x), _as1d(index), _as1d(src)
-        _gather_checks(xs, d, idx, "scatter", ss)
-        v = ss[tuple(slice(0, s) for s in idx.shape)] if tuple(ss.shape) != tuple(idx.shape) else ss
+        d, xs, idx, v = _src_operands("scatter", x, d, index, src)
     else:
         _same_device("scatter", x, index)
         xs, idx = _as1d(x), _as1d(index)
@@ -303,12 +311,7 @@ def scatter_add(input, dim, index, src):
     _index_tensor(index, "scatter_add")
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
-    _same_device("scatter_add", x, index, src)
-    _same_dtype("scatter_add", x, src)
-    d = norm_dim(dim, x.ndim, "scatter_add")
-    xs, idx, ss = _as1d(x), _as1d(index), _as1d(src)
-    _gather_checks(xs, d, idx, "scatter_add", ss)
-    v = ss[tuple(slice(0, s) for s in idx.shape)] if tuple(ss.shape) != tuple(idx.shape) else ss
+    d, xs, idx, v = _src_operands("scatter_add", x, dim, index, src)
     out = apply(IndexAdd, (xs, v), _grid(idx, d))
     return out.reshape(()) if x.ndim == 0 else out
 
@@ -326,16 +329,25 @@ def _index_dim_checks(name, x, d, index, source=None):
                                f"with dim {d} of size {n} (the index's length)")
 
 
+def _index_along(x, dim, index, name, source=None, negative=False):
+    """index_add / index_copy / index_fill's checks, in torch's order: (the dim, x as at least 1-D)."""
+    _index_tensor(index, name)
+    if source is None:
+        _same_device(name, x, index)
+    else:
+        _same_device(name, x, index, source)
+        _same_dtype(name, x, source, "source")
+    d = norm_dim(dim, x.ndim, name)
+    _index_dim_checks(name, x, d, index, source)
+    xs = _as1d(x)
+    _check_range(index, xs.shape[d], name, d, negative=negative)
+    return d, xs
+
+
 @op(inplace=True)
 def index_add(input, dim, index, source, *, alpha=1):
     x = input
-    _index_tensor(index, "index_add")
-    _same_device("index_add", x, index, source)
-    _same_dtype("index_add", x, source, "source")
-    d = norm_dim(dim, x.ndim, "index_add")
-    _index_dim_checks("index_add", x, d, index, source)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_add", d)
+    d, xs = _index_along(x, dim, index, "index_add", source)
     src = _as1d(source)
     if alpha != 1:
         src = src * alpha
@@ -346,13 +358,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 @op(inplace=True)
 def index_copy(input, dim, index, source):
     x = input
-    _index_tensor(index, "index_copy")
-    _same_device("index_copy", x, index, source)
-    _same_dtype("index_copy", x, source, "source")
-    d = norm_dim(dim, x.ndim, "index_copy")
-    _index_dim_checks("index_copy", x, d, index, source)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_copy", d)
+    d, xs = _index_along(x, dim, index, "index_copy", source)
     out = _put(xs, _as1d(source), _at_dim(index, d))
     return out.reshape(()) if x.ndim == 0 else out
 
@@ -360,12 +366,7 @@ def index_copy(input, dim, index, source):
 @op(inplace=True)
 def index_fill(input, dim, index, value):
     x = input
-    _index_tensor(index, "index_fill")
-    _same_device("index_fill", x, index)
-    d = norm_dim(dim, x.ndim, "index_fill")
-    _index_dim_checks("index_fill", x, d, index)
-    xs = _as1d(x)
-    _check_range(index, xs.shape[d], "index_fill", d, negative=True)
+    d, xs = _index_along(x, dim, index, "index_fill", negative=True)
     v = _value_tensor(value, x, "index_fill")
     B = index._backend
     i = _flat_ints(index)
@@ -587,11 +588,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in _REDUCES:
         raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    _same_device("scatter_reduce", x, index, src)
-    _same_dtype("scatter_reduce", x, src)
-    d = norm_dim(dim, x.ndim, "scatter_reduce")
-    xs, idx, ss = _as1d(x), _as1d(index), _as1d(src)
-    _gather_checks(xs, d, idx, "scatter_reduce", ss)
-    v = ss[tuple(slice(0, s) for s in idx.shape)] if tuple(ss.shape) != tuple(idx.shape) else ss
+    d, xs, idx, v = _src_operands("scatter_reduce", x, dim, index, src)
     out = apply(ScatterReduceOp, (xs, v), _grid(idx, d), reduce, bool(include_self))
     return out.reshape(()) if x.ndim == 0 else out

@@ -63,13 +63,13 @@ def _chbevl(x, coeffs):
     return 0.5 * (b0 - b2)
 
 
-def _via64(B, x, f):
-    """f(xp, x) computed in float64 and rounded once to x's dtype."""
+def _via64(B, x, f, *more):
+    """f(xp, x, *more) computed in float64 and rounded once to x's dtype (`more`: arrays of x's dtype)."""
     xp = B.xp
     f64 = B.native_dtype(_dt.float64)
     if x.dtype == f64:
-        return f(xp, x)
-    return xp.astype(f(xp, xp.astype(x, f64)), x.dtype)
+        return f(xp, x, *more)
+    return xp.astype(f(xp, xp.astype(x, f64), *(xp.astype(y, f64) for y in more)), x.dtype)
 
 
 def _c(xp, v, like):
@@ -525,15 +525,11 @@ def zeta(input, other):
         raise TypeError("zeta: expected at least one Tensor argument")
     a, b = _float_pair(input, other, "zeta")
     bd = b._data
-    return nondiff(a, lambda B, x: _via64_2(B, *B.xp.broadcast_arrays(x, bd), _zeta))
 
-
-def _via64_2(B, x, y, f):
-    xp = B.xp
-    f64 = B.native_dtype(_dt.float64)
-    if x.dtype == f64:
-        return f(xp, x, y)
-    return xp.astype(f(xp, xp.astype(x, f64), xp.astype(y, f64)), x.dtype)
+    def fwd(B, x):
+        xb, qb = B.xp.broadcast_arrays(x, bd)
+        return _via64(B, xb, _zeta, qb)
+    return nondiff(a, fwd)
 
 
 # --- modified Bessel functions i0, i0e, i1, i1e ----------------------------------------------------
@@ -830,7 +826,7 @@ class Igamma:
     """The regularized lower (or, with `upper`, upper) incomplete gamma function. torch defines the
     derivative in x only: x^(a-1) e^-x / Gamma(a) (negated for the upper one)."""
     def forward(B, a, x, upper):
-        return _via64_2(B, a, x, lambda xp, p, q: _igamma(B, p, q, upper))
+        return _via64(B, a, lambda xp, p, q: _igamma(B, p, q, upper), x)
 
     def backward(ctx, g):
         need_a, need_x = ctx.needs_input_grad

@@ -109,7 +109,8 @@ class Relu:
     # `out` (with zero derivative), so the gradient can be differentiated again
     def backward(ctx, g):
         out = ctx.out
-        return depends_on(masked(g, out._data != 0), out)
+        xp = out._backend.xp                # xp calls, not `!=`: autograd.compile records them
+        return depends_on(masked(g, xp.not_equal(out._data, xp.zeros((), dtype=out._data.dtype))), out)
 
 
 @primitive(save=("x",))

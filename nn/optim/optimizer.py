@@ -73,8 +73,11 @@ def _hooked_step(step):
     return wrapper
 
 
-def _prepend(hooks, handle):
-    hooks.move_to_end(handle.id, last=False)
+def _add_hook(hooks, hook, prepend):
+    """add_hook, first in line with `prepend` (the state-dict hooks' option)."""
+    handle = add_hook(hooks, hook)
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
     return handle
 
 
@@ -174,20 +177,16 @@ class Optimizer:
         return add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
-        h = add_hook(self._optimizer_state_dict_pre_hooks, hook)
-        return _prepend(self._optimizer_state_dict_pre_hooks, h) if prepend else h
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
-        h = add_hook(self._optimizer_state_dict_post_hooks, hook)
-        return _prepend(self._optimizer_state_dict_post_hooks, h) if prepend else h
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
-        h = add_hook(self._optimizer_load_state_dict_pre_hooks, hook)
-        return _prepend(self._optimizer_load_state_dict_pre_hooks, h) if prepend else h
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
-        h = add_hook(self._optimizer_load_state_dict_post_hooks, hook)
-        return _prepend(self._optimizer_load_state_dict_post_hooks, h) if prepend else h
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # --- state dict -----------------------------------------------------------------------------
     def state_dict(self):

@@ -19,6 +19,7 @@ import numpy as np
 
 import autograd as _ag
 from autograd import distributed as dist
+from autograd.graph import leaf_edges
 
 from ..module import Module
 
@@ -223,21 +224,6 @@ def _reachable_leaves(out):
             stack.extend(o)
         elif isinstance(o, dict):
             stack.extend(o.values())
-    found, seen = set(), set()
-    nodes = []
-    for t in roots:
-        if t.grad_fn is None:
-            found.add(id(t))
-        else:
-            nodes.append(t.grad_fn)
-    while nodes:
-        n = nodes.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for e in n.next:
-            if type(e) is tuple:
-                nodes.append(e[0])
-            elif e is not None:
-                found.add(id(e))
+    found = {id(t) for t in roots if t.grad_fn is None}
+    found.update(id(leaf) for leaf in leaf_edges(roots))
     return found

@@ -1,7 +1,8 @@
 """Modelled on pytorch/examples time_sequence_prediction/train.py: a Sequence of two LSTMCell and a Linear,
 unrolled over time with torch.zeros states and torch.cat of per-step outputs (output.split(1, dim=1)),
 future prediction feeding its own output back, float64 throughout (.double()), nn.MSELoss and
-optim.LBFGS(lr=0.8) stepping with a closure."""
+optim.LBFGS(lr=0.8) stepping with a closure; the losses compared are the closure's, one per evaluation
+(train.py prints each one)."""
 import numpy as np
 
 
@@ -17,7 +18,7 @@ def imports(lib):
     return torch, nn, optim
 
 
-def program(lib, H, steps=3):
+def program(lib, H, steps=2):
     torch, nn, optim = imports(lib)
 
     class Sequence(nn.Module):
@@ -65,10 +66,10 @@ def program(lib, H, steps=3):
             optimizer.zero_grad()
             out = seq(input)
             loss = criterion(out, target)
+            losses.append(loss.item())              # train.py prints 'loss:' here, every evaluation
             loss.backward()
             return loss
-        loss = optimizer.step(closure)
-        losses.append(float(loss.item()))
+        optimizer.step(closure)
         with torch.no_grad():
             future = 10
             pred = seq(test_input, future=future)

@@ -1,0 +1,363 @@
+"""autograd.compile: a compiled training step gives bitwise the eager step's losses, gradients and
+parameters (the oracle is the same step run eagerly from the same start), on every backend.
+
+Each test runs one model twice from the same weights and the same batches, eagerly and compiled,
+and compares everything bit for bit after every call; the stats say the compiled run really
+replayed (not silently fell back to eager), retraced where a guard changed, and why."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from nn import functional as F
+
+C = sys.modules["autograd.compile"]
+
+
+def arr(t):
+    """A tensor's values as a NumPy array (host copy), None for None."""
+    if t is None:
+        return None
+    return np.array(t.detach()._backend.to_numpy(t.detach()._data), copy=True)
+
+
+def same(a, b):
+    """Bitwise equality of two arrays (shape, dtype and bytes)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+class MLP(nn.Module):
+    def __init__(self, sizes, device, p=0.0):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(a, b, device=device) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.drop = nn.Dropout(p) if p else None
+
+    def forward(self, x):
+        n = len(self.layers)
+        for i, lin in enumerate(self.layers):
+            x = lin(x)
+            if i < n - 1:
+                x = F.relu(x)
+                if self.drop is not None:
+                    x = self.drop(x)
+        return x
+
+
+def weights(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        k = 1 / np.sqrt(a)
+        out.append((rng.uniform(-k, k, (b, a)).astype(np.float32), rng.uniform(-k, k, b).astype(np.float32)))
+    return out
+
+
+def build(sizes, device, p=0.0):
+    m = MLP(sizes, device, p)
+    with ag.no_grad():
+        for lin, (W, b) in zip(m.layers, weights(sizes)):
+            lin.weight.copy_(ag.tensor(W, device=device))
+            lin.bias.copy_(ag.tensor(b, device=device))
+    return m
+
+
+def batches(n, batch, n_in, n_cls, device, seed=1):
+    rng = np.random.default_rng(seed)
+    return [(ag.tensor(rng.standard_normal((batch, n_in)).astype(np.float32), device=device),
+             ag.tensor(rng.integers(0, n_cls, batch), device=device)) for _ in range(n)]
+
+
+def make_step(model, opt, zero="inside"):
+    ce = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        if zero == "inside":
+            opt.zero_grad()
+        loss = ce(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def run_pair(sizes, device, make_opt, data, compile_kw=None, zero="inside", p=0.0, between=None, seed=0):
+    """Run the same training eagerly and compiled; compare after every call. Returns the compiled
+    function (for its stats)."""
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(seed)
+        m = build(sizes, device, p)
+        opt = make_opt(m.parameters())
+        step = make_step(m, opt, zero)
+        if compiled:
+            step = ag.compile(step, **(compile_kw or {}))
+        rec = []
+        for i, (x, y) in enumerate(data):
+            if between is not None:
+                between(i, m, opt)
+            if zero == "outside":
+                opt.zero_grad()
+            loss = step(x, y)
+            rec.append((arr(loss), [arr(q) for q in m.parameters()], [arr(q.grad) for q in m.parameters()]))
+        runs.append((rec, step, m, opt))
+    (eager, _, _, _), (comp, step, _, _) = runs
+    for i, (a, b) in enumerate(zip(eager, comp)):
+        assert same(a[0], b[0]), f"call {i}: loss {a[0]} (eager) != {b[0]} (compiled)"
+        for j, (pa, pb) in enumerate(zip(a[1], b[1])):
+            assert same(pa, pb), f"call {i}: parameter {j} differs"
+        for j, (ga, gb) in enumerate(zip(a[2], b[2])):
+            assert same(ga, gb), f"call {i}: gradient {j} differs"
+    return step
+
+
+TINY = [16, 16, 16, 10]
+
+
+def test_sgd_mlp_replays_bitwise(device):
+    data = batches(7, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data)
+    st = step.stats
+    assert st.traces == 2 and st.replays == 5 and st.eager_calls == 0, st
+    assert st.graph_break is None and st.retrace_reasons == []
+    assert isinstance(step(*data[0]), ag.Tensor)
+
+
+def test_sgd_momentum_weight_decay_and_grads_kept(device):
+    data = batches(7, 8, 16, 10, device)
+    mk = lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3, nesterov=True)  # noqa: E731
+    step = run_pair(TINY, device, mk, data)
+    assert step.stats.replays >= 3, step.stats
+    # no zero_grad at all: gradients accumulate across calls, as eager
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.01), data, zero="never")
+    assert step.stats.replays >= 3, step.stats
+    # zero_grad outside the compiled function
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.01), data, zero="outside")
+    assert step.stats.replays >= 3, step.stats
+
+
+@pytest.mark.parametrize("name,batch,sizes", [("small", 32, [64, 64, 64, 10]), ("wide", 16, [784, 512, 512, 10]),
+                                              ("deep", 8, [256] * 9 + [10])])
+def test_benchmark_shapes(device, name, batch, sizes):
+    data = batches(4, batch, sizes[0], sizes[-1], device)
+    step = run_pair(sizes, device, lambda ps: nn.optim.SGD(ps, lr=0.01), data)
+    assert step.stats.replays == 2, step.stats
+
+
+def test_adam_is_a_graph_break_today(device):
+    """Adam reads its step count with .item() (nn/optim/optimizer.py _step_tensor): the trace ends
+    there, the call and every later one run eagerly (and so equal eager), with one warning."""
+    data = batches(4, 8, 16, 10, device)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        step = run_pair(TINY, device, lambda ps: nn.optim.Adam(ps, lr=1e-2), data)
+    msgs = [str(x.message) for x in w if "autograd.compile" in str(x.message)]
+    assert len(msgs) == 1 and "Tensor.item()" in msgs[0] and "optimizer.py" in msgs[0], msgs
+    assert step.stats.traces == 1 and step.stats.eager_calls == 3 and step.stats.replays == 0
+    assert "Tensor.item()" in step.stats.graph_break
+
+
+def test_fullgraph_raises_on_graph_break(device):
+    m = build(TINY, device)
+    opt = nn.optim.Adam(m.parameters())
+    step = ag.compile(make_step(m, opt), fullgraph=True)
+    x, y = batches(1, 8, 16, 10, device)[0]
+    with pytest.raises(C.GraphBreak, match="item"):
+        step(x, y)
+
+
+def test_user_graph_break_names_the_line(device):
+    m = build(TINY, device)
+    opt = nn.optim.SGD(m.parameters(), lr=0.1)
+    ce = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ce(m(x), y)
+        if loss > 100:                                      # data-dependent Python: a graph break
+            loss = loss * 0
+        loss.backward()
+        opt.step()
+        return loss
+    line = step.__code__.co_firstlineno + 3
+    cstep = ag.compile(step)
+    data = batches(3, 8, 16, 10, device)
+    with pytest.warns(UserWarning, match=rf"Tensor.__bool__\(\) at .*test_compile.py:{line}"):
+        cstep(*data[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # only one warning
+        cstep(*data[1])
+        cstep(*data[2])
+    assert cstep.stats.eager_calls == 2 and cstep.stats.replays == 0
+
+
+def test_dropout_draws_fresh_masks_from_the_same_stream(device):
+    data = batches(6, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.3)
+    assert step.stats.replays == 4, step.stats
+    # fresh masks: the compiled step's gradients differ between two calls on the same batch
+    ag.manual_seed(3)
+    m = build(TINY, device, p=0.5)
+    opt = nn.optim.SGD(m.parameters(), lr=0.0)
+    s = ag.compile(make_step(m, opt))
+    x, y = data[0]
+    losses = [arr(s(x, y)) for _ in range(5)]
+    assert s.stats.replays == 3
+    assert len({v.tobytes() for v in losses[2:]}) == 3
+
+
+def test_eval_mode_and_grad_mode_retrace(device):
+    data = batches(6, 8, 16, 10, device)
+
+    def between(i, m, opt):
+        m.train(i < 3)                                    # eval from call 3: dropout off, retrace
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.3, between=between)
+    assert any("module.training" in r for r in step.stats.retrace_reasons), step.stats
+    assert step.stats.replays >= 2
+
+
+def test_scheduler_changing_lr_retraces(device):
+    data = batches(8, 8, 16, 10, device)
+    sched = {}
+
+    def between(i, m, opt):
+        if i == 0:
+            sched[id(opt)] = nn.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        else:
+            sched[id(opt)].step()
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.1), data, between=between)
+    assert any("hyperparameters" in r and "0.05" in r for r in step.stats.retrace_reasons), step.stats
+    assert step.stats.replays >= 2
+
+
+def test_shape_change_retraces(device):
+    data = batches(4, 8, 16, 10, device) + batches(4, 5, 16, 10, device, seed=2) + batches(3, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data)
+    st = step.stats
+    assert any("shape (8, 16) -> (5, 16)" in r for r in st.retrace_reasons), st
+    assert st.traces == 4 and st.replays == 7, st                  # the batch-8 plan is kept
+
+
+def test_returns_and_scalar_arguments(device):
+    """Python arguments are guards (a new value retraces); returned structures keep their shape."""
+    w = ag.tensor(np.ones((3, 3), np.float32), requires_grad=True)
+
+    def f(x, scale):
+        w.grad = None
+        loss = ((x @ w) * scale).sum()
+        loss.backward()
+        with ag.no_grad():
+            w.sub_(w.grad, alpha=0.1)
+        return {"loss": loss, "pair": (x * 2, 7)}
+    cf = ag.compile(f, mode="max-autotune", backend="inductor", dynamic=False)
+    x = ag.tensor(np.arange(9, dtype=np.float32).reshape(3, 3))
+    outs = [cf(x, s) for s in (1.0, 1.0, 1.0, 2.0, 2.0, 2.0)]
+    assert cf.stats.replays == 2 and cf.stats.traces == 4, cf.stats
+    assert any("argument" in r for r in cf.stats.retrace_reasons)
+    o = outs[2]
+    assert set(o) == {"loss", "pair"} and o["pair"][1] == 7
+    assert same(arr(o["pair"][0]), np.arange(9, dtype=np.float32).reshape(3, 3) * 2)
+    # the same arithmetic eagerly
+    w2 = np.ones((3, 3), np.float32)
+    xs = np.arange(9, dtype=np.float32).reshape(3, 3)
+    for s in (1.0, 1.0, 1.0, 2.0, 2.0, 2.0):
+        g = (xs.T @ np.full((3, 3), s, np.float32)).astype(np.float32)
+        w2 = w2 - g * np.float32(0.1)
+    assert np.allclose(arr(w), w2, rtol=1e-6)
+
+
+def test_forward_only_function_with_graph_runs_eagerly(device):
+    w = ag.tensor(np.ones((2, 2), np.float32), requires_grad=True)
+    cf = ag.compile(lambda x: x @ w)
+    x = ag.tensor(np.ones((2, 2), np.float32))
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        y = [cf(x) for _ in range(3)][-1]
+    assert y.requires_grad and y.grad_fn is not None          # eager: the graph is there to use
+    assert any("backpropagated" in str(r.message) for r in rec)
+
+
+def test_unrecordable_array_code_falls_back_safely(device):
+    """An array computed by code the recorder cannot see (a raw array operator) and used later is
+    refused, not frozen into the plan as a stale constant."""
+    w = ag.tensor(np.ones((4,), np.float32), requires_grad=True)
+
+    def f(x):
+        from autograd.ops.unary import masked
+        return masked(x * w, x._data > 0).sum().detach()    # `x._data > 0`: a raw array operator
+    cf = ag.compile(f)
+    xs = [ag.tensor(np.array(v, np.float32)) for v in ([1, -1, 2, -2], [-1, 1, -2, 2], [1, 1, -1, -1])] * 3
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        got = [arr(cf(x)) for x in xs]
+    assert [float(g) for g in got] == [3.0, 3.0, 2.0] * 3
+    assert cf.stats.replays == 0
+    assert any("outside the recorded operations" in str(r.message) for r in rec)
+
+
+def test_decorator_and_disable():
+    @ag.compile(fullgraph=True)
+    def f(x):
+        return x * 2
+    assert isinstance(f, C.CompiledFunction)
+    g = lambda x: x  # noqa: E731
+    assert ag.compile(g, disable=True) is g
+    x = ag.tensor([1.0, 2.0])
+    assert [float(v) for v in f(x).tolist()] == [2.0, 4.0]
+    with pytest.raises(TypeError):
+        ag.compile(3)
+
+
+def test_inplace_on_arguments_and_versions(device):
+    """A step writing into its argument writes into each call's argument, version counters move as
+    in eager, and a no_grad `t[i] = v` and fill_ are replayed."""
+    buf = ag.tensor(np.zeros(3, np.float32))
+
+    def f(x):
+        with ag.no_grad():
+            x.mul_(2.0)
+            buf.fill_(1.0)
+            buf[0] = 5.0
+        return x + buf
+    cf = ag.compile(f)
+    for i in range(5):
+        x = ag.tensor(np.full(3, float(i), np.float32))
+        v0 = x._version
+        out = cf(x)
+        assert same(arr(x), np.full(3, 2.0 * i, np.float32))
+        assert same(arr(out), np.array([2.0 * i + 5, 2.0 * i + 1, 2.0 * i + 1], np.float32))
+        assert x._version == v0 + 1
+    assert cf.stats.replays == 3, cf.stats
+    assert same(arr(buf), np.array([5, 1, 1], np.float32))
+
+
+def test_replaced_parameter_retraces(device):
+    data = batches(6, 8, 16, 10, device)
+
+    def between(i, m, opt):
+        if i == 4:                           # a new Parameter object in the model and the optimizer
+            old = m.layers[0].weight
+            new = nn.Parameter(old.detach() * 0.5)
+            m.layers[0].weight = new
+            opt.param_groups[0]["params"][0] = new
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, between=between)
+    assert any("state changed" in r for r in step.stats.retrace_reasons), step.stats
+
+
+def test_data_dependent_branch_in_a_backward_rule_is_a_guard(device):
+    """Cross-entropy's backward branches on whether some target is ignore_index: a plan traced on
+    batches without ignored targets must not replay a batch with some (it retraces), and the
+    numbers equal eager's throughout (dropout on, so the generator stream is checked too)."""
+    data = batches(5, 8, 16, 10, device)
+    x, y = batches(1, 8, 16, 10, device, seed=7)[0]
+    yi = arr(y)
+    yi[[1, 4]] = -100
+    data = data + [(x, ag.tensor(yi, device=device))] + batches(3, 8, 16, 10, device, seed=9)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.2)
+    st = step.stats                 # 2 traces, 3 replays, the odd batch traced, 2 traces, a replay
+    assert st.traces == 5 and st.replays == 4, st
+    assert any("data-dependent check" in r for r in st.retrace_reasons), st
