@@ -123,7 +123,13 @@ class Linear:
     """x @ W.T (+ b), fused as PyTorch's addmm: the bias is added into the matmul's fresh result,
     so no second activation-sized array exists, recording or not. Saves x and W only."""
     def forward(B, x, w, *b):
-        out = B.xp.matmul(x, B.xp.matrix_transpose(w))
+        xp = B.xp
+        if x.ndim > 2:          # fold batch dims into rows: one BLAS product, not one per leading index
+            lead = tuple(x.shape[:-1])
+            out = xp.reshape(xp.matmul(xp.reshape(x, (-1, x.shape[-1])), xp.matrix_transpose(w)),
+                             lead + (w.shape[0],))
+        else:
+            out = xp.matmul(x, xp.matrix_transpose(w))
         if b:
             out += b[0]
         return out
@@ -132,8 +138,11 @@ class Linear:
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad                # two or three entries: the bias is optional
         gx = None
-        if need[0]:                    # g @ w; batched input: one fused product, no argument checks
-            gx = apply(MatmulT, (g, w), False, False) if g.ndim >= 2 else g @ w
+        if need[0]:                    # g @ w as one product over rows (batch dims folded), no argument checks
+            if g.ndim > 2:
+                gx = apply(MatmulT, (g.reshape(-1, g.shape[-1]), w), False, False).reshape(x.shape)
+            else:
+                gx = apply(MatmulT, (g, w), False, False) if g.ndim == 2 else g @ w
         gw = None
         if need[1]:
             if x.ndim != 2:                # fold batch dims into rows (a vector is one row): one product
