@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+from .optimizer import (Optimizer, _bump_step, _step_tensor, check_fused, check_lr, new_step, params_with_grad,
+                        replayed_scalar, scalar, tracing)
 
 
 def _check_betas(lr, betas, eps, weight_decay):
@@ -59,7 +60,10 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _ag.zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
+                tensor_path = diff or group["capturable"]
+                # autograd.compile is recording: the same float arithmetic, re-run per replay
+                traced = not tensor_path and not isinstance(lr, _ag.Tensor) and tracing(p)
+                step = _bump_step(state) if tensor_path or traced else _step_tensor(state)
                 grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
@@ -70,18 +74,31 @@ class Adam(Optimizer):
                     sq = mx
                 else:
                     sq = exp_avg_sq
-                if diff or group["capturable"]:
+                if tensor_path:
                     # torch's tensor branch: the bias corrections are scalar-dtype tensors of `step`
                     step_t = state["step"]
                     step_size_neg = -(lr / (1 - beta1 ** step_t))
                     bc2_sqrt = (1 - beta2 ** step_t).sqrt()
                     denom = sq.sqrt() / (bc2_sqrt * step_size_neg) + eps / step_size_neg
                     p.addcdiv_(exp_avg.clone() if diff else exp_avg, denom)
+                elif traced:
+                    neg_step_size = replayed_scalar(_neg_step_size, step, p, lr, beta1)
+                    bc2_sqrt = replayed_scalar(_bias_correction2_sqrt, step, p, beta2)
+                    denom = sq.sqrt() / bc2_sqrt + eps
+                    p.add_(exp_avg / denom * neg_step_size)     # = addcdiv_(.., value=-step_size)
                 else:
                     step_size = scalar(lr / (1 - beta1 ** step))
                     denom = sq.sqrt() / (1 - beta2 ** step) ** 0.5 + eps
                     p.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
+
+
+def _neg_step_size(step, lr, beta1):
+    return -(lr / (1 - beta1 ** step))
+
+
+def _bias_correction2_sqrt(step, beta2):
+    return (1 - beta2 ** step) ** 0.5
 
 
 class AdamW(Adam):

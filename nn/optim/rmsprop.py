@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+from .optimizer import Optimizer, _bump_step, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
 
 
 def _nonneg(**kw):
@@ -38,7 +38,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _ag.zeros_like(p)
                     if group["centered"]:
                         state["grad_avg"] = _ag.zeros_like(p)
-                _step_tensor(state)
+                _bump_step(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 square_avg = state["square_avg"]
@@ -114,7 +114,7 @@ class Adadelta(Optimizer):
                     state["step"] = new_step()
                     state["square_avg"] = _ag.zeros_like(p)
                     state["acc_delta"] = _ag.zeros_like(p)
-                _step_tensor(state)
+                _bump_step(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
