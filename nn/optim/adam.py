@@ -126,14 +126,18 @@ class Adamax(Optimizer):
                     state["step"] = new_step()
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_inf"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
+                traced = tracing(p)             # autograd.compile: the step size re-run per replay
+                step = _bump_step(state) if traced else _step_tensor(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.copy_(_ag.maximum(exp_inf * beta2, grad.abs() + eps))
-                clr = lr / (1 - beta1 ** step)
-                p.addcdiv_(exp_avg, exp_inf, value=-clr)
+                if traced:
+                    p.add_(exp_avg / exp_inf * replayed_scalar(_neg_step_size, step, p, lr, beta1))
+                else:
+                    clr = lr / (1 - beta1 ** step)
+                    p.addcdiv_(exp_avg, exp_inf, value=-clr)
         return loss
 
 
