@@ -161,6 +161,8 @@ ADAPTIVE = {
     "Rprop": lambda ps: nn.optim.Rprop(ps, lr=1e-2),
     "Adamax-wd": lambda ps: nn.optim.Adamax(ps, lr=1e-2, weight_decay=1e-2),
     "Adagrad-lr_decay-wd": lambda ps: nn.optim.Adagrad(ps, lr=1e-2, lr_decay=0.1, weight_decay=1e-2),
+    "NAdam": lambda ps: nn.optim.NAdam(ps, lr=1e-2),
+    "NAdam-decoupled-wd": lambda ps: nn.optim.NAdam(ps, lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True),
 }
 
 
@@ -180,7 +182,8 @@ def test_adam_family_replays_bitwise(device, name):
 
 F64_OPTS = {"Adam": lambda ps: nn.optim.Adam(ps, lr=0.05, weight_decay=0.1),
             "Adamax": lambda ps: nn.optim.Adamax(ps, lr=0.05),
-            "Adagrad": lambda ps: nn.optim.Adagrad(ps, lr=0.05, lr_decay=0.01)}
+            "Adagrad": lambda ps: nn.optim.Adagrad(ps, lr=0.05, lr_decay=0.01),
+            "NAdam": lambda ps: nn.optim.NAdam(ps, lr=0.05, weight_decay=0.1, momentum_decay=0.1)}
 
 
 @pytest.mark.parametrize("name", list(F64_OPTS))
@@ -242,7 +245,7 @@ def test_digits_mlp_adam_step_replays_bitwise(device):
 def test_adam_tensor_lr_is_a_graph_break(device):
     """A tensor lr enters the step-size arithmetic as a float32 tensor read back with .item(): that
     path is not recorded, so the trace ends there and the calls run eagerly (equal to eager), with
-    one warning. (NAdam and RAdam still read their step count with .item() too.)"""
+    one warning. (RAdam still reads its step count with .item() too.)"""
     data = batches(4, 8, 16, 10, device)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -255,7 +258,7 @@ def test_adam_tensor_lr_is_a_graph_break(device):
 
 def test_fullgraph_raises_on_graph_break(device):
     m = build(TINY, device)
-    opt = nn.optim.NAdam(m.parameters())
+    opt = nn.optim.RAdam(m.parameters())
     step = ag.compile(make_step(m, opt), fullgraph=True)
     x, y = batches(1, 8, 16, 10, device)[0]
     with pytest.raises(C.GraphBreak, match="item"):

@@ -382,5 +382,22 @@ def replayed_scalar(kernel, step, like, *params):
     return _wrap(out, be)
 
 
+def replayed_scalar2(kernel, step, other, like, *params):
+    """replayed_scalar of two 0-d state tensors: `kernel(step_value, other_value, *params)`."""
+    be, dt = like._backend, like._data.dtype
+    tr = _graph.TRACER
+    tr.depth += 1
+    try:
+        out = _scalar_kernel2(step._data, other._data, be, dt, kernel, *params)
+    finally:
+        tr.depth -= 1
+    tr.kernel(_scalar_kernel2, (step, other), (be, dt, kernel) + params, out)
+    return _wrap(out, be)
+
+
 def _scalar_kernel(step, be, dt, kernel, *params):
     return be.xp.asarray(kernel(float(step), *params), dtype=dt)
+
+
+def _scalar_kernel2(step, other, be, dt, kernel, *params):
+    return be.xp.asarray(kernel(float(step), float(other), *params), dtype=dt)
