@@ -19,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import mlp  # noqa: E402,F401  (pins BLAS threads before NumPy loads, as speed.py)
+import mlp  # noqa: E402  (pins BLAS threads before NumPy loads, as speed.py)
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
@@ -71,6 +71,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--models", default="mlp,cnn")
     args = ap.parse_args(argv)
+    print(f"BLAS/OpenMP threads pinned to {mlp.THREADS}")
     for name in args.models.split(","):
         steps, data = pair(name, args.steps)
         losses = {}
