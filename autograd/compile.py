@@ -875,7 +875,7 @@ def _codegen(d):
         if i in guard_at:
             k, v = guard_at[i]
             if wrote:
-                raise _Unsupported("a data-dependent check comes after an in-place write")
+                raise _Unsupported(f"a data-dependent check ('{s[-1]}') comes after an in-place write")
             miss = "return _MISS_CHECK"
             if draws:           # put the generators back, so the eager re-run draws what eager would
                 if any(r is None for _, r in draws):

@@ -15,6 +15,7 @@ import numbers
 
 import autograd as _ag
 from autograd import ops as _ops
+from autograd import graph as _graph
 from autograd.ops.conv import fold as _fold_windows, take_flat as _take_flat, windows as _windows
 from autograd.ops.index import index_put as _index_put
 from autograd.tensor import Tensor, _wrap
@@ -447,9 +448,23 @@ def _pool_windows(input, k, s, p, d, out, value):
 
 def _first_inside(xp, n, stride, pad, dilation, dtype):
     """Per output position, the first input coordinate of its window that is not padding."""
-    start = xp.arange(n, dtype=dtype) * stride - pad
-    skip = (-start + dilation - 1) // dilation                         # ceil(-start / dilation)
-    return start + xp.where(start < 0, skip, xp.zeros((), dtype=dtype)) * dilation
+    # xp calls rather than array operators, here and in _max_pool: autograd.compile records them
+    c = _int_const(xp, dtype)
+    start = xp.subtract(xp.multiply(xp.arange(n, dtype=dtype), c(stride)), c(pad))
+    skip = xp.floor_divide(xp.add(xp.negative(start), c(dilation - 1)), c(dilation))   # ceil(-start / dilation)
+    return xp.add(start, xp.multiply(xp.where(xp.less(start, c(0)), skip, c(0)), c(dilation)))
+
+
+def _first_inside_host(n, stride, pad, dilation):
+    """The largest of _first_inside's values, in Python (it depends on shapes only)."""
+    def first(i):
+        start = i * stride - pad
+        return start + ((-start + dilation - 1) // dilation if start < 0 else 0) * dilation
+    return max(first(i) for i in range(n))
+
+
+def _int_const(xp, dtype):
+    return lambda v: xp.asarray(v, dtype=dtype)
 
 
 def _axis(xp, v, j, n):
@@ -462,8 +477,11 @@ def _argmax_last(xp, win, is_float, i64):
     kidx = xp.astype(xp.argmax(win, axis=-1), i64)
     if is_float:
         nan = xp.isnan(win)
-        if bool(xp.any(nan)):
-            last = (win.shape[-1] - 1) - xp.astype(xp.argmax(xp.astype(xp.flip(nan, axis=-1), i64), axis=-1), i64)
+        # while autograd.compile records, no data-dependent branch (it could not be re-decided
+        # after the step's in-place writes): the NaN fix-up always runs (same result without NaNs)
+        if _graph.TRACER is not None or bool(xp.any(nan)):
+            last = xp.subtract(xp.asarray(win.shape[-1] - 1, dtype=i64),
+                               xp.astype(xp.argmax(xp.astype(xp.flip(nan, axis=-1), i64), axis=-1), i64))
             kidx = xp.where(xp.any(nan, axis=-1), last, kidx)
     return kidx
 
@@ -471,7 +489,8 @@ def _argmax_last(xp, win, is_float, i64):
 def _plane_offsets(xp, input, n, i64):
     lead = _prod(input.shape[:input.ndim - n])
     plane = _prod(input.shape[input.ndim - n:])
-    return xp.reshape(xp.arange(lead, dtype=i64) * plane, tuple(input.shape[:input.ndim - n]) + (1,) * n)
+    return xp.reshape(xp.multiply(xp.arange(lead, dtype=i64), xp.asarray(plane, dtype=i64)),
+                      tuple(input.shape[:input.ndim - n]) + (1,) * n)
 
 
 def _lowest(xp, input):
@@ -493,36 +512,37 @@ def _max_pool(input, n, kernel_size, stride, padding, dilation, ceil_mode, retur
     with _ag.no_grad():
         win = _pool_windows(input.detach(), k, s, p, d, out, _lowest(xp, input))._data
     kidx = _argmax_last(xp, win, input.dtype.is_floating_point, i64)      # (..., *O)
+    c = _int_const(xp, i64)               # xp calls, not operators: autograd.compile records them
     offs, rem = [None] * n, kidx
     for j in reversed(range(n)):
-        offs[j], rem = rem % k[j], rem // k[j]
+        offs[j], rem = xp.remainder(rem, c(k[j])), xp.floor_divide(rem, c(k[j]))
     local = first = None
     pad_hit = None
     for j in range(n):
-        start = _axis(xp, xp.arange(out[j], dtype=i64) * s[j] - p[j], j, n)
-        pos = start + offs[j] * d[j]
-        hit = (pos < 0) | (pos >= sizes[j])
-        pad_hit = hit if pad_hit is None else pad_hit | hit
+        start = _axis(xp, xp.subtract(xp.multiply(xp.arange(out[j], dtype=i64), c(s[j])), c(p[j])), j, n)
+        pos = xp.add(start, xp.multiply(offs[j], c(d[j])))
+        hit = xp.logical_or(xp.less(pos, c(0)), xp.greater_equal(pos, c(sizes[j])))
+        pad_hit = hit if pad_hit is None else xp.logical_or(pad_hit, hit)
         f = _axis(xp, _first_inside(xp, out[j], s[j], p[j], d[j], i64), j, n)
-        local = pos if local is None else local * sizes[j] + pos
-        first = f if first is None else first * sizes[j] + f
+        local = pos if local is None else xp.add(xp.multiply(local, c(sizes[j])), pos)
+        first = f if first is None else xp.add(xp.multiply(first, c(sizes[j])), f)
     # a window whose real elements are all -inf (or the integer minimum) ties with its padding:
     # torch then reports the window's first real element
     local = xp.where(pad_hit, first, local)
     # a window that holds no input element at all (padding and dilation gaps only): torch gives the
     # lowest value and that (out of range) first position
-    void = None
-    for j in range(n):
-        f = _axis(xp, _first_inside(xp, out[j], s[j], p[j], d[j], i64), j, n)
-        v = f >= sizes[j]
-        void = v if void is None else void | v
-    if bool(xp.any(void)):
+    if any(_first_inside_host(out[j], s[j], p[j], d[j]) >= sizes[j] for j in range(n)):   # shapes only
+        void = None
+        for j in range(n):
+            f = _axis(xp, _first_inside(xp, out[j], s[j], p[j], d[j], i64), j, n)
+            v = xp.greater_equal(f, c(sizes[j]))
+            void = v if void is None else xp.logical_or(void, v)
         take = xp.where(void, xp.zeros((), dtype=i64), local)
-        result = _take_flat(input, _plane_offsets(xp, input, n, i64) + take)
+        result = _take_flat(input, xp.add(_plane_offsets(xp, input, n, i64), take))
         low = _ag.full((), _lowest(xp, input), dtype=input.dtype, device=input.device)
         result = _ops.where(_wrap(xp.broadcast_to(void, tuple(result.shape)), be), low, result)
     else:
-        result = _take_flat(input, _plane_offsets(xp, input, n, i64) + local)
+        result = _take_flat(input, xp.add(_plane_offsets(xp, input, n, i64), local))
     if return_indices:
         return result, _wrap(xp.broadcast_to(local, tuple(result.shape)), be)
     return result

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import builtins
 
+from backends import dtypes as _dt
+
+from .. import graph as _graph
 from ..graph import primitive
+from ..tensor import _wrap
 from ._core import apply
 from .reduce import softmax
 from .unary import clamp, log, masked
@@ -90,6 +94,8 @@ class CrossEntropyIndex:
         xp = x._backend.xp
         # as in forward, one reduction decides the common case (targets were checked there); an
         # xp call, not `>=`, so that autograd.compile records this branch's condition as a guard
+        if _graph.TRACER is not None and x.dtype in (_dt.float32, _dt.float64):
+            return _ce_backward_branch_free(x, t, g, ctx.ignore_index, reduction)
         every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
         valid = None if every else t != ctx.ignore_index
         if not every:
@@ -106,6 +112,24 @@ class CrossEntropyIndex:
             return gx
         # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
         return masked(gx, xp.reshape(valid, (-1, 1)))
+
+
+def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
+    """CrossEntropyIndex's rule while autograd.compile records: no Python branch on the targets
+    (the replay could not re-decide it after the step's in-place writes, such as BatchNorm's
+    running statistics), every count an array, so each replay recomputes it. Bitwise the eager
+    rule's result on either of its branches: a select by an all-true mask is the identity, and
+    the mean's divisor is the same integer, converted to g's dtype as eager's Python int is."""
+    xp = x._backend.xp
+    valid = xp.not_equal(t, xp.asarray(ignore_index, dtype=t.dtype))
+    onehot = xp.equal(xp.reshape(xp.arange(x.shape[1], dtype=t.dtype), (1, -1)), xp.reshape(t, (-1, 1)))
+    if reduction == "none":
+        g = g.reshape(-1, 1)
+    elif reduction == "mean":
+        count = xp.maximum(xp.sum(xp.astype(valid, xp.int64)), xp.asarray(1, dtype=xp.int64))
+        g = g / _wrap(xp.astype(count, g._data.dtype), g._backend)
+    gx = softmax(x, 1) * g - masked(g, onehot)
+    return masked(gx, xp.reshape(valid, (-1, 1)))
 
 
 def cross_entropy_index(x, t, ignore_index, reduction):

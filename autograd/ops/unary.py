@@ -126,11 +126,13 @@ class Clamp:
     def backward(ctx, g):
         x = ctx.x._data
         lo, hi = ctx.lo, ctx.hi
+        xp = ctx.x._backend.xp              # xp calls, not operators: autograd.compile records them
         mask = None
-        if lo is not None:
-            mask = x >= lo                                         # bounds are inclusive
+        if lo is not None:                  # bounds are inclusive; compared in x's dtype, as forward
+            mask = xp.greater_equal(x, xp.asarray(lo, dtype=x.dtype))
         if hi is not None:
-            mask = (x <= hi) if mask is None else mask & (x <= hi)
+            le = xp.less_equal(x, xp.asarray(hi, dtype=x.dtype))
+            mask = le if mask is None else xp.logical_and(mask, le)
         return g if mask is None else masked(g, mask)
 
 

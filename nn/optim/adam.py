@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+from .optimizer import (Optimizer, _bump_step, _step_tensor, check_fused, check_lr, new_step, params_with_grad,
+                        replayed_scalar, replayed_scalar2, scalar, tracing)
 
 
 def _check_betas(lr, betas, eps, weight_decay):
@@ -59,7 +60,10 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _ag.zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
+                tensor_path = diff or group["capturable"]
+                # autograd.compile is recording: the same float arithmetic, re-run per replay
+                traced = not tensor_path and not isinstance(lr, _ag.Tensor) and tracing(p)
+                step = _bump_step(state) if tensor_path or traced else _step_tensor(state)
                 grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
@@ -70,18 +74,31 @@ class Adam(Optimizer):
                     sq = mx
                 else:
                     sq = exp_avg_sq
-                if diff or group["capturable"]:
+                if tensor_path:
                     # torch's tensor branch: the bias corrections are scalar-dtype tensors of `step`
                     step_t = state["step"]
                     step_size_neg = -(lr / (1 - beta1 ** step_t))
                     bc2_sqrt = (1 - beta2 ** step_t).sqrt()
                     denom = sq.sqrt() / (bc2_sqrt * step_size_neg) + eps / step_size_neg
                     p.addcdiv_(exp_avg.clone() if diff else exp_avg, denom)
+                elif traced:
+                    neg_step_size = replayed_scalar(_neg_step_size, step, p, lr, beta1)
+                    bc2_sqrt = replayed_scalar(_bias_correction2_sqrt, step, p, beta2)
+                    denom = sq.sqrt() / bc2_sqrt + eps
+                    p.add_(exp_avg / denom * neg_step_size)     # = addcdiv_(.., value=-step_size)
                 else:
                     step_size = scalar(lr / (1 - beta1 ** step))
                     denom = sq.sqrt() / (1 - beta2 ** step) ** 0.5 + eps
                     p.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
+
+
+def _neg_step_size(step, lr, beta1):
+    return -(lr / (1 - beta1 ** step))
+
+
+def _bias_correction2_sqrt(step, beta2):
+    return (1 - beta2 ** step) ** 0.5
 
 
 class AdamW(Adam):
@@ -109,14 +126,18 @@ class Adamax(Optimizer):
                     state["step"] = new_step()
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_inf"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
+                traced = tracing(p)             # autograd.compile: the step size re-run per replay
+                step = _bump_step(state) if traced else _step_tensor(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.copy_(_ag.maximum(exp_inf * beta2, grad.abs() + eps))
-                clr = lr / (1 - beta1 ** step)
-                p.addcdiv_(exp_avg, exp_inf, value=-clr)
+                if traced:
+                    p.add_(exp_avg / exp_inf * replayed_scalar(_neg_step_size, step, p, lr, beta1))
+                else:
+                    clr = lr / (1 - beta1 ** step)
+                    p.addcdiv_(exp_avg, exp_inf, value=-clr)
         return loss
 
 
@@ -144,22 +165,52 @@ class NAdam(Optimizer):
                     state["mu_product"] = new_step().add_(1)
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
-                bias_correction2 = 1 - beta2 ** step
-                grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
-                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
-                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
                 mu_product = state["mu_product"]
+                # autograd.compile is recording: the same float arithmetic, re-run per replay
+                traced = tracing(p) and tracing(mu_product)
+                if traced:
+                    step = _bump_step(state)
+                    bias_correction2 = replayed_scalar(_nadam_bc2, step, p, beta2)
+                    mu = replayed_scalar(_nadam_mu, step, mu_product, beta1, md, 0)
+                else:
+                    step = _step_tensor(state)
+                    bias_correction2 = 1 - beta2 ** step
+                    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+                    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+                grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 mu_product.mul_(mu)                     # in the scalar dtype (float32), as torch
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 denom = (exp_avg_sq / bias_correction2).sqrt() + eps
+                if traced:
+                    v1 = replayed_scalar2(_nadam_value1, step, mu_product, p, lr, beta1, md)
+                    v2 = replayed_scalar2(_nadam_value2, step, mu_product, p, lr, beta1, md)
+                    p.add_(grad / denom * v1)           # = addcdiv_(grad, denom, value=...)
+                    p.add_(exp_avg / denom * v2)
+                    continue
                 mu_prod = mu_product.item()
                 mu_product_next = mu_prod * mu_next
                 p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_prod))
                 p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
         return loss
+
+
+def _nadam_bc2(step, beta2):
+    return 1 - beta2 ** step
+
+
+def _nadam_mu(step, beta1, md, ahead):
+    return beta1 * (1.0 - 0.5 * (0.96 ** ((step + ahead) * md)))
+
+
+def _nadam_value1(step, mu_prod, lr, beta1, md):
+    return -lr * (1.0 - _nadam_mu(step, beta1, md, 0)) / (1.0 - mu_prod)
+
+
+def _nadam_value2(step, mu_prod, lr, beta1, md):
+    mu_next = _nadam_mu(step, beta1, md, 1)
+    return (-lr * mu_next) / (1.0 - mu_prod * mu_next)
 
 
 class RAdam(Optimizer):

@@ -18,9 +18,10 @@ import functools
 from collections import OrderedDict, defaultdict
 
 import autograd as _ag
+from autograd import graph as _graph
 from autograd.grad_mode import enable_grad, set_grad_enabled
 from autograd.graph import add_hook
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, _wrap
 
 from ..module import zero_grads
 
@@ -341,3 +342,61 @@ def _step_tensor(state):
         s = state["step"] = _ag.tensor(float(s), dtype=scalar_dtype())
     s.add_(1)
     return s.item()
+
+
+
+def _bump_step(state):
+    """Increment the step count without reading it back (no host sync, nothing that ends an
+    autograd.compile trace): for steps that use the count as a tensor or not at all."""
+    s = state["step"]
+    if not isinstance(s, Tensor):
+        s = state["step"] = _ag.tensor(float(s), dtype=scalar_dtype())
+    s.add_(1)
+    return s
+
+
+def tracing(p=None):
+    """True while autograd.compile records a step (and, with a parameter, when its dtype is one
+    whose Python-scalar operands `replayed_scalar` reproduces: float32 / float64)."""
+    tr = _graph.TRACER
+    if tr is None or not tr.active():
+        return False
+    return p is None or p.dtype in (_ag.float32, _ag.float64)
+
+
+def replayed_scalar(kernel, step, like, *params):
+    """`kernel(step_array, *params)` -> a Python float, made a 0-d array of `like`'s dtype, as a
+    Tensor; recorded by autograd.compile as one host computation that every replay runs again on
+    the step count's new value. The value and its conversion are exactly those of eager code that
+    reads `step.item()`, computes the same float and uses it as a scalar operand of a float32 /
+    float64 tensor (`as_tensor_like`: `xp.asarray(value, dtype)`), so the replay is bitwise eager."""
+    be, dt = like._backend, like._data.dtype
+    tr = _graph.TRACER
+    tr.depth += 1                              # the kernel's own namespace calls are not recorded
+    try:
+        out = _scalar_kernel(step._data, be, dt, kernel, *params)
+    finally:
+        tr.depth -= 1
+    tr.kernel(_scalar_kernel, (step,), (be, dt, kernel) + params, out)
+    return _wrap(out, be)
+
+
+def replayed_scalar2(kernel, step, other, like, *params):
+    """replayed_scalar of two 0-d state tensors: `kernel(step_value, other_value, *params)`."""
+    be, dt = like._backend, like._data.dtype
+    tr = _graph.TRACER
+    tr.depth += 1
+    try:
+        out = _scalar_kernel2(step._data, other._data, be, dt, kernel, *params)
+    finally:
+        tr.depth -= 1
+    tr.kernel(_scalar_kernel2, (step, other), (be, dt, kernel) + params, out)
+    return _wrap(out, be)
+
+
+def _scalar_kernel(step, be, dt, kernel, *params):
+    return be.xp.asarray(kernel(float(step), *params), dtype=dt)
+
+
+def _scalar_kernel2(step, other, be, dt, kernel, *params):
+    return be.xp.asarray(kernel(float(step), float(other), *params), dtype=dt)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, check_fused, check_lr, new_step, params_with_grad, scalar
+from .optimizer import (Optimizer, _bump_step, _step_tensor, check_fused, check_lr, new_step, params_with_grad,
+                        replayed_scalar, scalar, tracing)
 
 
 def _nonneg(**kw):
@@ -38,7 +39,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _ag.zeros_like(p)
                     if group["centered"]:
                         state["grad_avg"] = _ag.zeros_like(p)
-                _step_tensor(state)
+                _bump_step(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 square_avg = state["square_avg"]
@@ -84,14 +85,22 @@ class Adagrad(Optimizer):
             lr = scalar(group["lr"])
             for p, grad in params_with_grad(group, "Adagrad"):
                 state = self.state.get(p) or self._init_state(p, group)
-                step = _step_tensor(state)
+                traced = tracing(p)             # autograd.compile: the step size re-run per replay
+                step = _bump_step(state) if traced else _step_tensor(state)
                 if group["weight_decay"] != 0:
                     grad = grad.add(p, alpha=group["weight_decay"])
-                clr = lr / (1 + (step - 1) * group["lr_decay"])
                 state["sum"].addcmul_(grad, grad, value=1)
                 std = state["sum"].sqrt() + group["eps"]
-                p.addcdiv_(grad, std, value=-clr)
+                if traced:
+                    p.add_(grad / std * replayed_scalar(_neg_adagrad_lr, step, p, lr, group["lr_decay"]))
+                else:
+                    clr = lr / (1 + (step - 1) * group["lr_decay"])
+                    p.addcdiv_(grad, std, value=-clr)
         return loss
+
+
+def _neg_adagrad_lr(step, lr, lr_decay):
+    return -(lr / (1 + (step - 1) * lr_decay))
 
 
 class Adadelta(Optimizer):
@@ -114,7 +123,7 @@ class Adadelta(Optimizer):
                     state["step"] = new_step()
                     state["square_avg"] = _ag.zeros_like(p)
                     state["acc_delta"] = _ag.zeros_like(p)
-                _step_tensor(state)
+                _bump_step(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]

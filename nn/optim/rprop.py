@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, check_lr, new_step, params_with_grad, scalar, scalar_dtype
+from .optimizer import Optimizer, _bump_step, _step_tensor, check_lr, new_step, params_with_grad, scalar, scalar_dtype
 
 
 class Rprop(Optimizer):
@@ -30,7 +30,7 @@ class Rprop(Optimizer):
                     state["step"] = new_step()
                     state["prev"] = _ag.zeros_like(p)
                     state["step_size"] = _ag.full_like(grad, scalar(group["lr"]))
-                _step_tensor(state)
+                _bump_step(state)
                 prev, step_size = state["prev"], state["step_size"]
                 s = (grad * prev).sign()
                 down = s < 0
