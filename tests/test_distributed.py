@@ -71,8 +71,8 @@ def test_two_ranks(two_ranks, scenario):
 def test_a_rank_raising_ends_the_job_with_its_error(tmp_path, device):
     proc, res, took = _launch(device, ["crash"], tmp_path, timeout_s=120, launcher=False)
     assert proc.returncode != 0 and res is None
-    assert "deliberate failure on rank 1 at step 3" in proc.stderr
-    assert "[rank 1] uncaught ValueError: aborting the distributed job" in proc.stderr
+    assert "[rank 1] uncaught ValueError: deliberate failure on rank 1 at step 3: aborting the distributed job" \
+        in proc.stderr
     assert took < 60, f"the job took {took:.0f} s to end after a rank raised"
 
 

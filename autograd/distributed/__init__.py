@@ -249,9 +249,11 @@ def _install_excepthook():
 
     def hook(tp, value, tb):
         rank = _WORLD.rank if _WORLD is not None else "?"
-        sys.stderr.write(f"[rank {rank}] uncaught {tp.__name__}: aborting the distributed job\n")
+        sys.stderr.write(f"[rank {rank}] uncaught {tp.__name__}: {value}: aborting the distributed job\n")
+        sys.stderr.flush()
         prev(tp, value, tb)
         sys.stderr.flush()
+        time.sleep(0.5)                 # let mpiexec forward the traceback before the job is torn down
         try:
             from mpi4py import MPI
             MPI.COMM_WORLD.Abort(1)
