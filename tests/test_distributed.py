@@ -38,7 +38,8 @@ needs_mpi = pytest.mark.skipif(_mpi_missing() is not None, reason=str(_mpi_missi
 
 def _launch(device, scenarios, tmp_path, timeout_s=240, env_extra=None, launcher=True):
     out = tmp_path / "result.json"
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env = dict(env, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                TAPEGRAD_DEVICE=device, TAPEGRAD_DIST_OUT=str(out), **(env_extra or {}))
     if launcher:
         cmd = [sys.executable, "-m", "autograd.distributed.run", "--nproc-per-node", "2", WORKER, *scenarios]

@@ -44,8 +44,15 @@ def main(argv=None):
         raise SystemExit(f"autograd.distributed.run: --nproc-per-node must be >= 1, got {ns.nproc}")
     cmd = [_mpiexec(), "-n", str(ns.nproc), sys.executable, "-m", "autograd.distributed.run", "--worker",
            "-m" if ns.module else "--script", ns.script, *ns.args]
+    env = dict(os.environ)
+    if ns.nproc > 1 and "OMP_NUM_THREADS" not in env:
+        # as torchrun: one BLAS thread per process unless told otherwise (N processes x all-core BLAS
+        # pools oversubscribe the cores: the digits CNN step ran 7x slower on 2 ranks of a 2-core machine)
+        sys.stderr.write("autograd.distributed.run: setting OMP_NUM_THREADS=1 (and OPENBLAS/MKL) for each process "
+                         "by default; set OMP_NUM_THREADS to choose\n")
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
-        return subprocess.run(cmd, timeout=ns.timeout).returncode
+        return subprocess.run(cmd, timeout=ns.timeout, env=env).returncode
     except subprocess.TimeoutExpired:
         sys.stderr.write(f"autograd.distributed.run: the job ran past --timeout {ns.timeout} s and was killed\n")
         return 124

@@ -142,6 +142,8 @@ def collectives():
     except ValueError as e:
         check(name, "all_gather" in str(e), f"all_gather error does not name it: {e}")
     check(name, os.environ.get("RANK") == str(R), f"RANK env {os.environ.get('RANK')} != {R}")
+    check(name, os.environ.get("OMP_NUM_THREADS") == "1" and os.environ.get("OPENBLAS_NUM_THREADS") == "1",
+          "the launcher did not default each process to one BLAS thread")
     problems.setdefault(name, [])
 
 
