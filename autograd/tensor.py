@@ -406,13 +406,6 @@ class Tensor:
             node.hooks = {}
         return add_hook(node.hooks.setdefault(self._idx, {}), hook)
 
-    def __getattr__(self, name):
-        # only reached for a name the class lacks: say it is a torch name tapegrad does not have
-        if name.startswith("_"):
-            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
-        raise AttributeError(f"'Tensor' object has no attribute '{name}' (torch.Tensor.{name} is not part of "
-                             "tapegrad: see the README's porting guide)")
-
     def __deepcopy__(self, memo):
         """A leaf's copy: new storage on the same backend (the backend object is shared, not copied,
         so the copy mixes with other tensors), requires_grad and .grad copied; torch's rule for

@@ -20,12 +20,20 @@ def test_torch_submodules_through_the_top_level_module():
     (lambda: torch.jit, "torch.jit"), (lambda: torch.bfloat16, "torch.bfloat16"),
     (lambda: torch.complex64, "torch.complex64"), (lambda: nn.LazyConvTranspose3d, "torch.nn.LazyConvTranspose3d"),
     (lambda: F.no_such_function, "torch.nn.functional.no_such_function"),
-    (lambda: nn.utils.prune, "torch.nn.utils.prune"), (lambda: torch.ones(2).to_sparse, "torch.Tensor.to_sparse"),
+    (lambda: nn.utils.prune, "torch.nn.utils.prune"),
 ])
 def test_a_missing_torch_name_says_it_is_not_part_of_tapegrad(get, spelled):
     with pytest.raises(AttributeError, match=rf"{spelled.replace('.', chr(92) + '.')} is not part of tapegrad: see the "
                                              r"README's porting guide"):
         get()
+
+
+def test_a_missing_tensor_method_is_a_plain_attribute_error_at_the_users_line():
+    """Tensor has no __getattr__ on purpose: defining one takes CPython off its fast attribute path for
+    every tensor attribute (+0.12 us per op measured); Python's own message names the attribute."""
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'to_sparse'"):
+        torch.ones(2).to_sparse
+    assert "__getattr__" not in vars(torch.Tensor)
 
 
 def test_missing_dtypes_are_named_in_the_error():
