@@ -50,11 +50,12 @@ class Linear(Module):
         if not xs or xs[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
-        if input._data.dtype != self.weight._data.dtype:
+        weight = self.weight            # read once: a parametrized weight (spectral_norm) is computed per read
+        if input._data.dtype != weight._data.dtype:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): mat1 and "
                                f"mat2 must have the same dtype, but got input {input.dtype.name} and weight "
-                               f"{self.weight.dtype.name}")
-        return F.linear(input, self.weight, self.bias)
+                               f"{weight.dtype.name}")
+        return F.linear(input, weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
