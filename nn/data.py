@@ -163,8 +163,8 @@ class DistributedSampler(Sampler):
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            import numpy as np                   # host-side index bookkeeping, as DataLoader's order
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+            g = _ag.Generator().manual_seed(self.seed + self.epoch)     # the same order on every rank
+            indices = _ag.randperm(n, generator=g).tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:

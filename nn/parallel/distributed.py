@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
-
 import autograd as _ag
 from autograd import distributed as dist
 from autograd.graph import leaf_edges
@@ -28,7 +26,7 @@ _DEFAULT_BUCKET_MB = 25
 
 
 class _Bucket:
-    __slots__ = ("params", "offsets", "numel", "dtype", "flat", "pending", "work")
+    __slots__ = ("params", "offsets", "flat", "pending", "work")
 
     def __init__(self, params):
         self.params = params
@@ -36,9 +34,7 @@ class _Bucket:
         for p in params:
             self.offsets.append(n)
             n += p.numel()
-        self.numel = n
-        self.dtype = np.dtype(params[0].dtype.name)
-        self.flat = np.zeros(n, dtype=self.dtype)
+        self.flat = None                  # the packed gradients, a tensor on the parameters' device
         self.pending = len(params)
         self.work = None
 
@@ -170,17 +166,14 @@ class DistributedDataParallel(Module):
         if self._next == len(self._buckets):
             self._finish()
 
+    @_ag.no_grad()
     def _launch(self, b):
-        flat = b.flat
-        for p, off in zip(b.params, b.offsets):
-            n = p.numel()
-            if p.grad is None:
-                flat[off:off + n] = 0
-            else:
-                flat[off:off + n] = p.grad._backend.to_numpy(p.grad._data).reshape(-1)
-        t = _ag.from_numpy(flat)
-        b.work = dist.all_reduce(t, dist.ReduceOp.SUM, group=self.process_group, async_op=True)
+        """Pack the bucket's gradients into one flat tensor on their device (zeros for a parameter
+        without one) and start its all-reduce: the backend's buffers go to MPI or NCCL as they are."""
+        b.flat = _ag.cat([(p.grad if p.grad is not None else _ag.zeros_like(p)).reshape(-1) for p in b.params])
+        b.work = dist.all_reduce(b.flat, dist.ReduceOp.SUM, group=self.process_group, async_op=True)
 
+    @_ag.no_grad()
     def _finish(self):
         self._armed = False
         size = self.process_group.size
@@ -188,15 +181,13 @@ class DistributedDataParallel(Module):
             b.work.wait()
             b.flat /= size
             for p, off in zip(b.params, b.offsets):
-                n = p.numel()
-                avg = b.flat[off:off + n].reshape(tuple(p.shape))
+                avg = b.flat[off:off + p.numel()].reshape(p.shape)
                 if p.grad is None:
-                    if not avg.any():
-                        continue                     # unused on every rank: stays None, as torch
-                    p.grad = _ag.tensor(avg, dtype=p.dtype, device=p.device)
+                    if bool(avg.any()):
+                        p.grad = avg.clone()     # used on another rank; unused everywhere: stays None
                 else:
-                    with _ag.no_grad():
-                        p.grad.copy_(_ag.tensor(avg, dtype=p.dtype, device=p.device))
+                    p.grad.copy_(avg)
+            b.flat = None
 
     @contextlib.contextmanager
     def no_sync(self):
