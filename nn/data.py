@@ -164,7 +164,7 @@ class DistributedSampler(Sampler):
         n = len(self.dataset)
         if self.shuffle:
             g = _ag.Generator().manual_seed(self.seed + self.epoch)     # the same order on every rank
-            indices = _ag.randperm(n, generator=g).tolist()
+            indices = _ag.randperm(n, generator=g, device="cpu").tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:

@@ -219,11 +219,16 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     os.environ.setdefault("RANK", str(_WORLD.rank))
     os.environ.setdefault("WORLD_SIZE", str(_WORLD.size))
     if name == "nccl":
-        from . import _nccl
-        _WORLD._nccl = _nccl.communicator(_WORLD, device_id)
+        _WORLD._nccl = _nccl_communicator(_WORLD, device_id)
     if not _excepthook_installed:
         _install_excepthook()
         _excepthook_installed = True
+
+
+def _nccl_communicator(group, device_id):
+    """The group's NCCL communicator (backends.nccl), its unique id broadcast over the group's MPI one."""
+    from backends import nccl
+    return nccl.Communicator(group.size, group.rank, lambda uid: group.comm.bcast(uid, root=0), device_id)
 
 
 def _pick_backend(backend):
@@ -310,8 +315,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     g = ProcessGroup(sub, _pick_backend(backend) if backend else world.backend,
                      timeout if timeout is not None else world.timeout)
     if g.backend == "nccl":
-        from . import _nccl
-        g._nccl = _nccl.communicator(g, device_id)
+        g._nccl = _nccl_communicator(g, device_id)
     return g
 
 

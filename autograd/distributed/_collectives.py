@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pickle
 
-import numpy as np
+from backends import transport as host
 
 from . import ReduceOp, Work, _group
 
@@ -31,13 +31,10 @@ class _Buf:
     """A contiguous host array for a tensor, and how to write it back."""
     __slots__ = ("t", "arr", "staged")
 
-    def __init__(self, t, name, read=True):
+    def __init__(self, t, name):
         self.t = t
-        d = t._data
-        if isinstance(d, np.ndarray) and d.flags.c_contiguous and d.flags.writeable:
-            self.arr, self.staged = d, False     # MPI reads and writes the tensor's own memory
-        else:                                    # a strided view, array_api_strict, CuPy under MPI
-            self.arr, self.staged = np.array(t._backend.to_numpy(d), order="C", copy=True), True
+        self.arr, aliased = host.buffer(t._backend, t._data)   # MPI reads and writes the tensor's memory
+        self.staged = not aliased                                # or a host copy written back by done()
 
     def done(self):
         """Make the tensor hold the buffer's values (a no-op when MPI wrote the tensor's own memory)."""
@@ -50,26 +47,25 @@ class _Buf:
             t._vc[0] += 1
 
 
-def _op(op, dtype, name):
+def _reduce_op(op, name):
+    if isinstance(op, ReduceOp):
+        return op
+    try:
+        return ReduceOp[str(op).split(".")[-1].upper()]
+    except KeyError:
+        raise ValueError(f"distributed.{name}: unknown reduce op {op!r}; use autograd.distributed.ReduceOp") from None
+
+
+def _op(op, arr, name):
+    """The MPI op for `op` on host array `arr` (bool reductions are logical), and the ReduceOp."""
     from mpi4py import MPI
-    if not isinstance(op, ReduceOp):
-        try:
-            op = ReduceOp[str(op).split(".")[-1].upper()]
-        except KeyError:
-            raise ValueError(f"distributed.{name}: unknown reduce op {op!r}; use autograd.distributed.ReduceOp") from None
-    if dtype == np.bool_:
+    op = _reduce_op(op, name)
+    if host.is_bool(arr):
         return getattr(MPI, _BOOL_OPS[op]), op
-    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind == "f":
+    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and host.is_float(arr):
         raise RuntimeError(f"distributed.{name}: bitwise reduce op {op.name} needs an integer or bool tensor, got "
-                           f"{dtype.name}")
+                           f"{arr.dtype.name}")
     return getattr(MPI, _MPI_OPS[op]), op
-
-
-def _average(arr, size):
-    if arr.dtype.kind == "f":
-        arr /= size
-    elif arr.dtype.kind in "iu":
-        np.floor_divide(arr, size, out=arr)     # NCCL's AVG on integers rounds down
 
 
 def _finish(g, work, async_op):
@@ -83,6 +79,15 @@ def _nccl(g, *tensors):
     return g._nccl is not None and all(t._backend.device_type == "cuda" for t in tensors)
 
 
+def _nccl_work(g, name, event, written):
+    """A Work for a collective queued on the GPU: waiting synchronizes its CUDA event."""
+    def fin():
+        event.synchronize()
+        for t in written:
+            t._vc[0] += 1
+    return Work(g, name, [], fin)
+
+
 # ------------------------------------------------------------------------------------------------
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -90,15 +95,16 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _tensor(tensor, "all_reduce")
     g = _group(group)
     if _nccl(g, tensor):
-        return _finish(g, g._nccl.all_reduce(tensor, op), async_op)
+        ev = g._nccl.all_reduce(tensor._data, _reduce_op(op, "all_reduce").value)
+        return _finish(g, _nccl_work(g, "all_reduce", ev, [tensor]), async_op)
     b = _Buf(tensor, "all_reduce")
-    mop, op = _op(op, b.arr.dtype, "all_reduce")
+    mop, op = _op(op, b.arr, "all_reduce")
     from mpi4py import MPI
     req = g.comm.Iallreduce(MPI.IN_PLACE, b.arr, op=mop)
 
     def fin():
         if op is ReduceOp.AVG:
-            _average(b.arr, g.size)
+            host.average_(b.arr, g.size)
         b.done()
     return _finish(g, Work(g, "all_reduce", [req], fin), async_op)
 
@@ -109,7 +115,7 @@ def broadcast(tensor, src, group=None, async_op=False, group_src=None):
     g = _group(group)
     root = _root(g, src, group_src, "broadcast")
     if _nccl(g, tensor):
-        return _finish(g, g._nccl.broadcast(tensor, root), async_op)
+        return _finish(g, _nccl_work(g, "broadcast", g._nccl.broadcast(tensor._data, root), [tensor]), async_op)
     b = _Buf(tensor, "broadcast")
     req = g.comm.Ibcast(b.arr, root=root)
     return _finish(g, Work(g, "broadcast", [req], b.done), async_op)
@@ -121,7 +127,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False, group_dst=N
     g = _group(group)
     root = _root(g, dst, group_dst, "reduce")
     b = _Buf(tensor, "reduce")
-    mop, op = _op(op, b.arr.dtype, "reduce")
+    mop, op = _op(op, b.arr, "reduce")
     from mpi4py import MPI
     if g.rank == root:
         req = g.comm.Ireduce(MPI.IN_PLACE, b.arr, op=mop, root=root)
@@ -131,7 +137,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False, group_dst=N
     def fin():
         if g.rank == root:
             if op is ReduceOp.AVG:
-                _average(b.arr, g.size)
+                host.average_(b.arr, g.size)
             b.done()
     return _finish(g, Work(g, "reduce", [req], fin), async_op)
 
@@ -149,7 +155,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
             raise ValueError(f"distributed.all_gather: tensor_list[{i}] is {t.dtype.name}{tuple(t.shape)}, the input "
                              f"is {tensor.dtype.name}{tuple(tensor.shape)}")
     src = _Buf(tensor, "all_gather").arr
-    out = np.empty((g.size,) + src.shape, dtype=src.dtype)
+    out = host.empty((g.size,) + src.shape, src)
     req = g.comm.Iallgather(src, out)
 
     def fin():
@@ -170,9 +176,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
                          f"{tuple(output_tensor.shape)} must hold world_size={g.size} times input_tensor "
                          f"{input_tensor.dtype.name}{tuple(input_tensor.shape)}")
     if _nccl(g, output_tensor, input_tensor):
-        return _finish(g, g._nccl.all_gather(output_tensor, input_tensor), async_op)
+        ev = g._nccl.all_gather(output_tensor._data, input_tensor._data)
+        return _finish(g, _nccl_work(g, "all_gather_into_tensor", ev, [output_tensor]), async_op)
     src = _Buf(input_tensor, "all_gather_into_tensor").arr
-    dst = _Buf(output_tensor, "all_gather_into_tensor", read=False)
+    dst = _Buf(output_tensor, "all_gather_into_tensor")
     req = g.comm.Iallgather(src, dst.arr)
     return _finish(g, Work(g, "all_gather_into_tensor", [req], dst.done), async_op)
 
@@ -186,15 +193,16 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
         raise ValueError(f"distributed.reduce_scatter_tensor: input {input.dtype.name}{tuple(input.shape)} must hold "
                          f"world_size={g.size} times output {output.dtype.name}{tuple(output.shape)}")
     if _nccl(g, output, input):
-        return _finish(g, g._nccl.reduce_scatter(output, input, op), async_op)
+        ev = g._nccl.reduce_scatter(output._data, input._data, _reduce_op(op, "reduce_scatter_tensor").value)
+        return _finish(g, _nccl_work(g, "reduce_scatter_tensor", ev, [output]), async_op)
     src = _Buf(input, "reduce_scatter_tensor").arr
-    dst = _Buf(output, "reduce_scatter_tensor", read=False)
-    mop, op = _op(op, src.dtype, "reduce_scatter_tensor")
+    dst = _Buf(output, "reduce_scatter_tensor")
+    mop, op = _op(op, src, "reduce_scatter_tensor")
     req = g.comm.Ireduce_scatter_block(src, dst.arr, op=mop)
 
     def fin():
         if op is ReduceOp.AVG:
-            _average(dst.arr, g.size)
+            host.average_(dst.arr, g.size)
         dst.done()
     return _finish(g, Work(g, "reduce_scatter_tensor", [req], fin), async_op)
 
@@ -209,7 +217,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_ds
         if not isinstance(gather_list, list) or len(gather_list) != g.size:
             raise ValueError(f"distributed.gather: the destination rank must pass gather_list, a list of {g.size} "
                              "tensors")
-        out = np.empty((g.size,) + src.shape, dtype=src.dtype)
+        out = host.empty((g.size,) + src.shape, src)
     else:
         if gather_list:
             raise ValueError("distributed.gather: gather_list must be given only on the destination rank")
@@ -230,11 +238,11 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_
     _tensor(tensor, "scatter")
     g = _group(group)
     root = _root(g, src, group_src, "scatter")
-    dst = _Buf(tensor, "scatter", read=False)
+    dst = _Buf(tensor, "scatter")
     if g.rank == root:
         if not isinstance(scatter_list, list) or len(scatter_list) != g.size:
             raise ValueError(f"distributed.scatter: the source rank must pass scatter_list, a list of {g.size} tensors")
-        send = np.ascontiguousarray(np.stack([t._backend.to_numpy(t._data) for t in scatter_list]))
+        send = host.stack(scatter_list[0]._backend, [t._data for t in scatter_list])
         if send.shape[1:] != dst.arr.shape or send.dtype != dst.arr.dtype:
             raise ValueError(f"distributed.scatter: scatter_list holds {send.dtype.name}{send.shape[1:]} tensors, the "
                              f"output is {dst.arr.dtype.name}{dst.arr.shape}")
@@ -258,7 +266,7 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     _tensor(tensor, "isend")
     g = _group(group)
     peer = _root(g, dst, group_dst, "isend")
-    arr = np.ascontiguousarray(_Buf(tensor, "isend").arr)
+    arr = _Buf(tensor, "isend").arr
     return Work(g, "send", [g.comm.Isend(arr, dest=peer, tag=tag)])
 
 
@@ -267,7 +275,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     _tensor(tensor, "irecv")
     g = _group(group)
     peer = MPI.ANY_SOURCE if src is None and group_src is None else _root(g, src, group_src, "irecv")
-    b = _Buf(tensor, "irecv", read=False)
+    b = _Buf(tensor, "irecv")
     req = g.comm.Irecv(b.arr, source=peer, tag=tag)
     w = Work(g, "recv", [req])
 
