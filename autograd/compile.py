@@ -328,8 +328,10 @@ def _breaker(name, orig):
     return f
 
 
-def _wrap_method(tr, be, name):
-    orig = getattr(be, name)
+def _recording(tr, orig, name, replay=None, bound=()):
+    """`orig` run as it is, and recorded (as `replay(*bound, *args)`) when a trace is active and
+    unbroken; nested engine calls inside it are not recorded twice (depth)."""
+    replay = orig if replay is None else replay
 
     def rec(*args, **kwargs):
         if not tr.active():
@@ -340,27 +342,17 @@ def _wrap_method(tr, be, name):
         finally:
             tr.depth -= 1
         if tr.broken is None:
-            fn = getattr(type(be), name)
-            tr.call(fn, (be,) + args, kwargs, out, name)
+            tr.call(replay, bound + args, kwargs, out, name)
         return out
     return rec
+
+
+def _wrap_method(tr, be, name):
+    return _recording(tr, getattr(be, name), name, getattr(type(be), name), (be,))
 
 
 def _wrap_helper(tr, name):
-    orig = getattr(_random, name)
-
-    def rec(*args, **kwargs):
-        if not tr.active():
-            return orig(*args, **kwargs)
-        tr.depth += 1
-        try:
-            out = orig(*args, **kwargs)
-        finally:
-            tr.depth -= 1
-        if tr.broken is None:
-            tr.call(orig, args, kwargs, out, name)
-        return out
-    return rec
+    return _recording(tr, getattr(_random, name), name)
 
 
 def install(tr):
