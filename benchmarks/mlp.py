@@ -163,15 +163,18 @@ class TapeMLP:
 
 class NumpyMLP:
     """Forward and backward by hand: matmuls, bias add and ReLU in place, the softmax-CE gradient,
-    in-place SGD. Nothing is allocated that the arithmetic does not need."""
+    in-place SGD. Nothing is allocated that the arithmetic does not need. `xp=cupy` makes it the
+    hand-written CuPy floor (the same code on the GPU); the loss stays a 0-d array (no host sync)."""
 
-    def __init__(self, weights):
-        self.params = [(W.copy(), b.copy()) for W, b in weights]
+    def __init__(self, weights, xp=np):
+        self.xp = xp
+        self.params = [(xp.array(W), xp.array(b)) for W, b in weights]
 
     def data(self, x, y):
-        return x, y
+        return self.xp.asarray(x), self.xp.asarray(y)
 
     def step(self, x, y, lr):
+        xp = self.xp
         ps = self.params
         n = len(ps)
         acts = [x]
@@ -180,15 +183,15 @@ class NumpyMLP:
             h = h @ W
             h += b
             if i < n - 1:
-                np.maximum(h, 0, out=h)
+                xp.maximum(h, 0, out=h)
             acts.append(h)
         # softmax cross-entropy on the logits h, and its gradient (p - onehot) / N
         N = h.shape[0]
-        r = np.arange(N)
+        r = xp.arange(N)
         m = h.max(axis=1, keepdims=True)
-        e = np.exp(h - m)
+        e = xp.exp(h - m)
         s = e.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - h[r, y]))
+        loss = xp.mean(xp.log(s[:, 0]) + m[:, 0] - h[r, y])
         e /= s
         e[r, y] -= 1
         e /= N
@@ -212,13 +215,15 @@ class NumpyMLP:
 # PyTorch
 
 class TorchMLP:
-    def __init__(self, weights):
+    def __init__(self, weights, device="cpu"):
+        self.device = device
         self.params = []
         for W, b in weights:
-            self.params += [torch.tensor(W.T.copy(), requires_grad=True), torch.tensor(b, requires_grad=True)]
+            self.params += [torch.tensor(W.T.copy(), requires_grad=True, device=device),
+                            torch.tensor(b, requires_grad=True, device=device)]
 
     def data(self, x, y):
-        return torch.from_numpy(x), torch.from_numpy(y)
+        return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
 
     def forward(self, x):
         p = self.params
@@ -240,23 +245,30 @@ class TorchMLP:
 
 
 def as_float(loss):
-    return loss if isinstance(loss, float) else float(loss.item())
+    """A step's loss as a Python float (a 0-d NumPy/CuPy array, a tensor, or a float)."""
+    if isinstance(loss, float):
+        return loss
+    return float(loss.item()) if hasattr(loss, "item") else float(loss)
 
 
 # ----------------------------------------------------------------------------------------
 # timing
 
-def time_rounds(contenders, rounds, target_s=0.15, min_calls=1):
+def time_rounds(contenders, rounds, target_s=0.15, min_calls=1, sync=None):
     """contenders: {name: zero-arg callable}. Calibrate calls per round so each contender runs
     ~target_s, then interleave: every round runs each contender once (rotating the order).
+    `sync` (a GPU's synchronize) runs before each clock reading, so queued GPU work is counted.
     Returns {name: [seconds per call, one per round]}."""
+    sync = sync or (lambda: None)
     names = list(contenders)
     calls = {}
     for nm in names:
         f = contenders[nm]
         f()
+        sync()
         t0 = time.perf_counter()
         f()
+        sync()
         dt = max(time.perf_counter() - t0, 1e-7)
         calls[nm] = max(min_calls, int(target_s / dt))
     out = {nm: [] for nm in names}
@@ -264,9 +276,11 @@ def time_rounds(contenders, rounds, target_s=0.15, min_calls=1):
         order = names[r % len(names):] + names[:r % len(names)]
         for nm in order:
             f, k = contenders[nm], calls[nm]
+            sync()
             t0 = time.perf_counter()
             for _ in range(k):
                 f()
+            sync()
             out[nm].append((time.perf_counter() - t0) / k)
     return out
 

@@ -1,11 +1,13 @@
-"""Training-step speed: tapegrad against hand-written NumPy (the floor) and PyTorch CPU.
+"""Training-step speed: tapegrad against hand-written NumPy (the floor) and PyTorch CPU; with
+`--device cuda`, against hand-written CuPy (the same floor code on the GPU) and PyTorch CUDA,
+every clock reading after a device synchronize.
 
 One process, contenders interleaved in rounds (tapegrad eager, tapegrad through `autograd.compile`,
 PyTorch), medians per step and ratios to the NumPy floor;
 then the per-op overhead of a tiny add with and without recording; then a check that every
 contender, started from the same weights on the same batch, reaches the same losses.
 
-    PYTHONPATH=. python benchmarks/speed.py [--quick] [--sizes wide,small] [--rounds 15]
+    PYTHONPATH=. python benchmarks/speed.py [--quick] [--sizes wide,small] [--rounds 15] [--device cuda]
 """
 from __future__ import annotations
 
@@ -30,12 +32,34 @@ TARGETS_COMPILED = {"wide": 1.03, "deep": 1.05, "small": 1.4, "tiny": 1.5}
 LR = 0.01
 
 
+#: the device the contenders run on ("cpu", or "cuda": CuPy floor, tapegrad on CuPy, PyTorch CUDA)
+DEVICE = "cpu"
+
+
+def floor_xp():
+    """The hand-written floor's array library: NumPy, or CuPy on --device cuda."""
+    if DEVICE == "cuda":
+        import cupy
+        return cupy
+    return np
+
+
+def sync():
+    """Wait for queued GPU work (CuPy's and PyTorch's) before a clock reading; nothing on the CPU."""
+    if DEVICE == "cuda":
+        floor_xp().cuda.Device().synchronize()
+        if torch is not None:
+            torch.cuda.synchronize()
+
+
 def contenders(weights, x, y, linear, loss, with_torch, with_compiled=True):
-    models = {"numpy": mlp.NumpyMLP(weights), "tapegrad": mlp.TapeMLP(weights, linear=linear, loss=loss)}
+    dev = {} if DEVICE == "cpu" else {"device": DEVICE}
+    models = {"numpy": mlp.NumpyMLP(weights, xp=floor_xp()),
+              "tapegrad": mlp.TapeMLP(weights, linear=linear, loss=loss, **dev)}
     if with_compiled:       # the same model, its step through autograd.compile (traced, then replayed)
-        models["compiled"] = mlp.TapeMLP(weights, linear=linear, loss=loss)
+        models["compiled"] = mlp.TapeMLP(weights, linear=linear, loss=loss, **dev)
     if with_torch:
-        models["torch"] = mlp.TorchMLP(weights)
+        models["torch"] = mlp.TorchMLP(weights, device=DEVICE)
     return models
 
 
@@ -54,15 +78,17 @@ def bench_sizes(names, rounds, target_s, linear, loss, with_torch, with_compiled
         for f in fns.values():        # warm up: the compiled step traces on its first two calls
             for _ in range(3):
                 f()
-        res = mlp.time_rounds(fns, rounds, target_s)
+        res = mlp.time_rounds(fns, rounds, target_s, sync=sync)
         med = {k: mlp.median(v) for k, v in res.items()}
         rows.append((name, batch, sizes, med, {k: (min(v), max(v)) for k, v in res.items()}))
     return rows
 
 
 def print_speed(rows, with_torch):
-    print("\n## Training step (forward, loss, backward, SGD), float32, CPU: median us/step, ratio to NumPy")
-    hdr = f"{'size':6} {'batch':>5} {'layers':>16} {'numpy':>9} {'tapegrad':>9} {'ratio':>6} {'target':>6}"
+    floor = "cupy" if DEVICE == "cuda" else "numpy"
+    print(f"\n## Training step (forward, loss, backward, SGD), float32, {DEVICE.upper()}: median us/step, "
+          f"ratio to hand-written {'CuPy' if DEVICE == 'cuda' else 'NumPy'}")
+    hdr = f"{'size':6} {'batch':>5} {'layers':>16} {floor:>9} {'tapegrad':>9} {'ratio':>6} {'target':>6}"
     compiled = "compiled" in rows[0][3] if rows else False
     if compiled:
         hdr += f" {'compiled':>9} {'ratio':>6} {'target':>6}"
@@ -83,10 +109,12 @@ def print_speed(rows, with_torch):
 
 def bench_op_overhead(rounds, n_calls):
     """us per `a + b` on 1-element tensors: not recording / recording, tapegrad and PyTorch."""
-    a = autograd.tensor([1.0])
-    b = autograd.tensor([2.0])
-    ar = autograd.tensor([1.0], requires_grad=True)
-    na, nb = np.array([1.0], np.float32), np.array([2.0], np.float32)
+    dev = {} if DEVICE == "cpu" else {"device": DEVICE}
+    a = autograd.tensor([1.0], **dev)
+    b = autograd.tensor([2.0], **dev)
+    ar = autograd.tensor([1.0], requires_grad=True, **dev)
+    xp = floor_xp()
+    na, nb = xp.array([1.0], xp.float32), xp.array([2.0], xp.float32)
 
     def loop(x, y):
         def f():
@@ -96,14 +124,15 @@ def bench_op_overhead(rounds, n_calls):
 
     fns = {"numpy": loop(na, nb), "tapegrad no-record": loop(a, b), "tapegrad record": loop(ar, b)}
     if torch is not None:
-        fns["torch no-record"] = loop(torch.tensor([1.0]), torch.tensor([2.0]))
-        fns["torch record"] = loop(torch.tensor([1.0], requires_grad=True), torch.tensor([2.0]))
-    res = mlp.time_rounds(fns, rounds, target_s=0.05)
+        fns["torch no-record"] = loop(torch.tensor([1.0], device=DEVICE), torch.tensor([2.0], device=DEVICE))
+        fns["torch record"] = loop(torch.tensor([1.0], requires_grad=True, device=DEVICE),
+                                   torch.tensor([2.0], device=DEVICE))
+    res = mlp.time_rounds(fns, rounds, target_s=0.05, sync=sync)
     return {k: mlp.median(v) / n_calls for k, v in res.items()}
 
 
 def print_overhead(ov):
-    print("\n## Per-op overhead: a + b on 1-element float32 tensors, median us/call")
+    print(f"\n## Per-op overhead: a + b on 1-element float32 tensors ({DEVICE}), median us/call")
     print(f"{'contender':20} {'us/op':>7}")
     for k, v in ov.items():
         print(f"{k:20} {v * 1e6:7.2f}")
@@ -150,7 +179,13 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=None, help="steps of the same-loss check (default 20, quick 3)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     ap.add_argument("--no-compile", action="store_true", help="leave out the autograd.compile'd step")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="cuda: tapegrad on CuPy against hand-written CuPy and PyTorch CUDA (synchronized timing)")
     args = ap.parse_args(argv)
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == "cuda" and not autograd.cuda.is_available():
+        ap.error(f"--device cuda: CUDA is not available here ({autograd.cuda.unavailable_reason()})")
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
     bad = [s for s in names if s not in SIZES]
     if bad:
@@ -159,9 +194,12 @@ def main(argv=None):
     target_s = 0.01 if args.quick else 0.15
     steps = args.steps or (3 if args.quick else 20)
     with_torch = torch is not None and not args.no_torch
+    if with_torch and DEVICE == "cuda" and not torch.cuda.is_available():
+        print("PyTorch has no CUDA here: left out")
+        with_torch = False
 
     print("# tapegrad speed benchmark")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
+    print(f"device {DEVICE}; python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch is not None else 'not installed'}")
     print(mlp.thread_note())
     print(f"tapegrad model: linear={args.linear}, loss={args.loss}; rounds={rounds}, ~{target_s}s per contender "
