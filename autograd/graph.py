@@ -237,6 +237,31 @@ class Node:
         return tuple(out)
 
 
+def eager_rule():
+    """True where a backward rule may compute its gradient straight on arrays, as torch's
+    dedicated backward kernels do (threshold_backward, softmax/nll_loss_backward, addmm's): the
+    walk is not recording (no create_graph, so the gradient is never differentiated) and
+    autograd.compile is not tracing (it records the rule's primitives and namespace calls). Where
+    it is False the rule runs its differentiable composite, which gives the same numbers bit for bit."""
+    return TRACER is None and not grad_enabled()
+
+
+def saved_array(node, j):
+    """The array of node's j-th saved value, checked against in-place modification as `ctx.<name>`
+    is, without wrapping it in a Tensor (for the rules' array-level paths, see `eager_rule`)."""
+    s = node.saved
+    if s is None:
+        node.unpack()                                   # raises the freed-graph error
+    item = s[j]
+    if type(item) is tuple:
+        arr, vc = item[0], item[1]
+    else:
+        arr, vc = item._data, item._vc
+    if vc[0] != node.versions[j]:
+        node._unpack_one(j)                             # raises the modified-in-place error
+    return arr
+
+
 def _raise_modified(node, t, saved_ver, cur_ver):
     src = f" (created at {node.source[0]}:{node.source[1]})" if node.source else ""
     hint = "" if node.source else (" (To see where that op was created, run under autograd.detect_anomaly() "

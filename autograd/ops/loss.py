@@ -13,14 +13,16 @@ import builtins
 from backends import dtypes as _dt
 
 from .. import graph as _graph
-from ..graph import primitive
+from ..graph import eager_rule, primitive, saved_array
 from ..tensor import _wrap
 from ._core import apply
-from .reduce import softmax
+from .reduce import Softmax, softmax
 from .unary import clamp, log, masked
 
 #: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
 _BCE_EPS = 9.999999960041972e-13
+#: the dtypes whose cross-entropy rule runs on arrays (see _ce_backward_arrays)
+_FAST_CE = (_dt.float32, _dt.float64)
 
 
 @primitive(save=("x", "y"))
@@ -90,6 +92,10 @@ class CrossEntropyIndex:
         return total / count
 
     def backward(ctx, g):
+        if eager_rule():
+            gx = _ce_backward_arrays(ctx, g)
+            if gx is not None:
+                return gx
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
         xp = x._backend.xp
         # as in forward, one reduction decides the common case (targets were checked there); an
@@ -112,6 +118,40 @@ class CrossEntropyIndex:
             return gx
         # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
         return masked(gx, xp.reshape(valid, (-1, 1)))
+
+
+def _ce_backward_arrays(ctx, g):
+    """CrossEntropyIndex's rule on arrays, for float32/float64 (as torch's log_softmax_backward and
+    nll_loss_backward kernels): the composite rule's forwards called in the same order on the same
+    arrays (softmax, g / count, mul, select, sub, select), so bit for bit its result, without the
+    five op applications. None where it does not apply (another dtype: float16's scalar division
+    runs in float32), and the composite runs."""
+    gd = g._data
+    x = saved_array(ctx, 0)
+    be = g._backend
+    if gd.dtype != x.dtype or be.dtype_from_native(x.dtype) not in _FAST_CE:
+        return None
+    xp = be.xp
+    t, ignore_index, reduction = ctx.params
+    n, c = x.shape
+    quiet = be.enter_quiet()
+    try:
+        every = ignore_index < 0 < n and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
+        valid = None if every else t != ignore_index
+        if not every:
+            every = bool(xp.all(valid))
+        onehot = xp.equal(xp.reshape(xp.arange(c, dtype=t.dtype), (1, -1)), xp.reshape(t, (-1, 1)))
+        if reduction == "none":
+            gd = xp.reshape(gd, (-1, 1))
+        elif reduction == "mean":
+            count = n if every else builtins.max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+            gd = be.asarray(gd / xp.asarray(count, dtype=gd.dtype))
+        gx = Softmax.forward(be, x, 1) * gd - be.masked(gd, onehot)
+        if not every:
+            gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
+    finally:
+        be.exit_quiet(quiet)
+    return _wrap(gx, be)
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
