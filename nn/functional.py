@@ -13,7 +13,7 @@ from __future__ import annotations
 import autograd as _ag
 from autograd import ops as _ops
 from autograd.ops._core import apply as _apply
-from autograd.ops.linalg import Linear as _Linear, linear as _linear
+from autograd.ops.linalg import Linear as _Linear
 from autograd.tensor import Tensor
 
 # --- activations (reused from autograd.ops) ------------------------------------------------
