@@ -9,6 +9,7 @@ denominator at 1e-12, which a composite cannot reproduce at 0 and 1. These are e
 from __future__ import annotations
 
 import builtins
+import math
 
 from backends import dtypes as _dt
 
@@ -23,6 +24,8 @@ from .unary import clamp, log, masked
 _BCE_EPS = 9.999999960041972e-13
 #: the dtypes whose cross-entropy rule runs on arrays (see _ce_backward_arrays)
 _FAST_CE = (_dt.float32, _dt.float64)
+#: (backend, classes, index dtype) -> arange(classes) as a (1, classes) row, for the one-hot compare
+_CLASS_ROWS = {}
 
 
 @primitive(save=("x", "y"))
@@ -68,7 +71,7 @@ class CrossEntropyIndex:
         n, c = x.shape
         # the common case in two reductions: every target in [0, c), so none is a (negative)
         # ignore_index and none is out of range; otherwise the elementwise checks below
-        every = ignore_index < 0 < n and bool(xp.min(t) >= 0) and bool(xp.max(t) < c)
+        every = ignore_index < 0 < n and int(xp.min(t)) >= 0 and int(xp.max(t)) < c
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
@@ -125,28 +128,42 @@ def _ce_backward_arrays(ctx, g):
     nll_loss_backward kernels): the composite rule's forwards called in the same order on the same
     arrays (softmax, g / count, mul, select, sub, select), so bit for bit its result, without the
     five op applications. None where it does not apply (another dtype: float16's scalar division
-    runs in float32), and the composite runs."""
+    runs in float32; an empty input), and the composite runs."""
     gd = g._data
     x = saved_array(ctx, 0)
     be = g._backend
-    if gd.dtype != x.dtype or be.dtype_from_native(x.dtype) not in _FAST_CE:
+    if gd.dtype != x.dtype or not x.size or be.dtype_from_native(x.dtype) not in _FAST_CE:
         return None
     xp = be.xp
     t, ignore_index, reduction = ctx.params
     n, c = x.shape
     quiet = be.enter_quiet()
     try:
-        every = ignore_index < 0 < n and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
+        every = ignore_index < 0 < n and int(xp.min(t)) >= 0
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
-        onehot = xp.equal(xp.reshape(xp.arange(c, dtype=t.dtype), (1, -1)), xp.reshape(t, (-1, 1)))
+        key = (be, c, t.dtype)
+        row = _CLASS_ROWS.get(key)
+        if row is None:
+            if len(_CLASS_ROWS) > 64:
+                _CLASS_ROWS.clear()
+            row = _CLASS_ROWS[key] = xp.reshape(xp.arange(c, dtype=t.dtype), (1, -1))
+        onehot = xp.equal(row, xp.reshape(t, (-1, 1)))
         if reduction == "none":
             gd = xp.reshape(gd, (-1, 1))
         elif reduction == "mean":
             count = n if every else builtins.max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
             gd = be.asarray(gd / xp.asarray(count, dtype=gd.dtype))
-        gx = Softmax.forward(be, x, 1) * gd - be.masked(gd, onehot)
+        # Softmax's forward on x: with every row's max finite (a finite sum of the maxima says so in
+        # one reduction; an overflowing sum only sends us the long way) its formula, else itself
+        m = xp.max(x, axis=1, keepdims=True)
+        if math.isfinite(float(xp.sum(m))):
+            e = xp.exp(x - m)
+            sm = e / xp.sum(e, axis=1, keepdims=True)
+        else:
+            sm = Softmax.forward(be, x, 1)
+        gx = sm * gd - be.masked(gd, onehot)
         if not every:
             gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
     finally:
