@@ -5,9 +5,9 @@ argument's type before calling `np.add.reduce` (or `maximum`, `logical_and`, ...
 per call, which on a small network is more than the reduction itself, and the engine makes a
 dozen of them per training step (unbroadcasting, softmax, cross-entropy, finite checks). For an
 ndarray the wrapper's answer is exactly the ufunc's, so this namespace calls the ufunc for
-ndarrays and the wrapper for anything else (NumPy scalars, Python values). `matrix_transpose`
-and `take_along_axis` likewise skip their wrappers for the ndarrays the engine passes. Every other
-name is NumPy's own.
+ndarrays and the wrapper for anything else (NumPy scalars, Python values). `matrix_transpose`,
+`take_along_axis` and `reshape` likewise skip their wrappers for the ndarrays the engine passes.
+Every other name is NumPy's own.
 """
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def _take_along_axis(arr, indices, axis=-1):
     return np.take_along_axis(arr, indices, axis)
 
 
+def _reshape(x, /, shape, **kwargs):
+    """numpy.reshape; for an ndarray with no other argument, its method (the same result: a view
+    where one is possible, else a copy), without the wrapper's dispatch."""
+    if type(x) is _ndarray and not kwargs:
+        return x.reshape(shape)
+    return np.reshape(x, shape, **kwargs)
+
+
 def namespace():
     ns = types.ModuleType("numpy", np.__doc__)
     ns.__dict__.update({k: v for k, v in np.__dict__.items() if not k.startswith("__")})
@@ -61,4 +69,5 @@ def namespace():
     ns.any = _reduction(np.any, np.logical_or, takes_dtype=False, result_dtype=np.bool_)
     ns.matrix_transpose = _matrix_transpose
     ns.take_along_axis = _take_along_axis
+    ns.reshape = _reshape
     return ns
