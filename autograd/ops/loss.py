@@ -26,6 +26,8 @@ _BCE_EPS = 9.999999960041972e-13
 _FAST_CE = (_dt.float32, _dt.float64)
 #: (backend, classes, index dtype) -> arange(classes) as a (1, classes) row, for the one-hot compare
 _CLASS_ROWS = {}
+#: (backend, rows) -> arange(rows), for the forward's picked logits
+_ROWS = {}
 
 
 @primitive(save=("x", "y"))
@@ -81,7 +83,8 @@ class CrossEntropyIndex:
                              f"(ignore_index={ignore_index})")
         safe = t if every else xp.where(valid, t, xp.zeros((), dtype=t.dtype))
         z = x - xp.max(x, axis=1, keepdims=True)      # a row of all -inf gives nan, as in PyTorch
-        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - xp.reshape(xp.take_along_axis(z, xp.reshape(safe, (n, 1)), axis=1), (n,))
+        # the picked logits z[i, t[i]], by one integer-array index (the rows' arange is cached)
+        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - B.getitem(z, (_row_indices(B, n), safe))
         if not every:
             loss = xp.where(valid, loss, xp.zeros((), dtype=x.dtype))
         if reduction == "none":
@@ -121,6 +124,17 @@ class CrossEntropyIndex:
             return gx
         # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
         return masked(gx, xp.reshape(valid, (-1, 1)))
+
+
+def _row_indices(be, n):
+    """arange(n) on backend be, cached (cross-entropy's forward indexes one element per row)."""
+    key = (be, n)
+    r = _ROWS.get(key)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[key] = be.xp.arange(n)
+    return r
 
 
 def _ce_backward_arrays(ctx, g):
