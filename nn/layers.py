@@ -48,8 +48,14 @@ class Linear(Module):
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
-        weight = self.weight            # read once: a parametrized weight (spectral_norm) is computed per read
-        bias = self.bias
+        # read once each: a parametrized weight (spectral_norm) is computed per read. A registered
+        # parameter straight from _parameters (self.weight would first miss the instance and the
+        # class, then reach Module.__getattr__); a parametrized or replaced one through the attribute
+        params = self._parameters
+        weight = params.get("weight")
+        if weight is None:
+            weight = self.weight
+        bias = params["bias"] if "bias" in params else self.bias
         xd, wd = input._data, weight._data
         xs = xd.shape
         if xs and xs[-1] == self.in_features and wd.shape == (self.out_features, xs[-1]) and xd.dtype == wd.dtype \
