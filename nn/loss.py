@@ -106,7 +106,8 @@ class CrossEntropyLoss(_LegacyLossBase):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        weight = self.weight
+        buffers = self._buffers                 # the registered buffer, without Module.__getattr__'s detour
+        weight = buffers["weight"] if "weight" in buffers else self.weight
         if weight is None and self.label_smoothing == 0 and type(input) is Tensor and type(target) is Tensor:
             xs = input._data.shape
             # F.cross_entropy's fused case, which it would reach with these arguments: logits (N, C),
