@@ -47,6 +47,14 @@ def _check_outputs(outputs):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into each leaf's .grad (or only `inputs`' .grad)."""
+    if grad_tensors is None and inputs is None and type(tensors) is Tensor and tensors._rg \
+            and tensors._data.size == 1 and tensors.grad_fn is not None:
+        # `loss.backward()`: the root gradient is ones, made here without _root_grads' general checks
+        be = tensors._backend
+        d = tensors._data
+        run_backward((tensors,), (_wrap(be.xp.ones(d.shape, dtype=d.dtype), be),),
+                     create_graph if retain_graph is None else retain_graph, create_graph)
+        return
     outputs = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors)
     _check_outputs(outputs)

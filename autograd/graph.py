@@ -237,6 +237,31 @@ class Node:
         return tuple(out)
 
 
+def eager_rule():
+    """True where a backward rule may compute its gradient straight on arrays, as torch's
+    dedicated backward kernels do (threshold_backward, softmax/nll_loss_backward, addmm's): the
+    walk is not recording (no create_graph, so the gradient is never differentiated) and
+    autograd.compile is not tracing (it records the rule's primitives and namespace calls). Where
+    it is False the rule runs its differentiable composite, which gives the same numbers bit for bit."""
+    return TRACER is None and not grad_enabled()
+
+
+def saved_array(node, j):
+    """The array of node's j-th saved value, checked against in-place modification as `ctx.<name>`
+    is, without wrapping it in a Tensor (for the rules' array-level paths, see `eager_rule`)."""
+    s = node.saved
+    if s is None:
+        node.unpack()                                   # raises the freed-graph error
+    item = s[j]
+    if type(item) is tuple:
+        arr, vc = item[0], item[1]
+    else:
+        arr, vc = item._data, item._vc
+    if vc[0] != node.versions[j]:
+        node._unpack_one(j)                             # raises the modified-in-place error
+    return arr
+
+
 def _raise_modified(node, t, saved_ver, cur_ver):
     src = f" (created at {node.source[0]}:{node.source[1]})" if node.source else ""
     hint = "" if node.source else (" (To see where that op was created, run under autograd.detect_anomaly() "
@@ -446,10 +471,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             grads = buffers.pop(node)
             if node.hooks:
                 _run_node_hooks(node, grads)
-            in_grads = _call_rule(node, grads)
             nxt = node.next
-            for i in range(len(nxt)):
-                edge = nxt[i]
+            if len(grads) == 1:                # _call_rule, inlined for the one-output node
+                in_grads = node.op.backward(node, grads[0])
+                if type(in_grads) is not tuple:
+                    in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+                if len(in_grads) != len(nxt):
+                    _count_error(node, in_grads)
+            else:
+                in_grads = _call_rule(node, grads)
+            for i, edge in enumerate(nxt):
                 g = in_grads[i]
                 if edge is None or g is None:
                     if early is not None and edge is not None and type(edge) is not tuple:
@@ -609,8 +640,19 @@ def _count_error(node, in_grads):
 
 def _accumulate_leaves(leaves, root_grads, create_graph):
     handed = {id(g._data) for g in root_grads}
+    plain = TRACER is None and not create_graph
     for leaf, g in leaves.values():
-        accumulate_grad(leaf, _leaf_hooks(leaf, g), create_graph, handed)
+        if leaf._hooks:
+            g = _leaf_hooks(leaf, g)
+        if plain and leaf.grad is None:       # _accumulate_grad's first case, inlined (the training step's)
+            d = g._data
+            be = g._backend
+            if id(d) in handed or not be.owns_memory(d):
+                d = be.asarray(d, copy=True)
+            handed.add(id(d))
+            leaf.grad = _wrap(d, be)
+        else:
+            accumulate_grad(leaf, g, create_graph, handed)
         if POST_HOOKS:
             _run_post_hooks(leaf)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 
 import autograd as _ag
+from autograd.ops._core import apply as _apply
+from autograd.ops.linalg import Linear as _LinearOp
 
 from . import functional as F
 from . import init
@@ -46,16 +48,27 @@ class Linear(Module):
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
-        xs = input._data.shape
+        # read once each: a parametrized weight (spectral_norm) is computed per read. A registered
+        # parameter straight from _parameters (self.weight would first miss the instance and the
+        # class, then reach Module.__getattr__); a parametrized or replaced one through the attribute
+        params = self._parameters
+        weight = params.get("weight")
+        if weight is None:
+            weight = self.weight
+        bias = params["bias"] if "bias" in params else self.bias
+        xd, wd = input._data, weight._data
+        xs = xd.shape
+        if xs and xs[-1] == self.in_features and wd.shape == (self.out_features, xs[-1]) and xd.dtype == wd.dtype \
+                and (bias is None or bias._data.shape == wd.shape[:1] and bias._data.dtype == xd.dtype):
+            return _apply(_LinearOp, (input, weight) if bias is None else (input, weight, bias))   # F.linear's op, checked
         if not xs or xs[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")
-        weight = self.weight            # read once: a parametrized weight (spectral_norm) is computed per read
         if input._data.dtype != weight._data.dtype:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): mat1 and "
                                f"mat2 must have the same dtype, but got input {input.dtype.name} and weight "
                                f"{weight.dtype.name}")
-        return F.linear(input, weight, self.bias)
+        return F.linear(input, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

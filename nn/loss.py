@@ -6,6 +6,10 @@ AsymmetricMSELoss have no torch counterpart; see their functional forms for the 
 """
 from __future__ import annotations
 
+from autograd.ops.loss import cross_entropy_index as _cross_entropy_index
+from autograd.tensor import Tensor
+from backends import dtypes as _dt
+
 from . import functional as F
 from .functional_losses import _legacy
 from .module import Module
@@ -102,8 +106,29 @@ class CrossEntropyLoss(_LegacyLossBase):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+        buffers = self._buffers                 # the registered buffer, without Module.__getattr__'s detour
+        weight = buffers["weight"] if "weight" in buffers else self.weight
+        if weight is None and self.label_smoothing == 0 and type(input) is Tensor and type(target) is Tensor:
+            xs = input._data.shape
+            # F.cross_entropy's fused case, which it would reach with these arguments: logits (N, C),
+            # int64 class indices (N,), no weights or smoothing (the op checks the classes' range)
+            if len(xs) == 2 and target._data.shape == xs[:1] and target._data.dtype == _int64(target) \
+                    and self.reduction in ("mean", "sum", "none"):
+                return _cross_entropy_index(input, target, self.ignore_index, self.reduction)
+        return F.cross_entropy(input, target, weight, ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
+
+
+def _int64(t):
+    """t's backend's native int64 (cached per backend)."""
+    be = t._backend
+    n = _INT64.get(be)
+    if n is None:
+        n = _INT64[be] = be.native_dtype(_dt.int64)
+    return n
+
+
+_INT64 = {}
 
 
 class FocalLoss(_Loss):

@@ -362,19 +362,21 @@ class Module:
         return add_hook(self._backward_hooks, hook)
 
     def __call__(self, *args, **kwargs):
-        for h in list(self._forward_pre_hooks.values()):
-            r = h(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
+        if self._forward_pre_hooks:
+            for h in list(self._forward_pre_hooks.values()):
+                r = h(self, args)
+                if r is not None:
+                    args = r if isinstance(r, tuple) else (r,)
         bw = None
         if self._backward_hooks:
             bw = _BackwardHookState(self)
             args = bw.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
-        for h in list(self._forward_hooks.values()):
-            r = h(self, args, out)
-            if r is not None:
-                out = r
+        if self._forward_hooks:
+            for h in list(self._forward_hooks.values()):
+                r = h(self, args, out)
+                if r is not None:
+                    out = r
         if bw is not None:
             out = bw.wrap_outputs(out)
         return out

@@ -39,6 +39,13 @@ def apply(op, inputs, *params):
         be = a._backend
         args = (a._data,)
         rg = a._rg
+    elif n == 3:                             # linear with a bias, where, addcmul: no generators
+        a, b, c = inputs
+        be = a._backend
+        if b._backend is not be or c._backend is not be:
+            device_error(op.name, inputs)
+        args = (a._data, b._data, c._data)
+        rg = a._rg or b._rg or c._rg
     else:
         be = inputs[0]._backend
         for t in inputs:

@@ -4,8 +4,8 @@ the fused transposed product their gradients use, and the fused linear layer (`x
 from __future__ import annotations
 
 from backends import dtypes as _dt
-from ..graph import primitive
-from ..tensor import Tensor
+from ..graph import eager_rule, primitive, saved_array
+from ..tensor import Tensor, _wrap
 from ._core import apply, device_error, pair
 from ._registry import op
 
@@ -135,6 +135,8 @@ class Linear:
         return out
 
     def backward(ctx, g):
+        if g._data.ndim == 2 and eager_rule():
+            return _linear_backward_arrays(ctx, g)
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad                # two or three entries: the bias is optional
         gx = None
@@ -153,6 +155,36 @@ class Linear:
         if len(need) == 2:
             return gx, gw
         return gx, gw, (g if need[2] else None)   # the engine sums g down to b's shape
+
+
+def _linear_backward_arrays(ctx, g):
+    """Linear's rule on arrays (addmm's backward, as torch's kernels): g @ W, g^T @ x and the bias
+    gradient summed over rows here rather than by the engine's unbroadcast. The same calls, in the
+    same order, as the recorded rule's MatmulT and SumTo forwards, so the numbers are bitwise those
+    of the composite (which runs under create_graph and while autograd.compile traces)."""
+    nxt = ctx.next
+    be = g._backend
+    xp = be.xp
+    gd = g._data
+    gx = gw = gb = None
+    quiet = be.enter_quiet()
+    try:
+        if nxt[0] is not None:
+            gx = _wrap(xp.matmul(gd, saved_array(ctx, 1)), be)
+        if nxt[1] is not None:
+            gw = _wrap(xp.matmul(xp.matrix_transpose(gd), saved_array(ctx, 0)), be)
+        if len(nxt) == 2:
+            return gx, gw
+        e = nxt[2]
+        if e is not None:
+            shape = e[0].out_meta[e[1]][0] if type(e) is tuple else e._data.shape
+            if len(shape) == 1 and shape[0] == gd.shape[1]:
+                gb = _wrap(xp.sum(gd, axis=(0,)), be)     # SumTo's forward for (n, out) -> (out,)
+            else:
+                gb = g                                     # the engine sums g down to b's shape
+    finally:
+        be.exit_quiet(quiet)
+    return gx, gw, gb
 
 
 def linear(x, w, b=None):

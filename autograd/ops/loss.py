@@ -9,18 +9,25 @@ denominator at 1e-12, which a composite cannot reproduce at 0 and 1. These are e
 from __future__ import annotations
 
 import builtins
+import math
 
 from backends import dtypes as _dt
 
 from .. import graph as _graph
-from ..graph import primitive
+from ..graph import eager_rule, primitive, saved_array
 from ..tensor import _wrap
 from ._core import apply
-from .reduce import softmax
+from .reduce import Softmax, softmax
 from .unary import clamp, log, masked
 
 #: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
 _BCE_EPS = 9.999999960041972e-13
+#: the dtypes whose cross-entropy rule runs on arrays (see _ce_backward_arrays)
+_FAST_CE = (_dt.float32, _dt.float64)
+#: (backend, classes, index dtype) -> arange(classes) as a (1, classes) row, for the one-hot compare
+_CLASS_ROWS = {}
+#: (backend, rows) -> arange(rows), for the forward's picked logits
+_ROWS = {}
 
 
 @primitive(save=("x", "y"))
@@ -66,7 +73,7 @@ class CrossEntropyIndex:
         n, c = x.shape
         # the common case in two reductions: every target in [0, c), so none is a (negative)
         # ignore_index and none is out of range; otherwise the elementwise checks below
-        every = ignore_index < 0 < n and bool(xp.min(t) >= 0) and bool(xp.max(t) < c)
+        every = ignore_index < 0 < n and int(xp.min(t)) >= 0 and int(xp.max(t)) < c
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
@@ -76,7 +83,8 @@ class CrossEntropyIndex:
                              f"(ignore_index={ignore_index})")
         safe = t if every else xp.where(valid, t, xp.zeros((), dtype=t.dtype))
         z = x - xp.max(x, axis=1, keepdims=True)      # a row of all -inf gives nan, as in PyTorch
-        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - xp.reshape(xp.take_along_axis(z, xp.reshape(safe, (n, 1)), axis=1), (n,))
+        # the picked logits z[i, t[i]], by one integer-array index (the rows' arange is cached)
+        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - B.getitem(z, (_row_indices(B, n), safe))
         if not every:
             loss = xp.where(valid, loss, xp.zeros((), dtype=x.dtype))
         if reduction == "none":
@@ -90,6 +98,10 @@ class CrossEntropyIndex:
         return total / count
 
     def backward(ctx, g):
+        if eager_rule():
+            gx = _ce_backward_arrays(ctx, g)
+            if gx is not None:
+                return gx
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
         xp = x._backend.xp
         # as in forward, one reduction decides the common case (targets were checked there); an
@@ -112,6 +124,65 @@ class CrossEntropyIndex:
             return gx
         # ignored rows get exactly 0 by selection (as ATen), even for an inf or nan upstream gradient
         return masked(gx, xp.reshape(valid, (-1, 1)))
+
+
+def _row_indices(be, n):
+    """arange(n) on backend be, cached (cross-entropy's forward indexes one element per row)."""
+    key = (be, n)
+    r = _ROWS.get(key)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[key] = be.xp.arange(n)
+    return r
+
+
+def _ce_backward_arrays(ctx, g):
+    """CrossEntropyIndex's rule on arrays, for float32/float64 (as torch's log_softmax_backward and
+    nll_loss_backward kernels): the composite rule's forwards called in the same order on the same
+    arrays (softmax, g / count, mul, select, sub, select), so bit for bit its result, without the
+    five op applications. None where it does not apply (another dtype: float16's scalar division
+    runs in float32; an empty input), and the composite runs."""
+    gd = g._data
+    x = saved_array(ctx, 0)
+    be = g._backend
+    if gd.dtype != x.dtype or not x.size or be.dtype_from_native(x.dtype) not in _FAST_CE:
+        return None
+    xp = be.xp
+    t, ignore_index, reduction = ctx.params
+    n, c = x.shape
+    quiet = be.enter_quiet()
+    try:
+        every = ignore_index < 0 < n and int(xp.min(t)) >= 0
+        valid = None if every else t != ignore_index
+        if not every:
+            every = bool(xp.all(valid))
+        key = (be, c, t.dtype)
+        row = _CLASS_ROWS.get(key)
+        if row is None:
+            if len(_CLASS_ROWS) > 64:
+                _CLASS_ROWS.clear()
+            row = _CLASS_ROWS[key] = xp.reshape(xp.arange(c, dtype=t.dtype), (1, -1))
+        onehot = xp.equal(row, xp.reshape(t, (-1, 1)))
+        if reduction == "none":
+            gd = xp.reshape(gd, (-1, 1))
+        elif reduction == "mean":
+            count = n if every else builtins.max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
+            gd = be.asarray(gd / xp.asarray(count, dtype=gd.dtype))
+        # Softmax's forward on x: with every row's max finite (a finite sum of the maxima says so in
+        # one reduction; an overflowing sum only sends us the long way) its formula, else itself
+        m = xp.max(x, axis=1, keepdims=True)
+        if math.isfinite(float(xp.sum(m))):
+            e = xp.exp(x - m)
+            sm = e / xp.sum(e, axis=1, keepdims=True)
+        else:
+            sm = Softmax.forward(be, x, 1)
+        gx = sm * gd - be.masked(gd, onehot)
+        if not every:
+            gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
+    finally:
+        be.exit_quiet(quiet)
+    return _wrap(gx, be)
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from backends import dtypes as _dt
-from ..graph import depends_on, primitive
+from ..graph import depends_on, eager_rule, primitive, saved_array
 from ..tensor import Tensor, _wrap
 from ._core import apply, as_tensor_like, binary, checked_scalar, floating, nondiff, pair, result_dtype, zeros_like_scalar
 from ._registry import op
@@ -108,6 +108,10 @@ class Relu:
     # 0, positive or nan, so out != 0 is that mask in one pass. Like torch's, the result depends on
     # `out` (with zero derivative), so the gradient can be differentiated again
     def backward(ctx, g):
+        if eager_rule():                    # not recorded: threshold_backward on arrays, no Tensor in between
+            od = saved_array(ctx, 0)
+            be = g._backend
+            return _wrap(be.masked(g._data, be.xp.not_equal(od, be.xp.zeros((), dtype=od.dtype))), be)
         out = ctx.out
         xp = out._backend.xp                # xp calls, not `!=`: autograd.compile records them
         return depends_on(masked(g, xp.not_equal(out._data, xp.zeros((), dtype=out._data.dtype))), out)
