@@ -27,6 +27,11 @@ try:
 except ImportError:          # PyTorch is only a peer for context
     torch = F = None
 
+try:
+    import mygrad  # noqa: E402  (a NumPy-based peer: pip install mygrad)
+except ImportError:
+    mygrad = None
+
 
 def thread_note():
     """One line saying how many threads each library really uses."""
@@ -241,6 +246,38 @@ class TorchMLP:
             for p in self.params:
                 p.sub_(p.grad, alpha=lr)
                 p.grad = None
+        return loss
+
+
+# ----------------------------------------------------------------------------------------
+# MyGrad (a NumPy-based autodiff peer)
+
+class MyGradMLP:
+    """The MLP in MyGrad, as its docs write one: `mygrad.matmul`, `relu`, `softmax_crossentropy`
+    (mean over the batch), `backward()`, and SGD on the parameters' arrays (`W.data -= lr * W.grad`)."""
+
+    def __init__(self, weights):
+        self.params = [(mygrad.tensor(W.copy()), mygrad.tensor(b.copy())) for W, b in weights]
+        from mygrad.nnet.activations import relu
+        from mygrad.nnet.losses import softmax_crossentropy
+        self._relu, self._ce = relu, softmax_crossentropy
+
+    def data(self, x, y):
+        return x, y
+
+    def step(self, x, y, lr):
+        ps = self.params
+        n = len(ps)
+        h = x
+        for i, (W, b) in enumerate(ps):
+            h = mygrad.matmul(h, W) + b
+            if i < n - 1:
+                h = self._relu(h)
+        loss = self._ce(h, y)
+        loss.backward()
+        for W, b in ps:
+            W.data -= lr * W.grad
+            b.data -= lr * b.grad
         return loss
 
 

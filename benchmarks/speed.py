@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mlp  # noqa: E402  (pins threads before NumPy loads)
-from mlp import np, torch, autograd  # noqa: E402
+from mlp import np, torch, mygrad, autograd  # noqa: E402
 
 # name: (batch, layer sizes)
 SIZES = {
@@ -52,6 +52,10 @@ def sync():
             torch.cuda.synchronize()
 
 
+#: peers beside PyTorch that are installed (MyGrad runs on NumPy only)
+WITH_MYGRAD = False
+
+
 def contenders(weights, x, y, linear, loss, with_torch, with_compiled=True):
     dev = {} if DEVICE == "cpu" else {"device": DEVICE}
     models = {"numpy": mlp.NumpyMLP(weights, xp=floor_xp()),
@@ -60,6 +64,8 @@ def contenders(weights, x, y, linear, loss, with_torch, with_compiled=True):
         models["compiled"] = mlp.TapeMLP(weights, linear=linear, loss=loss, **dev)
     if with_torch:
         models["torch"] = mlp.TorchMLP(weights, device=DEVICE)
+    if WITH_MYGRAD:
+        models["mygrad"] = mlp.MyGradMLP(weights)
     return models
 
 
@@ -94,6 +100,9 @@ def print_speed(rows, with_torch):
         hdr += f" {'compiled':>9} {'ratio':>6} {'target':>6}"
     if with_torch:
         hdr += f" {'torch':>9} {'ratio':>6}"
+    mg = "mygrad" in rows[0][3] if rows else False
+    if mg:
+        hdr += f" {'mygrad':>9} {'ratio':>6}"
     print(hdr)
     for name, batch, sizes, med, _ in rows:
         shape = f"{sizes[0]}-{sizes[1]}x{len(sizes) - 2}-{sizes[-1]}" if len(sizes) > 5 else "-".join(map(str, sizes))
@@ -104,6 +113,8 @@ def print_speed(rows, with_torch):
             line += f" {med['compiled'] * 1e6:9.1f} {med['compiled'] / n:5.2f}x {TARGETS_COMPILED[name]:5.2f}x"
         if with_torch:
             line += f" {med['torch'] * 1e6:9.1f} {med['torch'] / n:5.2f}x"
+        if mg:
+            line += f" {med['mygrad'] * 1e6:9.1f} {med['mygrad'] / n:5.2f}x"
         print(line)
 
 
@@ -178,6 +189,7 @@ def main(argv=None):
     ap.add_argument("--loss", default="index", choices=["index", "onehot"], help="how tapegrad picks log p[y]")
     ap.add_argument("--steps", type=int, default=None, help="steps of the same-loss check (default 20, quick 3)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    ap.add_argument("--no-mygrad", action="store_true", help="leave MyGrad out even if installed")
     ap.add_argument("--no-compile", action="store_true", help="leave out the autograd.compile'd step")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="cuda: tapegrad on CuPy against hand-written CuPy and PyTorch CUDA (synchronized timing)")
@@ -194,13 +206,16 @@ def main(argv=None):
     target_s = 0.01 if args.quick else 0.15
     steps = args.steps or (3 if args.quick else 20)
     with_torch = torch is not None and not args.no_torch
+    global WITH_MYGRAD
+    WITH_MYGRAD = mygrad is not None and not args.no_mygrad and DEVICE == "cpu"
     if with_torch and DEVICE == "cuda" and not torch.cuda.is_available():
         print("PyTorch has no CUDA here: left out")
         with_torch = False
 
     print("# tapegrad speed benchmark")
     print(f"device {DEVICE}; python {sys.version.split()[0]}, numpy {np.__version__}, "
-          f"torch {torch.__version__ if torch is not None else 'not installed'}")
+          f"torch {torch.__version__ if torch is not None else 'not installed'}, "
+          f"mygrad {mygrad.__version__ if WITH_MYGRAD else 'not installed or left out'}")
     print(mlp.thread_note())
     print(f"tapegrad model: linear={args.linear}, loss={args.loss}; rounds={rounds}, ~{target_s}s per contender "
           f"per round")
