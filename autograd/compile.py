@@ -987,6 +987,10 @@ def _hyper(opts):
 
 
 def _hashable(v):
+    if isinstance(v, Tensor):          # a tensor hyperparameter (lr): the trace read its value
+        if v.numel() != 1:
+            return ("id", id(v))
+        return ("tensor", id(v), v.dtype, v._backend.to_numpy(v._data).reshape(()).item())
     try:
         hash(v)
         return v
