@@ -403,7 +403,7 @@ def uninstall(tr):
 
 class _Desc:
     __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params", "live_steps",
-                 "used", "guards")
+                 "used", "guards", "owned")
 
 
 def _finish(tr, out):
@@ -473,6 +473,15 @@ def _finish(tr, out):
         b = getattr(o, "base", None)
         if b is not None:
             views[id(b)] = views.get(id(b), 0) + 1
+    # buffers that own their memory, that no other recorded array views, of a float dtype (NumPy
+    # and CuPy arrays, which tell their `base`): an in-place scale of one that is dead after the
+    # step reading it cannot be seen by anything else
+    d.owned = set()
+    for o in tr.keep:
+        r = tr.refs.get(id(o))
+        if r is not None and r[0] == "b" and hasattr(o, "base") and o.base is None and id(o) not in views \
+                and getattr(getattr(o, "dtype", None), "kind", "") == "f":
+            d.owned.add(r[1])
     for j, desc in enumerate(tr.ext):
         a = tr.ext_arrays[j]
         if desc[0] == "const" and ("e", j) in used and getattr(a, "ndim", 0) and \
@@ -854,7 +863,17 @@ def _codegen(d):
         elif kind == "call" and s[1] is _inplace_method and s[2][2][0] == "c" and s[2][3][0] == "c":
             # the optimizer's in-place update, inline: dst.__isub__(o * alpha)
             dst, o, method, alpha = s[2]
-            o = expr(o) if alpha[1] == 1 else f"{expr(o)} * {expr(alpha)}"
+            if alpha[1] == 1:
+                o = expr(o)
+            elif type(alpha[1]) in (int, float) and o[0] == "r" and o[1][0] == "b" and o[1][1] in d.owned and \
+                    last.get(o[1][1]) == i and o[1][1] not in keep_to_end and o[1][1] not in folded and o != dst:
+                # the update's operand is dead after it: scaled in place (`g *= lr; W -= g`, the
+                # same numbers as `W -= g * lr`, without a temporary: a fresh large array costs
+                # page faults on every replay)
+                body.append(f"{expr(o)} *= {expr(alpha)}")
+                o = expr(o)
+            else:
+                o = f"{expr(o)} * {expr(alpha)}"
             body.append(f"b{s[4]} = {expr(dst)}.{method[1]}({o})")
         elif kind == "call":
             _, fn, at, kt, k, nm = s

@@ -662,3 +662,31 @@ def test_digits_cnn_step_replays_bitwise(device):
         if compiled:
             assert step.stats.replays == 3 and step.stats.eager_calls == 0, step.stats
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+def test_sgd_update_of_a_dead_gradient_scales_in_place(device):
+    """`p.sub_(p.grad, alpha=lr); p.grad = None` (benchmarks/mlp.py's step): the gradient is dead
+    after the update, so the replay scales it in place (`g *= lr; W -= g`: no temporary, which on
+    large layers is a fresh allocation and its page faults per replay); a gradient that stays in
+    .grad is never written (test_sgd_momentum_weight_decay_and_grads_kept compares the .grad)."""
+    data = batches(5, 8, 16, 10, device)
+    runs = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        ce = nn.CrossEntropyLoss()
+
+        def step(x, y, lr):
+            loss = ce(m(x), y)
+            loss.backward()
+            with ag.no_grad():
+                for p in m.parameters():
+                    p.sub_(p.grad, alpha=lr)
+                    p.grad = None
+            return loss
+        f = ag.compile(step) if compiled else step
+        runs.append([arr(f(x, y, 0.05)) for x, y in data] + [arr(q) for q in m.parameters()])
+        if compiled:
+            assert f.stats.replays == 3, f.stats
+            if hasattr(m.layers[0].weight._data, "base"):      # NumPy / CuPy arrays
+                assert f.replay_source()[0].count(" *= 0.05") == 6
+    assert all(same(a, b) for a, b in zip(*runs))
