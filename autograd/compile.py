@@ -753,8 +753,9 @@ def _restore_rng(states):
         be.rng_set_state(rng, st)
 
 
-def _codegen(d):
-    """The replay function: straight-line Python over the plan's buffers."""
+def _codegen(d, graph=None):
+    """The replay function: straight-line Python over the plan's buffers (with `graph`, a
+    _GraphPlan around it that replays through a device graph where the backend has one)."""
     ns = {"_MISS": _MISS, "_MISS_CHECK": _MISS_CHECK, "W": _wrap}
     names = {}
 
@@ -924,7 +925,95 @@ def _codegen(d):
     exec(compile_builtin(src, "<autograd.compile replay>", "exec"), ns)
     fn = ns["replay"]
     fn.source = src
-    return fn
+    if graph is None:
+        return fn
+    # --- the same plan for a device graph: head (guards, externals), body (the array code,
+    # captured once), tail (write-backs, versions, outputs read from the static buffers)
+    if len(bes) != 1:
+        return _GraphPlan(fn, None, None, None, None, "the step uses more than one backend")
+    if draws:
+        return _GraphPlan(fn, None, None, None, None, "the step draws random numbers (a captured draw would "
+                                                      "repeat the same numbers on every launch)")
+    if d.guards:
+        return _GraphPlan(fn, None, None, None, None, "the step makes data-dependent checks on the host")
+    be = bes[0]
+    ext = ", ".join(f"e{j}" for j in range(len(d.ext)))
+    ext_t = f"({ext},)" if d.ext else "()"
+    outs = list(dict.fromkeys(r[1] for r in final if r[0] == "b"))
+    outs_t = "(" + "".join(f"b{k}, " for k in outs) + ")"
+    head = ["def head(args):"] + L[1:L.index("    try:")]
+    head = [x for x in head if not x.startswith("    q")] + [f"    return {ext_t}"]
+    gbody = [f"def gbody({ext}):"] + ["    " + x for x in body] + [f"    return {outs_t}"]
+    tail = ["def tail(args, ext, outs):", f"    {ext_t} = ext", f"    {outs_t} = outs"]
+    tail += [x for x in L[L.index("    finally:") + 1 + max(len(bes), 1):] if not x.startswith("    return ")]
+    returned = {r[1] for r in _refs_of(d.out, []) if r[0] == "b"}
+    tail += [f"    b{k} = {name(_copy_array, 'cp')}({name(be, 'be')}, b{k})" for k in outs if k in returned]
+    tail.append(f"    return {expr(d.out)}")
+    gsrc = "\n".join(head + [""] + gbody + [""] + tail)
+    exec(compile_builtin(gsrc, "<autograd.compile graph replay>", "exec"), ns)
+    # arguments and .grad arrays are read from private static copies, refreshed before each
+    # launch; parameters, state and constants must be the very arrays the graph captured
+    copy_in = [j for j, desc in enumerate(d.ext) if desc[0] in ("arg", "grad")]
+    gp = _GraphPlan(fn, ns["head"], ns["gbody"], ns["tail"], be, None, copy_in)
+    gp.source = src + "\n\n# with a device graph:\n" + gsrc
+    return gp
+
+
+class _GraphPlan:
+    """A plan replayed through a device graph (`mode="reduce-overhead"`): the first call captures
+    the plan's array code (`backend.capture_graph`) on static copies of the arguments and of the
+    `.grad` arrays it reads; each later call copies the new ones in, launches the graph and reads
+    the results from its static buffers (returned tensors are copies; a `.grad` it sets is the
+    graph's static buffer, rewritten by the next launch, as with torch's CUDA graphs). Where a
+    graph cannot be made (the backend has none, the capture fails, the step draws random numbers
+    or makes host-side checks) or a parameter's array is not the captured one, the plain replay
+    runs; `why` says why."""
+
+    def __init__(self, plain, head, body, tail, be, why, copy_in=()):
+        self.plain, self.head, self.body, self.tail, self.be = plain, head, body, tail, be
+        self.why = why
+        self.copy_in = copy_in
+        self.launch = None
+        self.static = None
+        self.outs = None
+        self.source = getattr(plain, "source", "")
+        self.launches = 0
+
+    def __call__(self, tensors):
+        if self.why is not None:
+            return self.plain(tensors)
+        ext = self.head(tensors)
+        if ext is _MISS:
+            return _MISS
+        if self.launch is None:
+            if not self._capture(ext):
+                return self.plain(tensors)
+        else:
+            st = self.static
+            for j in self.copy_in:
+                st[j][...] = ext[j]
+            for j, a in enumerate(ext):
+                if a is not st[j] and j not in self.copy_in:
+                    return self.plain(tensors)          # a parameter's array was replaced
+        self.launch()
+        self.launches += 1
+        return self.tail(tensors, self.static, self.outs)
+
+    def _capture(self, ext):
+        be = self.be
+        static = list(ext)
+        for j in self.copy_in:
+            static[j] = be.asarray(ext[j], copy=True)
+        try:
+            self.launch, self.outs = be.capture_graph(self.body, static)
+        except NotImplementedError as e:
+            self.why = str(e)
+            return False
+        except Exception as e:  # noqa: BLE001 - the capture failed: the plain replay serves
+            self.why = f"the capture failed: {type(e).__name__}: {e}"
+            return False
+        self.static = static
+        return True
 
 
 compile_builtin = compile  # noqa: A001 - the builtin, before this module's `compile` shadows it
@@ -1020,8 +1109,9 @@ def _hashable(v):
 class CompiledFunction:
     """What `autograd.compile(fn)` returns: call it as fn. See the module docstring."""
 
-    def __init__(self, fn, fullgraph=False, dynamic=False, max_plans=_MAX_PLANS):
+    def __init__(self, fn, fullgraph=False, dynamic=False, max_plans=_MAX_PLANS, cuda_graphs=False):
         self.fn = fn
+        self.cuda_graphs = cuda_graphs
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.max_plans = max_plans
@@ -1130,7 +1220,7 @@ class CompiledFunction:
         diff = "no earlier trace" if entry.desc is None else _same(entry.desc, d)
         if diff is None:
             try:
-                entry.plan = _codegen(d)
+                entry.plan = _codegen(d, True if self.cuda_graphs else None)
             except _Unsupported as e:
                 self._give_up(entry, str(e))
             entry.desc = None
@@ -1146,6 +1236,18 @@ class CompiledFunction:
         self.stats.retrace_reasons.append(f"runs eagerly: {why}")
         warnings.warn(f"autograd.compile: {why}; {getattr(self.fn, '__qualname__', self.fn)} runs eagerly "
                       f"under these guards", stacklevel=4)
+
+    def graph_status(self):
+        """Under mode="reduce-overhead": for each plan, "captured" (it replays through a device
+        graph), "not captured yet", or why it replays without one (e.g. the backend has no
+        device graphs, the capture failed). Empty without device graphs."""
+        out = []
+        for e in self._entries.values():
+            p = e.plan
+            if isinstance(p, _GraphPlan):
+                out.append(p.why if p.why is not None else "captured" if p.launch is not None else
+                           "not captured yet")
+        return out
 
     def replay_source(self):
         """The generated replay code of each plan (for debugging)."""
@@ -1195,16 +1297,31 @@ def _why(old, new, mods):
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,  # noqa: A001
             disable=False):
     """torch.compile's spelling. Returns a `CompiledFunction` wrapping `model` (a training-step
-    function, or any callable; a Module is compiled through its `__call__`). `backend`, `mode` and
-    `options` are accepted and ignored (there is one strategy: record and replay); `dynamic` is
+    function, or any callable; a Module is compiled through its `__call__`). `backend` is accepted
+    and ignored (there is one strategy: record and replay); `mode="reduce-overhead"` (or
+    "max-autotune", or `options={"triton.cudagraphs": True}`, torch's spellings) replays each plan
+    through a CUDA graph where the backend has them (CuPy; `step.graph_status()` says whether it
+    did, and why not), other modes and options change nothing; `dynamic` is
     accepted and ignored (a plan is specialised to its input shapes, traced once per shape);
     `disable=True` returns `model` itself. Used as `@autograd.compile` or
     `@autograd.compile(fullgraph=True)` too."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"compile: options must be a dict, got {type(options).__name__}")
+    graphs = bool(options.get("triton.cudagraphs", False)) if options is not None else _MODES.get(mode, False)
     if disable:
         return model
     if not callable(model):
         raise TypeError(f"compile: expected a callable, got {type(model).__name__}")
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic))
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic), cuda_graphs=graphs)
+
+
+#: torch.compile's modes, and whether each turns device (CUDA) graphs on
+_MODES = {"default": False, "lite": False, "reduce-overhead": True, "max-autotune-no-cudagraphs": False,
+          "max-autotune": True}

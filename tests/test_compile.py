@@ -690,3 +690,86 @@ def test_sgd_update_of_a_dead_gradient_scales_in_place(device):
             if hasattr(m.layers[0].weight._data, "base"):      # NumPy / CuPy arrays
                 assert f.replay_source()[0].count(" *= 0.05") == 6
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+# --- device graphs: mode="reduce-overhead" (CUDA graphs on CuPy) ----------------------------------
+
+def test_mode_and_options_are_checked_as_torch():
+    f = lambda x: x  # noqa: E731
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast, should be one of: default, lite, reduce-overhead"):
+        ag.compile(f, mode="fast")
+    with pytest.raises(RuntimeError, match="Either mode or options can be specified"):
+        ag.compile(f, mode="reduce-overhead", options={"triton.cudagraphs": True})
+    assert ag.compile(f, mode="reduce-overhead").cuda_graphs
+    assert ag.compile(f, mode="max-autotune").cuda_graphs
+    assert ag.compile(f, options={"triton.cudagraphs": True}).cuda_graphs
+    for kw in ({}, {"mode": "default"}, {"mode": "max-autotune-no-cudagraphs"}, {"options": {}}):
+        assert not ag.compile(f, **kw).cuda_graphs
+
+
+def _emulated_graphs(be):
+    """A stand-in for Backend.capture_graph with a device graph's semantics, for host backends:
+    the capture does not run the work (it is traced on scratch copies), the outputs are static
+    arrays that every launch rewrites in place, and a launch reads the very arrays it was given."""
+    calls = {"captures": 0, "launches": 0}
+
+    def capture(fn, args):
+        calls["captures"] += 1
+        outs = tuple(be.asarray(o, copy=True) for o in fn(*[be.asarray(a, copy=True) for a in args]))
+
+        def launch():
+            calls["launches"] += 1
+            for o, r in zip(outs, fn(*args)):
+                o[...] = r
+        return launch, outs
+    return capture, calls
+
+
+def test_reduce_overhead_replays_through_a_graph_bitwise(device, monkeypatch):
+    """The graph path's bookkeeping (static copies of the arguments and of the .grad arrays read,
+    refreshed before each launch; parameters updated in place by the graph; outputs read from the
+    static buffers, the returned loss a copy), checked with an emulated capture on the host:
+    bitwise eager over 7 calls, gradients kept across calls (no zero_grad) and a momentum state."""
+    x0 = batches(1, 8, 16, 10, device)[0][0]
+    be = x0._backend
+    capture, calls = _emulated_graphs(be)
+    monkeypatch.setattr(be, "capture_graph", capture, raising=False)
+    data = batches(7, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9), data,
+                    compile_kw={"mode": "reduce-overhead"}, zero="never")
+    assert step.graph_status() == ["captured"], step.graph_status()
+    assert calls == {"captures": 1, "launches": step.stats.replays} and step.stats.replays >= 3, (calls, step.stats)
+    # the returned losses are not the graph's static buffer: each keeps its value
+    x, y = data[0]
+    l1, l2 = step(x, y), step(x, y)
+    assert arr(l1).tobytes() != arr(l2).tobytes()
+    # an argument changed in place between calls is read anew (copied into the static input)
+    with ag.no_grad():
+        x.mul_(0.0)
+    l3 = step(x, y)
+    assert arr(l3).tobytes() != arr(l2).tobytes()
+
+
+def test_reduce_overhead_falls_back_with_the_reason(device, monkeypatch):
+    """Without device graphs (NumPy, array_api_strict) the plain replay runs and graph_status says
+    why; a step drawing random numbers is never captured; a failing capture leaves the plain
+    replay, with the error in graph_status."""
+    data = batches(5, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3
+    assert len(step.graph_status()) == 1 and "no device graphs" in step.graph_status()[0], step.graph_status()
+    be = data[0][0]._backend
+    capture, calls = _emulated_graphs(be)
+    monkeypatch.setattr(be, "capture_graph", capture, raising=False)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.3,
+                    compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3 and calls["captures"] == 0
+    assert "random" in step.graph_status()[0], step.graph_status()
+
+    def failing(fn, args):
+        raise RuntimeError("operation not permitted when stream is capturing")
+    monkeypatch.setattr(be, "capture_graph", failing, raising=False)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3
+    assert step.graph_status() == ["the capture failed: RuntimeError: operation not permitted when stream is "
+                                   "capturing"], step.graph_status()
