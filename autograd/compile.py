@@ -347,6 +347,65 @@ def _recording(tr, orig, name, replay=None, bound=()):
     return rec
 
 
+def _factory_data(factory, *args, **kwargs):
+    return factory(*args, **kwargs)._data
+
+
+def _wrap_factory(tr, name):
+    """autograd.<name> (a creation function of Python numbers whose body does array arithmetic
+    the namespace proxy cannot see, `xp.arange(n) * step + start`) recorded as one call of its
+    arguments: a constant of the plan, computed once (folded) where every argument is one."""
+    orig = getattr(_autograd_pkg(), name)
+
+    def rec(*args, **kwargs):
+        if not tr.active():
+            return orig(*args, **kwargs)
+        tr.depth += 1
+        try:
+            t = orig(*args, **kwargs)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None and not t.requires_grad:
+            tr.call(_factory_data, (orig,) + args, kwargs, t._data, name)
+        return t
+    rec.__name__ = name
+    return rec
+
+
+def _pieces_arrays(mod, be, xa, dim, bounds, keep):
+    """The arrays of ops.shape.pieces (split, chunk, unbind): its multi-output forward, which it
+    calls directly rather than through apply."""
+    lead = (slice(None),) * dim
+    indices = tuple(lead + ((slice(lo, hi) if keep else lo), Ellipsis) for lo, hi in bounds)
+    return tuple((mod.Split if keep else mod.Unbind).forward(be, xa, dim, tuple(bounds), keep, indices))
+
+
+def _wrap_pieces(tr, mod):
+    orig = mod.pieces
+
+    def rec(x, dim, bounds, keep=True, multi=None):
+        if not tr.active():
+            return orig(x, dim, bounds, keep, multi)
+        tr.depth += 1
+        try:
+            outs = orig(x, dim, bounds, keep, multi)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None:
+            tr.ref(x._data, x)
+            tr.call(_pieces_arrays, (mod, x._backend, x._data, dim, tuple(bounds), keep), {},
+                    tuple(o._data for o in outs), "split")
+        return outs
+    return rec
+
+
+def _autograd_pkg():
+    return sys.modules[__name__.rpartition(".")[0]]
+
+
+_FACTORIES = ("arange", "linspace", "eye")
+
+
 def _wrap_method(tr, be, name):
     return _recording(tr, getattr(be, name), name, getattr(type(be), name), (be,))
 
@@ -375,6 +434,13 @@ def install(tr):
     for name in ("uniform01",):
         undo.append((_random, name, _random.__dict__[name]))
         setattr(_random, name, _wrap_helper(tr, name))
+    from .ops import shape as _shape
+    undo.append((_shape, "pieces", _shape.__dict__["pieces"]))
+    _shape.pieces = _wrap_pieces(tr, _shape)
+    pkg = _autograd_pkg()
+    for name in _FACTORIES:
+        undo.append((pkg, name, pkg.__dict__[name]))
+        setattr(pkg, name, _wrap_factory(tr, name))
     for name in _BREAKING:
         orig = Tensor.__dict__[name]
         undo.append((Tensor, name, orig))

@@ -773,3 +773,35 @@ def test_reduce_overhead_falls_back_with_the_reason(device, monkeypatch):
     assert step.stats.replays == 3
     assert step.graph_status() == ["the capture failed: RuntimeError: operation not permitted when stream is "
                                    "capturing"], step.graph_status()
+
+
+def test_split_arange_and_causal_attention_replay_bitwise(device):
+    """Pieces of split/chunk/unbind (one multi-output forward that bypasses apply), autograd.arange
+    inside the step (array arithmetic the namespace proxy cannot see: recorded as one constant
+    call) and scaled_dot_product_attention(is_causal=True) (its dead-row branch taken branch-free
+    while recording) replay, bitwise eager."""
+    rng = np.random.default_rng(6)
+    xs = [ag.tensor(rng.standard_normal((2, 5, 12)).astype(np.float32), device=device) for _ in range(6)]
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(rng.standard_normal((12, 12)).astype(np.float32) * 0 + 0.1, device=device, requires_grad=True)
+        opt = nn.optim.AdamW([w], lr=1e-2)
+
+        def f(x):
+            opt.zero_grad()
+            q, k, v = (x @ w).split(4, dim=2)
+            a, b = x.chunk(2, dim=1)[0], x.unbind(0)[1]
+            pos = ag.arange(0, x.shape[1], device=x.device)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            loss = (y * y).sum() + (a * pos.reshape(1, -1, 1)[:, :3]).sum() + b.mean()
+            loss.backward()
+            opt.step()
+            return loss
+        g = ag.compile(f) if compiled else f
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            runs.append([(arr(g(x)), arr(w), arr(w.grad)) for x in xs])
+        if compiled:
+            assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
+            assert g.stats.replays >= 3 and g.stats.eager_calls == 0, g.stats
+    assert all(same(a, b) for ra, rb in zip(*runs) for a, b in zip(ra, rb))
