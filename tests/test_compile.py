@@ -805,3 +805,48 @@ def test_split_arange_and_causal_attention_replay_bitwise(device):
             assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
             assert g.stats.replays >= 3 and g.stats.eager_calls == 0, g.stats
     assert all(same(a, b) for ra, rb in zip(*runs) for a, b in zip(ra, rb))
+
+
+def _gpt_runs(device, n=5):
+    """examples/gpt.py's model and training step in a tiny config, eagerly and compiled, from the
+    same weights and batches: (eager records, compiled records, the compiled step)."""
+    import os
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import gpt
+    cfg = gpt.GPTConfig(block_size=8, vocab_size=32, n_layer=1, n_head=2, n_embd=16, dropout=0.0, bias=True)
+    rng = np.random.default_rng(8)
+    data = [(ag.tensor(rng.integers(0, 32, (2, 8)), device=device), ag.tensor(rng.integers(0, 32, (2, 8)), device=device))
+            for _ in range(n)]
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = gpt.GPT(cfg).to(device)
+        opt = model.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
+
+        def step(x, y):
+            _, loss = model(x, y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs.append([[arr(f(x, y))] + [arr(p) for p in model.parameters()] for x, y in data])
+    return runs[0], runs[1], f
+
+
+def test_gpt_step_compiled_equals_eager(device):
+    """examples/gpt.py's step (embeddings, causal attention, LayerNorm, GELU, tied head, cross-entropy
+    with ignore_index=-1, clip_grad_norm_, AdamW groups): compiled, bitwise eager over 5 steps."""
+    eager, comp, _ = _gpt_runs(device)
+    assert_same_runs(eager, comp)
+
+
+@pytest.mark.xfail(strict=True, reason="nn.functional.embedding checks the index range with int(input.min()) / "
+                                       "int(input.max()) (nn/functional.py), a graph break; as an xp reduction "
+                                       "turned bool (as CrossEntropyIndex's forward does) the check would replay")
+def test_gpt_step_replays(device):
+    _, _, f = _gpt_runs(device)
+    assert f.stats.graph_break is None and f.stats.replays >= 2, f.stats
