@@ -38,6 +38,7 @@ import backends as _backends
 from backends import host as _np
 
 from . import graph as _graph
+from . import ledger as _ledger
 from . import random as _random
 from .grad_mode import grad_enabled
 from .ops import _core
@@ -467,15 +468,45 @@ def uninstall(tr):
 # -----------------------------------------------------------------------------------------------
 # a finished trace: its description, compared between traces, and the replay function made from it
 
+class _TraceProfile(_ledger.profile_memory):
+    """While a trace runs: the saved-for-backward events of the eager step (profile_memory's
+    bookkeeping), passed on to the user's profiler if one is active; a replay, which records no
+    tape, re-emits them to the profiler active then, so that profile_memory and its peak read as
+    for the eager step (the replay itself frees each buffer at its last use, no later than eager)."""
+
+    def __init__(self, outer):
+        super().__init__()
+        self.outer = outer
+        self._t0 = 0.0
+        self._active = True
+
+    def saved(self, node):
+        super().saved(node)
+        if self.outer is not None:
+            self.outer.saved(node)
+
+    def freed(self, node):
+        super().freed(node)
+        if self.outer is not None:
+            self.outer.freed(node)
+
+
+def _emit_memory(events):
+    prof = _graph.PROFILER
+    for delta, op, kind in events:
+        prof._event(delta, op, kind)
+
+
 class _Desc:
     __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params", "live_steps",
-                 "used", "guards", "owned")
+                 "used", "guards", "owned", "mem_events")
 
 
 def _finish(tr, out):
     """The trace as a _Desc, or a string saying why the step cannot be replayed."""
     d = _Desc()
     d.steps, d.ext, d.ext_arrays, d.nbuf = tr.steps, tr.ext, tr.ext_arrays, tr.nbuf
+    d.mem_events = getattr(tr, "mem_events", ())
     d.vc = [(vc, n) for vc, n in tr.vc_bumps.values()]
     writes = []
     # state tensors whose array was replaced (rather than written into)
@@ -986,6 +1017,8 @@ def _codegen(d, graph=None):
             L.append(f"    args[{vc[1]}]._vc[0] += {n}")
         else:
             L.append(f"    {name(vc, 'vc')}[0] += {n}")
+    if d.mem_events:        # profile_memory active: the eager step's saved-memory events
+        L.append(f"    if {name(_graph, 'G')}.PROFILER is not None: {name(_emit_memory, 'mem')}({name(d.mem_events, 'ev')})")
     L.append(f"    return {expr(d.out)}")
     src = "\n".join(L)
     exec(compile_builtin(src, "<autograd.compile replay>", "exec"), ns)
@@ -1262,12 +1295,16 @@ class CompiledFunction:
                 tr._bind(("arg", i), t._data)
         self.stats.traces += 1
         entry.ntraces += 1
+        prof_prev = _graph.PROFILER
+        prof = _graph.PROFILER = _TraceProfile(prof_prev)
         with _lock:
             install(tr)
             try:
                 out = self.fn(*args, **kwargs)
             finally:
                 uninstall(tr)
+                _graph.PROFILER = prof_prev
+        tr.mem_events = tuple((e.delta, e.op, e.kind) for e in prof.timeline)
         if tr.broken is not None:
             self._broken = self.stats.graph_break = tr.broken
             warnings.warn(f"autograd.compile: graph break: {tr.broken}; this call finished eagerly and later "

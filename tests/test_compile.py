@@ -850,3 +850,60 @@ def test_gpt_step_compiled_equals_eager(device):
 def test_gpt_step_replays(device):
     _, _, f = _gpt_runs(device)
     assert f.stats.graph_break is None and f.stats.replays >= 2, f.stats
+
+
+def test_profile_memory_reports_the_eager_peak_under_compile(device):
+    """profile_memory inside a replayed call reports what it reports for the eager step (the
+    replay records no tape; the plan re-emits the trace's saved-for-backward events): the same
+    peak, the same events, back to zero at the end."""
+    data = batches(5, 16, 16, 10, device)
+    reports = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        step = make_step(m, nn.optim.SGD(m.parameters(), lr=0.05))
+        if compiled:
+            step = ag.compile(step)
+        for x, y in data[:4]:
+            step(x, y)
+        with ag.profile_memory() as pm:
+            step(*data[4])
+        reports.append((pm.peak, pm.current, [(e.delta, e.op, e.kind) for e in pm.timeline]))
+        if compiled:
+            assert step.stats.replays == 3, step.stats
+    (pe, ce, ee), (pc, cc, ec) = reports
+    assert pe > 0 and ce == 0 and pc == pe and cc == ce and ec == ee
+
+
+def test_replay_frees_activations_no_later_than_eager(device):
+    """Host memory (tracemalloc, which sees NumPy's buffers) during and after a step: the replay's
+    peak is at most the eager step's (each buffer is freed after its last use), and nothing the
+    step computed stays alive after it returns."""
+    import tracemalloc
+    sizes = [256, 512, 512, 10]
+    data = batches(4, 64, 256, 10, device)
+    peaks, leftovers = [], []
+    for compiled in (False, True):
+        m = build(sizes, device)
+        step = make_step(m, nn.optim.SGD(m.parameters(), lr=0.01))
+        if compiled:
+            step = ag.compile(step)
+        for x, y in data[:3]:
+            step(x, y)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            loss = step(*data[3])
+            after, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        if device != "cpu" and after == before:
+            pytest.skip(f"tracemalloc does not see the {device} backend's buffers")
+        del loss
+        peaks.append(peak - before)
+        leftovers.append(after - before)
+        if compiled:
+            assert step.stats.replays == 2, step.stats
+    (pe, pc), (le, lc) = peaks, leftovers
+    assert pe > 512 * 64 * 4 * 3, pe           # the activations were seen
+    assert pc <= pe, (pc, pe)
+    assert lc <= le + 4096, (lc, le)            # the .grad arrays (kept by both) and the loss, no more
