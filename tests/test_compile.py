@@ -907,3 +907,84 @@ def test_replay_frees_activations_no_later_than_eager(device):
     assert pe > 512 * 64 * 4 * 3, pe           # the activations were seen
     assert pc <= pe, (pc, pe)
     assert lc <= le + 4096, (lc, le)            # the .grad arrays (kept by both) and the loss, no more
+
+
+def test_cupy_capture_graph_follows_cupys_capture_api():
+    """CupyBackend.capture_graph's calls, on a stand-in of CuPy's documented stream-capture API (no
+    GPU here): fn runs between begin_capture and end_capture on a fresh non-blocking stream that
+    first waits for the current stream, with a private pool's allocator; launch() launches the
+    graph on the current stream; an error inside fn ends the capture and propagates."""
+    import contextlib
+    import types
+    from backends.cupy_backend import CupyBackend
+    log = []
+
+    class Graph:
+        def launch(self, stream=None):
+            log.append(("launch", stream.name))
+
+    class Stream:
+        def __init__(self, non_blocking=False, name="side"):
+            self.name, self.capturing = name, False
+            log.append(("stream", non_blocking))
+
+        def record(self):
+            log.append(("record", self.name))
+            return "event"
+
+        def wait_event(self, event):
+            log.append(("wait", self.name, event))
+
+        def __enter__(self):
+            log.append("with stream")
+            return self
+
+        def __exit__(self, *exc):
+            log.append("end with stream")
+
+        def begin_capture(self):
+            self.capturing = True
+            log.append("begin_capture")
+
+        def end_capture(self):
+            self.capturing = False
+            log.append("end_capture")
+            return Graph()
+
+    class MemoryPool:
+        def malloc(self, nbytes):
+            raise AssertionError("not called by the stand-in")
+
+    @contextlib.contextmanager
+    def using_allocator(allocator):
+        assert isinstance(allocator.__self__, MemoryPool)
+        log.append("private pool")
+        try:
+            yield
+        finally:
+            log.append("default pool")
+
+    current = Stream(name="current")
+    log.clear()
+    be = CupyBackend()
+    be._cp = types.SimpleNamespace(cuda=types.SimpleNamespace(
+        MemoryPool=MemoryPool, Stream=Stream, get_current_stream=lambda: current, using_allocator=using_allocator))
+    be._reason = ""
+
+    def fn(a, b):
+        log.append(("fn", a, b))
+        return (a + b,)
+    launch, outs = be.capture_graph(fn, [1, 2])
+    assert outs == (3,)
+    assert log == [("stream", True), ("record", "current"), ("wait", "side", "event"), "private pool", "with stream",
+                   "begin_capture", ("fn", 1, 2), "end_capture", "end with stream", "default pool"], log
+    log.clear()
+    launch()
+    assert log == [("launch", "current")]
+
+    def bad(a):
+        raise RuntimeError("operation not permitted when stream is capturing")
+    log.clear()
+    with pytest.raises(RuntimeError, match="not permitted"):
+        be.capture_graph(bad, [1])
+    assert "end_capture" in log and log[-1] == "default pool"
