@@ -41,4 +41,13 @@ def namespace():
     ns.min = _reduction(np.min, np.minimum, takes_dtype=False)
     ns.all = _reduction(np.all, np.logical_and, takes_dtype=False, result_dtype=np.bool_)
     ns.any = _reduction(np.any, np.logical_or, takes_dtype=False, result_dtype=np.bool_)
+    ns.matrix_transpose = _matrix_transpose
     return ns
+
+
+def _matrix_transpose(x, /):
+    """numpy.matrix_transpose (a Python wrapper, ~0.5 us), as the `.mT` view for an ndarray of at
+    least 2 dims (the same view); anything else goes to NumPy's (its errors included)."""
+    if type(x) is _ndarray and x.ndim >= 2:
+        return x.mT
+    return np.matrix_transpose(x)

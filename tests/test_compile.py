@@ -988,3 +988,23 @@ def test_cupy_capture_graph_follows_cupys_capture_api():
     with pytest.raises(RuntimeError, match="not permitted"):
         be.capture_graph(bad, [1])
     assert "end_capture" in log and log[-1] == "default pool"
+
+
+def test_numpy_fast_matrix_transpose_is_numpys():
+    """backends/_np_fast.py's matrix_transpose (the `.mT` view for an ndarray, NumPy's wrapper
+    costing ~0.5 us on each matmul_t / Linear of a replay): the same view and the same errors."""
+    from backends._np_fast import namespace
+    ns = namespace()
+    for a in (np.arange(6.0).reshape(2, 3), np.arange(24, dtype=np.float32).reshape(2, 3, 4), np.zeros((0, 2)),
+              np.arange(6.0).reshape(2, 3)[:, ::2]):
+        r1, r2 = np.matrix_transpose(a), ns.matrix_transpose(a)
+        assert r1.shape == r2.shape and r1.strides == r2.strides and r1.dtype == r2.dtype
+        assert (a.size == 0 or np.shares_memory(r2, a)) and np.array_equal(r1, r2)
+    for bad in (np.arange(3.0), np.float32(1.0), [[1.0, 2.0]]):
+        outs = []
+        for f in (np.matrix_transpose, ns.matrix_transpose):
+            try:
+                outs.append(("ok", f(bad)))
+            except Exception as e:  # noqa: BLE001 - the same error is the contract
+                outs.append(("error", type(e)))
+        assert outs[0][0] == outs[1][0] and (outs[0][0] == "ok" or outs[0][1] is outs[1][1])
