@@ -1008,3 +1008,34 @@ def test_numpy_fast_matrix_transpose_is_numpys():
             except Exception as e:  # noqa: BLE001 - the same error is the contract
                 outs.append(("error", type(e)))
         assert outs[0][0] == outs[1][0] and (outs[0][0] == "ok" or outs[0][1] is outs[1][1])
+
+
+def test_numpy_fast_wrappers_are_numpys():
+    """backends/_np_fast.py's reshape, astype and take_along_axis (NumPy's Python wrappers skipped
+    for an ndarray): the same values, dtypes, shapes, memory sharing and errors as NumPy's."""
+    from backends._np_fast import namespace
+    ns = namespace()
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((8, 10)).astype(np.float32)
+    cases = [("reshape", (z, (80,)), {}), ("reshape", (z, (2, -1)), {}), ("reshape", (z.T, (80,)), {}),
+             ("reshape", (z, (3, 3)), {}), ("reshape", (np.float32(2.0), (1,)), {}),
+             ("astype", (z, np.float64), {}), ("astype", (z, np.float32), {"copy": False}),
+             ("astype", (np.arange(4), np.int8), {}), ("astype", ([1, 2], np.int8), {})]
+    for idx in (rng.integers(0, 10, (8, 1)), rng.integers(-10, 10, (8, 3)), rng.integers(0, 10, (8, 1)).astype(np.uint8),
+                np.full((8, 1), 10), np.full((8, 1), -11), rng.integers(0, 10, (1, 2)), rng.integers(0, 8, (3, 10))):
+        cases += [("take_along_axis", (z, idx), {"axis": 1}), ("take_along_axis", (z, idx), {"axis": -1})]
+    cases.append(("take_along_axis", (z, rng.integers(0, 8, (3, 10))), {"axis": 0}))
+    for name, args, kw in cases:
+        outs = []
+        for f in (getattr(np, name), getattr(ns, name)):
+            try:
+                outs.append(("ok", f(*args, **kw)))
+            except Exception as e:  # noqa: BLE001 - the same error is the contract
+                outs.append(("error", (type(e), str(e))))
+        (k1, r1), (k2, r2) = outs
+        assert k1 == k2, (name, kw, outs)
+        if k1 == "ok":
+            assert type(r1) is type(r2) and r1.dtype == r2.dtype and r1.shape == r2.shape, (name, kw)
+            assert np.array_equal(r1, r2) and np.shares_memory(r1, args[0]) == np.shares_memory(r2, args[0])
+        else:
+            assert r1 == r2, (name, kw)
