@@ -15,6 +15,7 @@ import types
 import numpy as np
 
 _ndarray = np.ndarray
+_ARRAY_OR_SCALAR = (np.ndarray, np.generic)
 
 
 def _reduction(wrapper, ufunc, takes_dtype=True, result_dtype=None):
@@ -59,7 +60,7 @@ def _reshape(a, /, shape=None, **kwargs):
 
 
 def _astype(x, dtype, /, *, copy=True, **kwargs):
-    if type(x) is _ndarray and not kwargs:
+    if isinstance(x, _ARRAY_OR_SCALAR) and not kwargs:        # numpy.astype's own test, then the same call
         return x.astype(dtype, copy=copy)
     return np.astype(x, dtype, copy=copy, **kwargs)
 
