@@ -29,6 +29,7 @@ the line (`fullgraph=True` raises `GraphBreak` there instead).
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import types
@@ -274,9 +275,10 @@ class _Tracer:
         lib = _graph._LIB_DIRS
         inner = frame
         f = frame
-        while f is not None and f.f_code.co_filename.startswith(lib):
+        # (normalised: a library imported through `dir/../` still counts as the library)
+        while f is not None and os.path.normpath(f.f_code.co_filename).startswith(lib):
             f = f.f_back
-        where = f"{inner.f_code.co_filename}:{inner.f_lineno}"
+        where = f"{os.path.normpath(inner.f_code.co_filename)}:{inner.f_lineno}"
         if f is not None and f is not inner:
             where += f" (called from {f.f_code.co_filename}:{f.f_lineno})"
         self.broken = f"{what} at {where}"

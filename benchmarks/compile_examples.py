@@ -103,7 +103,7 @@ def main(argv=None):
             warnings.simplefilter("always")
             for k, f in steps.items():              # the same dropout draws for both: reseeded
                 ag.manual_seed(1)
-                losses[k] = [f(*data[i]).item() for i in range(4)]
+                losses[k] = [f(*data[i]).item() for i in range(min(4, len(data)))]
         for w in caught:
             if "autograd.compile" in str(w.message):
                 print(f"{name}: {w.message}")
@@ -121,7 +121,7 @@ def main(argv=None):
         e, c = statistics.median(times["eager"]), statistics.median(times["compiled"])
         print(f"{name}: eager {e:.0f} us/step, compiled {c:.0f} us/step, speed-up {e / c:.2f}x "
               f"(rounds {args.rounds} x {args.steps} steps; compiled: {st.traces} traces, {st.replays} replays, "
-              f"{st.eager_calls} eager calls; first 4 losses equal: {same})")
+              f"{st.eager_calls} eager calls; first {len(losses['eager'])} losses equal: {same})")
 
 
 if __name__ == "__main__":
