@@ -1191,8 +1191,34 @@ def _find_state(fn):
 
 
 def _hyper(opts):
-    return tuple(tuple((k, _hashable(v)) for k, v in g.items() if k != "params")
-                 for o in opts for g in o.param_groups)
+    """The optimizers' hyperparameters as one flat tuple (key, value, key, value, ...; a group
+    boundary marked by None): built on every call, so it makes one container, not one per entry
+    (a dozen small tuples per call measurably trigger the cyclic garbage collector)."""
+    out = []
+    for o in opts:
+        for g in o.param_groups:
+            for k, v in g.items():
+                if k != "params":
+                    out.append(k)
+                    out.append(v if type(v) in _PLAIN else _hashable(v))
+            out.append(None)
+    return tuple(out)
+
+
+_PLAIN = frozenset((float, int, bool, str, type(None)))
+
+
+def _hyper_items(h):
+    """_hyper's flat tuple as (group index, key, value) entries."""
+    out, g, i = [], 0, 0
+    while i < len(h):
+        if h[i] is None:
+            g += 1
+            i += 1
+            continue
+        out.append((g, h[i], h[i + 1]))
+        i += 2
+    return out
 
 
 def _hashable(v):
@@ -1218,6 +1244,7 @@ class CompiledFunction:
         self.max_plans = max_plans
         self.stats = CompileStats()
         self._entries = {}
+        self._hyper_cache = None
         self._last_key = None
         self._broken = None
         self._mods, self._opts, leaves = _find_state(fn)
@@ -1249,8 +1276,21 @@ class CompiledFunction:
         if kwargs:
             _flatten(kwargs, tensors, parts)
         key = (grad_enabled(), tuple(parts), tuple([m.training for m in self._mods]),
-               _hyper(self._opts) if self._opts else ())
+               self._hyper() if self._opts else ())
         return tensors, key
+
+    def _hyper(self):
+        """_hyper(self._opts), rebuilt only when some group's values are not those of the last
+        call (a C-level snapshot compared by identity first); always with a tensor value (lr),
+        whose value can change in place."""
+        snap = tuple([tuple(g.values()) for o in self._opts for g in o.param_groups])
+        c = self._hyper_cache
+        if c is not None and c[0] == snap:
+            return c[1]
+        h = _hyper(self._opts)
+        tensor = any(isinstance(v, Tensor) for vals in snap for v in vals)
+        self._hyper_cache = None if tensor else (snap, h)
+        return h
 
     def __call__(self, *args, **kwargs):
         if self._broken is not None or _core.TRACER is not None:
@@ -1384,7 +1424,12 @@ def _why(old, new, mods):
         names = [type(m).__name__ for m, a, b in zip(mods, old[2], new[2]) if a != b]
         return f"module.training changed ({', '.join(names[:3])})"
     if old[3] != new[3]:
-        return f"optimizer hyperparameters changed ({old[3]} -> {new[3]})"
+        ia, ib = _hyper_items(old[3]), _hyper_items(new[3])
+        diffs = [f"{ka} {va!r} -> {vb!r}" for (ga, ka, va), (gb, kb, vb) in zip(ia, ib)
+                 if (ga, ka) == (gb, kb) and va != vb]
+        if len(ia) != len(ib) or not diffs:
+            diffs = [f"{len(ia)} -> {len(ib)} entries"]
+        return f"optimizer hyperparameters changed ({', '.join(diffs)})"
     po, pn = old[1], new[1]
     if len(po) != len(pn):
         return "the arguments' structure changed"
