@@ -1042,3 +1042,45 @@ def test_numpy_fast_wrappers_are_numpys():
                 assert np.shares_memory(r1, args[0]) == np.shares_memory(r2, args[0])
         else:
             assert r1 == r2, (name, kw)
+
+
+@pytest.mark.parametrize("kind", ["nll", "bce"])
+def test_nll_and_bce_range_checks_replay_and_still_raise(device, kind):
+    """nll_loss's target range check and binary_cross_entropy's [0, 1] check go through the array
+    namespace, so the step replays (a Tensor's bool() would end the trace) and each replay
+    re-decides the check: a later batch with a bad target or probability retraces and raises as
+    eager does."""
+    rng = np.random.default_rng(9)
+    xs = [ag.tensor(rng.standard_normal((6, 5)).astype(np.float32), device=device) for _ in range(6)]
+    if kind == "nll":
+        ys = [ag.tensor(rng.integers(0, 4, 6), device=device) for _ in range(6)]
+        bad = ag.tensor(np.array([0, 1, 4, 2, 0, 1]), device=device)
+        head, loss_fn, err = nn.LogSoftmax(dim=1), nn.NLLLoss(), IndexError
+    else:
+        ys = [ag.tensor((rng.random((6, 4)) > 0.5).astype(np.float32), device=device) for _ in range(6)]
+        bad = ag.tensor(np.full((6, 4), 1.5, np.float32), device=device)
+        head, loss_fn, err = nn.Sigmoid(), nn.BCELoss(), RuntimeError
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4), head).to(device)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([(arr(f(x, y)), [arr(p) for p in model.parameters()]) for x, y in zip(xs, ys)])
+            with pytest.raises(err):
+                f(xs[0], bad)
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays >= 3 and f.stats.eager_calls == 0, f.stats
+            assert any("data-dependent check" in r for r in f.stats.retrace_reasons), f.stats
+    for (la, pa), (lb, pb) in zip(*runs):
+        assert same(la, lb) and all(same(a, b) for a, b in zip(pa, pb))
