@@ -847,6 +847,65 @@ def _fold(d, live, final):
     return folded
 
 
+def _is_write(s):
+    return s[0] == "write" or s[0] == "call" and s[5] in ("setitem", "inplace")
+
+
+def _hoist_checks(d, live, uses):
+    """The order the replay runs the steps in: the trace's, except that a data-dependent check
+    (d.guards) recorded after the step's first in-place write, whose value depends only on the
+    arguments and constants (nothing written, drawn or read from state), is computed, with the
+    pure steps it needs, just before that write: there a failing check can still retrace cleanly
+    (nll_loss's target check after BatchNorm's running statistics, say). Same values: those
+    steps read nothing that any step writes."""
+    steps = d.steps
+    n = len(steps)
+    first = next((i for i in range(n) if live[i] and _is_write(steps[i])), None)
+    late = [g[0] for g in d.guards if first is not None and g[0] > first]
+    if not late:
+        return range(n)
+    written = set()
+    for s in steps:
+        if s[0] == "write":
+            written.add(s[1])
+        elif _is_write(s):                  # inplace(dst, ...) / setitem(backend, arr, ...)
+            t = s[2][0] if s[5] == "inplace" else s[2][1] if len(s[2]) > 1 else ("c", None)
+            if t[0] == "r":
+                written.add(t[1])
+    producer = {}
+    for i, s in enumerate(steps):
+        k = s[5] if s[0] == "op" else s[4] if s[0] == "call" else s[3] if s[0] == "item" else None
+        if k is not None:
+            producer[k] = i
+    hoist = set()
+    for g in late:
+        closure, stack, ok = set(), [g], True
+        while stack and ok:
+            i = stack.pop()
+            if i in closure:
+                continue
+            s = steps[i]
+            if _is_write(s) or s[0] == "call" and s[5] in _SIDE_EFFECTS:
+                ok = False
+                break
+            closure.add(i)
+            for r in uses[i]:
+                if r in written or r[0] == "e" and d.ext[r[1]][0] not in ("arg", "const"):
+                    ok = False
+                    break
+                if r[0] == "b":
+                    if r[1] not in producer:
+                        ok = False
+                        break
+                    stack.append(producer[r[1]])
+        if ok:
+            hoist |= closure
+    hoist = {i for i in hoist if i > first}
+    if not hoist:
+        return range(n)
+    return list(range(first)) + sorted(hoist) + [i for i in range(first, n) if i not in hoist]
+
+
 def _restore_rng(states):
     for be, rng, st in states:
         be.rng_set_state(rng, st)
@@ -896,8 +955,10 @@ def _codegen(d, graph=None):
     live, uses, final = _liveness(d, [g[0] for g in d.guards])
     guard_at = {i: (k, v) for i, k, v in d.guards}
     folded.update(_fold(d, live, final))
+    order = _hoist_checks(d, live, uses)
     last = {}
-    for i, s in enumerate(steps):
+    for i in order:
+        s = steps[i]
         if live[i] and not (s[0] == "call" and s[4] in folded or s[0] == "op" and s[5] in folded):
             for r in uses[i]:
                 if r[0] == "b":
@@ -938,7 +999,8 @@ def _codegen(d, graph=None):
     body = []
     draws = []                  # (backend, rng expression) of the draws made so far
     wrote = snap = False
-    for i, s in enumerate(steps):
+    for i in order:
+        s = steps[i]
         if not live[i]:
             continue
         kind = s[0]
