@@ -350,6 +350,28 @@ def _recording(tr, orig, name, replay=None, bound=()):
     return rec
 
 
+def recorded(fn):
+    """For library helpers: `fn(*args)` returns arrays (or a tuple of them) computed from its
+    arguments alone (Python values, backend arrays) with array code the recorder cannot see (raw
+    array operators: `xp.arange(n) * s - p`). While autograd.compile traces, a call is recorded as
+    one step: replayed as a call of fn, or, where every argument is a constant (shapes, sizes), a
+    constant of the plan computed once. Outside a trace it is fn itself, plus one check."""
+    def rec(*args, **kwargs):
+        tr = _graph.TRACER
+        if tr is None or not tr.active():
+            return fn(*args, **kwargs)
+        tr.depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None:
+            tr.call(fn, args, kwargs, out, fn.__name__.strip("_"))
+        return out
+    rec.__name__, rec.__qualname__, rec.__doc__, rec.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
+    return rec
+
+
 def _factory_data(factory, *args, **kwargs):
     return factory(*args, **kwargs)._data
 

@@ -1122,3 +1122,28 @@ def test_argument_check_after_a_write_is_hoisted(device):
             assert f.stats.retrace_reasons == ["a data-dependent check in the step came out differently (e.g. a "
                                                "target equal to ignore_index, a non-finite value)"], f.stats
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+def test_avg_and_adaptive_avg_pool_replay_bitwise(device):
+    """avg_pool2d's divisor and adaptive_avg_pool2d's window matrices are computed from shapes with
+    raw array arithmetic: `compile.recorded` helpers, recorded as one call each (constants of the
+    plan), so a ResNet-style head (AdaptiveAvgPool2d(1)) and avg pooling replay, bitwise eager."""
+    rng = np.random.default_rng(11)
+    xs = [ag.tensor(rng.standard_normal((3, 2, 7, 7)).astype(np.float32), device=device) for _ in range(6)]
+    ys = [ag.tensor(rng.integers(0, 3, 3), device=device) for _ in range(6)]
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(3, stride=2, padding=1,
+                              count_include_pad=False), nn.AdaptiveAvgPool2d((2, 1)), nn.Flatten(),
+                              nn.Linear(8, 3)).to(device)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        step = make_step(model, opt)
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([arr(f(x, y)) for x, y in zip(xs, ys)] + [arr(p) for p in model.parameters()])
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
+    assert all(same(a, b) for a, b in zip(*runs))
