@@ -876,8 +876,8 @@ def _is_write(s):
 def _hoist_checks(d, live, uses):
     """The order the replay runs the steps in: the trace's, except that a data-dependent check
     (d.guards) recorded after the step's first in-place write, whose value depends only on the
-    arguments and constants (nothing written, drawn or read from state), is computed, with the
-    pure steps it needs, just before that write: there a failing check can still retrace cleanly
+    arguments and constants (nothing written, drawn or read from state) through namespace calls,
+    is computed, with those calls, just before that write: there a failing check can still retrace cleanly
     (nll_loss's target check after BatchNorm's running statistics, say). Same values: those
     steps read nothing that any step writes."""
     steps = d.steps
@@ -907,7 +907,9 @@ def _hoist_checks(d, live, uses):
             if i in closure:
                 continue
             s = steps[i]
-            if _is_write(s) or s[0] == "call" and s[5] in _SIDE_EFFECTS:
+            # namespace calls only: an op's forward may raise by design (a range check), and
+            # raised earlier it would skip writes that eager makes before raising
+            if s[0] == "op" or _is_write(s) or s[0] == "call" and s[5] in _SIDE_EFFECTS:
                 ok = False
                 break
             closure.add(i)
