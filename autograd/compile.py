@@ -105,6 +105,7 @@ class _Tracer:
         self.observed = set()   # id(p) of leaves whose .grad from before the step was read
         self.restore = []
         self.checks = {}        # buffer -> traced 0-d bool value of a namespace call outside forwards
+        self.born = {}          # id(vc) -> vc: version counters of tensors the step itself made
 
     # --- buffers --------------------------------------------------------------------------
     def active(self):
@@ -177,6 +178,7 @@ class _Tracer:
             k = self.new(out)
             if k is not None:
                 self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
+            self.born[id(res._vc)] = res._vc
         return res
 
     def call(self, fn, args, kwargs, out, name):
@@ -234,7 +236,11 @@ class _Tracer:
         self._bump(t)
 
     def _bump(self, t):
-        """t's version counter goes up by one on replay too (an argument's: the new argument's)."""
+        """t's version counter goes up by one on replay too (an argument's: the new argument's). A
+        tensor the step made is made afresh by each replay: its version is set where the replay
+        hands it out (a .grad), not bumped here."""
+        if id(t._vc) in self.born:
+            return
         r = self.refs.get(id(t._data))
         vc = ("arg", self.ext[r[1]][1]) if r is not None and r[0] == "e" and self.ext[r[1]][0] == "arg" \
             else t._vc
@@ -259,6 +265,8 @@ class _Tracer:
             pref = self.ref(prev._data, prev)
         gref = self.ref(gd, g)
         fn(leaf, g, create_graph, handed)
+        if leaf.grad is not prev:
+            self.born[id(leaf.grad._vc)] = leaf.grad._vc
         new = leaf.grad._data
         self.leaves[id(leaf)] = leaf
         if id(leaf) not in self.start_grad:
@@ -561,7 +569,8 @@ def _finish(tr, out):
         r = tr.refs.get(id(g._data))
         if r is None:
             return "a parameter's .grad was set to a tensor computed outside the recorded ops"
-        writes.append(("grad", p, r, g._backend))
+        # a .grad the step made, written into in place afterwards (clipping): its version
+        writes.append(("grad", p, r, g._backend, g._vc[0] if id(g._vc) in tr.born else 0))
     d.writes = writes
     d.leaf_guards = guards
     bound = {id(desc[1]) for desc in tr.ext if desc[0] in ("obj", "grad")}
@@ -733,7 +742,7 @@ def _same(a, b):
     if len(a.writes) != len(b.writes):
         return "other write-backs"
     for wa, wb in zip(a.writes, b.writes):
-        if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2]:
+        if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2] or wa[4:] != wb[4:]:
             return "a write-back changed"
     if len(a.vc) != len(b.vc) or any(va is not vb and va != vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
         return "other version bumps"
@@ -1100,6 +1109,8 @@ def _codegen(d, graph=None):
             L.append(f"    {name(w[1], 't')}.grad = None")
         else:
             L.append(f"    {name(w[1], 't')}.grad = W({var(w[2])}, {name(w[3], 'be')})")
+            if w[4]:
+                L.append(f"    {name(w[1], 't')}.grad._vc[0] = {w[4]}")
     for vc, n in d.vc:
         if type(vc) is tuple:
             L.append(f"    args[{vc[1]}]._vc[0] += {n}")

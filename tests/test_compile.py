@@ -1147,3 +1147,33 @@ def test_avg_and_adaptive_avg_pool_replay_bitwise(device):
             assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
             assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+@pytest.mark.parametrize("clip", ["norm", "norm_inf", "value"])
+def test_gradient_clipping_replays_bitwise(device, clip):
+    """clip_grad_norm_ (2-norm and inf-norm) and clip_grad_value_ between backward and the
+    optimizer step (the GPT example's step), with zero_grad(set_to_none=False): bitwise eager, and
+    the .grad tensors (made afresh by each step, then written in place) carry eager's versions."""
+    data = batches(6, 8, 16, 10, device)
+    runs = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        opt = nn.optim.AdamW(m.parameters(), lr=1e-2)
+        ce = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = ce(m(x), y)
+            loss.backward()
+            if clip == "value":
+                nn.utils.clip_grad_value_(m.parameters(), 0.01)
+            else:
+                nn.utils.clip_grad_norm_(m.parameters(), 0.5, norm_type=2.0 if clip == "norm" else float("inf"))
+            opt.step()
+            return loss
+        f = ag.compile(step) if compiled else step
+        runs.append([[arr(f(x, y))] + [arr(p) for p in m.parameters()] + [arr(p.grad) for p in m.parameters()]
+                     + [np.array([p.grad._version for p in m.parameters()])] for x, y in data])
+        if compiled:
+            assert f.stats.replays >= 3 and f.stats.eager_calls == 0 and f.stats.graph_break is None, f.stats
+    assert_same_runs(*runs)           # the .grad tensors' versions too (the clip's in-place write)
