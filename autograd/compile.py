@@ -846,8 +846,16 @@ def _fold(d, live, final):
             return {k2: val(x) for k2, x in t[1]}
         raise KeyError
 
+    items = {}                                      # a tuple-valued call's buffer -> its item steps
+    for s in d.steps:
+        if s[0] == "item":
+            items.setdefault(s[1], []).append(s)
     for i, s in enumerate(d.steps):
         if not live[i]:
+            continue
+        if s[0] == "item":                           # an element of a folded tuple
+            if s[1] in folded:
+                folded[s[3]] = folded[s[1]][s[2]]
             continue
         if s[0] == "op" and s[5] not in keep:          # a forward of constants (`ones / n`)
             try:
@@ -871,10 +879,10 @@ def _fold(d, live, final):
             kwargs = {k: val(a) for k, a in s[3]}
         except KeyError:
             continue
+        if any(it[3] in keep for it in items.get(s[4], ())):
+            continue                                # (an element is returned or written into)
         out = s[1](*args, **kwargs)
-        if type(out) in (tuple, list):
-            continue
-        folded[s[4]] = out
+        folded[s[4]] = out                          # a tuple too: its items are folded with it
     return folded
 
 
@@ -1077,6 +1085,8 @@ def _codegen(d, graph=None):
         elif kind == "write":
             body.append(f"{var(s[1])}[...] = {expr(s[2])}")
         elif kind == "item":
+            if s[3] in folded:
+                continue
             body.append(f"b{s[3]} = b{s[1]}[{s[2]}]")
         if i in guard_at:
             k, v = guard_at[i]
