@@ -29,6 +29,7 @@ the line (`fullgraph=True` raises `GraphBreak` there instead).
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import types
@@ -38,6 +39,7 @@ import backends as _backends
 from backends import host as _np
 
 from . import graph as _graph
+from . import ledger as _ledger
 from . import random as _random
 from .grad_mode import grad_enabled
 from .ops import _core
@@ -103,6 +105,7 @@ class _Tracer:
         self.observed = set()   # id(p) of leaves whose .grad from before the step was read
         self.restore = []
         self.checks = {}        # buffer -> traced 0-d bool value of a namespace call outside forwards
+        self.born = {}          # id(vc) -> vc: version counters of tensors the step itself made
 
     # --- buffers --------------------------------------------------------------------------
     def active(self):
@@ -175,6 +178,7 @@ class _Tracer:
             k = self.new(out)
             if k is not None:
                 self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
+            self.born[id(res._vc)] = res._vc
         return res
 
     def call(self, fn, args, kwargs, out, name):
@@ -232,7 +236,11 @@ class _Tracer:
         self._bump(t)
 
     def _bump(self, t):
-        """t's version counter goes up by one on replay too (an argument's: the new argument's)."""
+        """t's version counter goes up by one on replay too (an argument's: the new argument's). A
+        tensor the step made is made afresh by each replay: its version is set where the replay
+        hands it out (a .grad), not bumped here."""
+        if id(t._vc) in self.born:
+            return
         r = self.refs.get(id(t._data))
         vc = ("arg", self.ext[r[1]][1]) if r is not None and r[0] == "e" and self.ext[r[1]][0] == "arg" \
             else t._vc
@@ -257,6 +265,8 @@ class _Tracer:
             pref = self.ref(prev._data, prev)
         gref = self.ref(gd, g)
         fn(leaf, g, create_graph, handed)
+        if leaf.grad is not prev:
+            self.born[id(leaf.grad._vc)] = leaf.grad._vc
         new = leaf.grad._data
         self.leaves[id(leaf)] = leaf
         if id(leaf) not in self.start_grad:
@@ -273,9 +283,10 @@ class _Tracer:
         lib = _graph._LIB_DIRS
         inner = frame
         f = frame
-        while f is not None and f.f_code.co_filename.startswith(lib):
+        # (normalised: a library imported through `dir/../` still counts as the library)
+        while f is not None and os.path.normpath(f.f_code.co_filename).startswith(lib):
             f = f.f_back
-        where = f"{inner.f_code.co_filename}:{inner.f_lineno}"
+        where = f"{os.path.normpath(inner.f_code.co_filename)}:{inner.f_lineno}"
         if f is not None and f is not inner:
             where += f" (called from {f.f_code.co_filename}:{f.f_lineno})"
         self.broken = f"{what} at {where}"
@@ -347,6 +358,87 @@ def _recording(tr, orig, name, replay=None, bound=()):
     return rec
 
 
+def recorded(fn):
+    """For library helpers: `fn(*args)` returns arrays (or a tuple of them) computed from its
+    arguments alone (Python values, backend arrays) with array code the recorder cannot see (raw
+    array operators: `xp.arange(n) * s - p`). While autograd.compile traces, a call is recorded as
+    one step: replayed as a call of fn, or, where every argument is a constant (shapes, sizes), a
+    constant of the plan computed once. Outside a trace it is fn itself, plus one check."""
+    def rec(*args, **kwargs):
+        tr = _graph.TRACER
+        if tr is None or not tr.active():
+            return fn(*args, **kwargs)
+        tr.depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None:
+            tr.call(fn, args, kwargs, out, fn.__name__.strip("_"))
+        return out
+    rec.__name__, rec.__qualname__, rec.__doc__, rec.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
+    return rec
+
+
+def _factory_data(factory, *args, **kwargs):
+    return factory(*args, **kwargs)._data
+
+
+def _wrap_factory(tr, name):
+    """autograd.<name> (a creation function of Python numbers whose body does array arithmetic
+    the namespace proxy cannot see, `xp.arange(n) * step + start`) recorded as one call of its
+    arguments: a constant of the plan, computed once (folded) where every argument is one."""
+    orig = getattr(_autograd_pkg(), name)
+
+    def rec(*args, **kwargs):
+        if not tr.active():
+            return orig(*args, **kwargs)
+        tr.depth += 1
+        try:
+            t = orig(*args, **kwargs)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None and not t.requires_grad:
+            tr.call(_factory_data, (orig,) + args, kwargs, t._data, name)
+        return t
+    rec.__name__ = name
+    return rec
+
+
+def _pieces_arrays(mod, be, xa, dim, bounds, keep):
+    """The arrays of ops.shape.pieces (split, chunk, unbind): its multi-output forward, which it
+    calls directly rather than through apply."""
+    lead = (slice(None),) * dim
+    indices = tuple(lead + ((slice(lo, hi) if keep else lo), Ellipsis) for lo, hi in bounds)
+    return tuple((mod.Split if keep else mod.Unbind).forward(be, xa, dim, tuple(bounds), keep, indices))
+
+
+def _wrap_pieces(tr, mod):
+    orig = mod.pieces
+
+    def rec(x, dim, bounds, keep=True, multi=None):
+        if not tr.active():
+            return orig(x, dim, bounds, keep, multi)
+        tr.depth += 1
+        try:
+            outs = orig(x, dim, bounds, keep, multi)
+        finally:
+            tr.depth -= 1
+        if tr.broken is None:
+            tr.ref(x._data, x)
+            tr.call(_pieces_arrays, (mod, x._backend, x._data, dim, tuple(bounds), keep), {},
+                    tuple(o._data for o in outs), "split")
+        return outs
+    return rec
+
+
+def _autograd_pkg():
+    return sys.modules[__name__.rpartition(".")[0]]
+
+
+_FACTORIES = ("arange", "linspace", "eye")
+
+
 def _wrap_method(tr, be, name):
     return _recording(tr, getattr(be, name), name, getattr(type(be), name), (be,))
 
@@ -375,6 +467,13 @@ def install(tr):
     for name in ("uniform01",):
         undo.append((_random, name, _random.__dict__[name]))
         setattr(_random, name, _wrap_helper(tr, name))
+    from .ops import shape as _shape
+    undo.append((_shape, "pieces", _shape.__dict__["pieces"]))
+    _shape.pieces = _wrap_pieces(tr, _shape)
+    pkg = _autograd_pkg()
+    for name in _FACTORIES:
+        undo.append((pkg, name, pkg.__dict__[name]))
+        setattr(pkg, name, _wrap_factory(tr, name))
     for name in _BREAKING:
         orig = Tensor.__dict__[name]
         undo.append((Tensor, name, orig))
@@ -401,15 +500,45 @@ def uninstall(tr):
 # -----------------------------------------------------------------------------------------------
 # a finished trace: its description, compared between traces, and the replay function made from it
 
+class _TraceProfile(_ledger.profile_memory):
+    """While a trace runs: the saved-for-backward events of the eager step (profile_memory's
+    bookkeeping), passed on to the user's profiler if one is active; a replay, which records no
+    tape, re-emits them to the profiler active then, so that profile_memory and its peak read as
+    for the eager step (the replay itself frees each buffer at its last use, no later than eager)."""
+
+    def __init__(self, outer):
+        super().__init__()
+        self.outer = outer
+        self._t0 = 0.0
+        self._active = True
+
+    def saved(self, node):
+        super().saved(node)
+        if self.outer is not None:
+            self.outer.saved(node)
+
+    def freed(self, node):
+        super().freed(node)
+        if self.outer is not None:
+            self.outer.freed(node)
+
+
+def _emit_memory(events):
+    prof = _graph.PROFILER
+    for delta, op, kind in events:
+        prof._event(delta, op, kind)
+
+
 class _Desc:
     __slots__ = ("steps", "ext", "ext_arrays", "writes", "out", "leaf_guards", "nbuf", "vc", "params", "live_steps",
-                 "used", "guards")
+                 "used", "guards", "owned", "mem_events")
 
 
 def _finish(tr, out):
     """The trace as a _Desc, or a string saying why the step cannot be replayed."""
     d = _Desc()
     d.steps, d.ext, d.ext_arrays, d.nbuf = tr.steps, tr.ext, tr.ext_arrays, tr.nbuf
+    d.mem_events = getattr(tr, "mem_events", ())
     d.vc = [(vc, n) for vc, n in tr.vc_bumps.values()]
     writes = []
     # state tensors whose array was replaced (rather than written into)
@@ -440,7 +569,8 @@ def _finish(tr, out):
         r = tr.refs.get(id(g._data))
         if r is None:
             return "a parameter's .grad was set to a tensor computed outside the recorded ops"
-        writes.append(("grad", p, r, g._backend))
+        # a .grad the step made, written into in place afterwards (clipping): its version
+        writes.append(("grad", p, r, g._backend, g._vc[0] if id(g._vc) in tr.born else 0))
     d.writes = writes
     d.leaf_guards = guards
     bound = {id(desc[1]) for desc in tr.ext if desc[0] in ("obj", "grad")}
@@ -473,6 +603,15 @@ def _finish(tr, out):
         b = getattr(o, "base", None)
         if b is not None:
             views[id(b)] = views.get(id(b), 0) + 1
+    # buffers that own their memory, that no other recorded array views, of a float dtype (NumPy
+    # and CuPy arrays, which tell their `base`): an in-place scale of one that is dead after the
+    # step reading it cannot be seen by anything else
+    d.owned = set()
+    for o in tr.keep:
+        r = tr.refs.get(id(o))
+        if r is not None and r[0] == "b" and hasattr(o, "base") and o.base is None and id(o) not in views \
+                and getattr(getattr(o, "dtype", None), "kind", "") == "f":
+            d.owned.add(r[1])
     for j, desc in enumerate(tr.ext):
         a = tr.ext_arrays[j]
         if desc[0] == "const" and ("e", j) in used and getattr(a, "ndim", 0) and \
@@ -603,7 +742,7 @@ def _same(a, b):
     if len(a.writes) != len(b.writes):
         return "other write-backs"
     for wa, wb in zip(a.writes, b.writes):
-        if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2]:
+        if wa[0] != wb[0] or wa[1] is not wb[1] or wa[2] != wb[2] or wa[4:] != wb[4:]:
             return "a write-back changed"
     if len(a.vc) != len(b.vc) or any(va is not vb and va != vb or na != nb for (va, na), (vb, nb) in zip(a.vc, b.vc)):
         return "other version bumps"
@@ -707,8 +846,16 @@ def _fold(d, live, final):
             return {k2: val(x) for k2, x in t[1]}
         raise KeyError
 
+    items = {}                                      # a tuple-valued call's buffer -> its item steps
+    for s in d.steps:
+        if s[0] == "item":
+            items.setdefault(s[1], []).append(s)
     for i, s in enumerate(d.steps):
         if not live[i]:
+            continue
+        if s[0] == "item":                           # an element of a folded tuple
+            if s[1] in folded:
+                folded[s[3]] = folded[s[1]][s[2]]
             continue
         if s[0] == "op" and s[5] not in keep:          # a forward of constants (`ones / n`)
             try:
@@ -732,11 +879,72 @@ def _fold(d, live, final):
             kwargs = {k: val(a) for k, a in s[3]}
         except KeyError:
             continue
+        if any(it[3] in keep for it in items.get(s[4], ())):
+            continue                                # (an element is returned or written into)
         out = s[1](*args, **kwargs)
-        if type(out) in (tuple, list):
-            continue
-        folded[s[4]] = out
+        folded[s[4]] = out                          # a tuple too: its items are folded with it
     return folded
+
+
+def _is_write(s):
+    return s[0] == "write" or s[0] == "call" and s[5] in ("setitem", "inplace")
+
+
+def _hoist_checks(d, live, uses):
+    """The order the replay runs the steps in: the trace's, except that a data-dependent check
+    (d.guards) recorded after the step's first in-place write, whose value depends only on the
+    arguments and constants (nothing written, drawn or read from state) through namespace calls,
+    is computed, with those calls, just before that write: there a failing check can still retrace cleanly
+    (nll_loss's target check after BatchNorm's running statistics, say). Same values: those
+    steps read nothing that any step writes."""
+    steps = d.steps
+    n = len(steps)
+    first = next((i for i in range(n) if live[i] and _is_write(steps[i])), None)
+    late = [g[0] for g in d.guards if first is not None and g[0] > first]
+    if not late:
+        return range(n)
+    written = set()
+    for s in steps:
+        if s[0] == "write":
+            written.add(s[1])
+        elif _is_write(s):                  # inplace(dst, ...) / setitem(backend, arr, ...)
+            t = s[2][0] if s[5] == "inplace" else s[2][1] if len(s[2]) > 1 else ("c", None)
+            if t[0] == "r":
+                written.add(t[1])
+    producer = {}
+    for i, s in enumerate(steps):
+        k = s[5] if s[0] == "op" else s[4] if s[0] == "call" else s[3] if s[0] == "item" else None
+        if k is not None:
+            producer[k] = i
+    hoist = set()
+    for g in late:
+        closure, stack, ok = set(), [g], True
+        while stack and ok:
+            i = stack.pop()
+            if i in closure:
+                continue
+            s = steps[i]
+            # namespace calls only: an op's forward may raise by design (a range check), and
+            # raised earlier it would skip writes that eager makes before raising
+            if s[0] == "op" or _is_write(s) or s[0] == "call" and s[5] in _SIDE_EFFECTS:
+                ok = False
+                break
+            closure.add(i)
+            for r in uses[i]:
+                if r in written or r[0] == "e" and d.ext[r[1]][0] not in ("arg", "const"):
+                    ok = False
+                    break
+                if r[0] == "b":
+                    if r[1] not in producer:
+                        ok = False
+                        break
+                    stack.append(producer[r[1]])
+        if ok:
+            hoist |= closure
+    hoist = {i for i in hoist if i > first}
+    if not hoist:
+        return range(n)
+    return list(range(first)) + sorted(hoist) + [i for i in range(first, n) if i not in hoist]
 
 
 def _restore_rng(states):
@@ -744,8 +952,9 @@ def _restore_rng(states):
         be.rng_set_state(rng, st)
 
 
-def _codegen(d):
-    """The replay function: straight-line Python over the plan's buffers."""
+def _codegen(d, graph=None):
+    """The replay function: straight-line Python over the plan's buffers (with `graph`, a
+    _GraphPlan around it that replays through a device graph where the backend has one)."""
     ns = {"_MISS": _MISS, "_MISS_CHECK": _MISS_CHECK, "W": _wrap}
     names = {}
 
@@ -787,8 +996,10 @@ def _codegen(d):
     live, uses, final = _liveness(d, [g[0] for g in d.guards])
     guard_at = {i: (k, v) for i, k, v in d.guards}
     folded.update(_fold(d, live, final))
+    order = _hoist_checks(d, live, uses)
     last = {}
-    for i, s in enumerate(steps):
+    for i in order:
+        s = steps[i]
         if live[i] and not (s[0] == "call" and s[4] in folded or s[0] == "op" and s[5] in folded):
             for r in uses[i]:
                 if r[0] == "b":
@@ -829,7 +1040,8 @@ def _codegen(d):
     body = []
     draws = []                  # (backend, rng expression) of the draws made so far
     wrote = snap = False
-    for i, s in enumerate(steps):
+    for i in order:
+        s = steps[i]
         if not live[i]:
             continue
         kind = s[0]
@@ -854,7 +1066,17 @@ def _codegen(d):
         elif kind == "call" and s[1] is _inplace_method and s[2][2][0] == "c" and s[2][3][0] == "c":
             # the optimizer's in-place update, inline: dst.__isub__(o * alpha)
             dst, o, method, alpha = s[2]
-            o = expr(o) if alpha[1] == 1 else f"{expr(o)} * {expr(alpha)}"
+            if alpha[1] == 1:
+                o = expr(o)
+            elif type(alpha[1]) in (int, float) and o[0] == "r" and o[1][0] == "b" and o[1][1] in d.owned and \
+                    last.get(o[1][1]) == i and o[1][1] not in keep_to_end and o[1][1] not in folded and o != dst:
+                # the update's operand is dead after it: scaled in place (`g *= lr; W -= g`, the
+                # same numbers as `W -= g * lr`, without a temporary: a fresh large array costs
+                # page faults on every replay)
+                body.append(f"{expr(o)} *= {expr(alpha)}")
+                o = expr(o)
+            else:
+                o = f"{expr(o)} * {expr(alpha)}"
             body.append(f"b{s[4]} = {expr(dst)}.{method[1]}({o})")
         elif kind == "call":
             _, fn, at, kt, k, nm = s
@@ -863,6 +1085,8 @@ def _codegen(d):
         elif kind == "write":
             body.append(f"{var(s[1])}[...] = {expr(s[2])}")
         elif kind == "item":
+            if s[3] in folded:
+                continue
             body.append(f"b{s[3]} = b{s[1]}[{s[2]}]")
         if i in guard_at:
             k, v = guard_at[i]
@@ -895,17 +1119,109 @@ def _codegen(d):
             L.append(f"    {name(w[1], 't')}.grad = None")
         else:
             L.append(f"    {name(w[1], 't')}.grad = W({var(w[2])}, {name(w[3], 'be')})")
+            if w[4]:
+                L.append(f"    {name(w[1], 't')}.grad._vc[0] = {w[4]}")
     for vc, n in d.vc:
         if type(vc) is tuple:
             L.append(f"    args[{vc[1]}]._vc[0] += {n}")
         else:
             L.append(f"    {name(vc, 'vc')}[0] += {n}")
+    if d.mem_events:        # profile_memory active: the eager step's saved-memory events
+        L.append(f"    if {name(_graph, 'G')}.PROFILER is not None: {name(_emit_memory, 'mem')}({name(d.mem_events, 'ev')})")
     L.append(f"    return {expr(d.out)}")
     src = "\n".join(L)
     exec(compile_builtin(src, "<autograd.compile replay>", "exec"), ns)
     fn = ns["replay"]
     fn.source = src
-    return fn
+    if graph is None:
+        return fn
+    # --- the same plan for a device graph: head (guards, externals), body (the array code,
+    # captured once), tail (write-backs, versions, outputs read from the static buffers)
+    if len(bes) != 1:
+        return _GraphPlan(fn, None, None, None, None, "the step uses more than one backend")
+    if draws:
+        return _GraphPlan(fn, None, None, None, None, "the step draws random numbers (a captured draw would "
+                                                      "repeat the same numbers on every launch)")
+    if d.guards:
+        return _GraphPlan(fn, None, None, None, None, "the step makes data-dependent checks on the host")
+    be = bes[0]
+    ext = ", ".join(f"e{j}" for j in range(len(d.ext)))
+    ext_t = f"({ext},)" if d.ext else "()"
+    outs = list(dict.fromkeys(r[1] for r in final if r[0] == "b"))
+    outs_t = "(" + "".join(f"b{k}, " for k in outs) + ")"
+    head = ["def head(args):"] + L[1:L.index("    try:")]
+    head = [x for x in head if not x.startswith("    q")] + [f"    return {ext_t}"]
+    gbody = [f"def gbody({ext}):"] + ["    " + x for x in body] + [f"    return {outs_t}"]
+    tail = ["def tail(args, ext, outs):", f"    {ext_t} = ext", f"    {outs_t} = outs"]
+    tail += [x for x in L[L.index("    finally:") + 1 + max(len(bes), 1):] if not x.startswith("    return ")]
+    returned = {r[1] for r in _refs_of(d.out, []) if r[0] == "b"}
+    tail += [f"    b{k} = {name(_copy_array, 'cp')}({name(be, 'be')}, b{k})" for k in outs if k in returned]
+    tail.append(f"    return {expr(d.out)}")
+    gsrc = "\n".join(head + [""] + gbody + [""] + tail)
+    exec(compile_builtin(gsrc, "<autograd.compile graph replay>", "exec"), ns)
+    # arguments and .grad arrays are read from private static copies, refreshed before each
+    # launch; parameters, state and constants must be the very arrays the graph captured
+    copy_in = [j for j, desc in enumerate(d.ext) if desc[0] in ("arg", "grad")]
+    gp = _GraphPlan(fn, ns["head"], ns["gbody"], ns["tail"], be, None, copy_in)
+    gp.source = src + "\n\n# with a device graph:\n" + gsrc
+    return gp
+
+
+class _GraphPlan:
+    """A plan replayed through a device graph (`mode="reduce-overhead"`): the first call captures
+    the plan's array code (`backend.capture_graph`) on static copies of the arguments and of the
+    `.grad` arrays it reads; each later call copies the new ones in, launches the graph and reads
+    the results from its static buffers (returned tensors are copies; a `.grad` it sets is the
+    graph's static buffer, rewritten by the next launch, as with torch's CUDA graphs). Where a
+    graph cannot be made (the backend has none, the capture fails, the step draws random numbers
+    or makes host-side checks) or a parameter's array is not the captured one, the plain replay
+    runs; `why` says why."""
+
+    def __init__(self, plain, head, body, tail, be, why, copy_in=()):
+        self.plain, self.head, self.body, self.tail, self.be = plain, head, body, tail, be
+        self.why = why
+        self.copy_in = copy_in
+        self.launch = None
+        self.static = None
+        self.outs = None
+        self.source = getattr(plain, "source", "")
+        self.launches = 0
+
+    def __call__(self, tensors):
+        if self.why is not None:
+            return self.plain(tensors)
+        ext = self.head(tensors)
+        if ext is _MISS:
+            return _MISS
+        if self.launch is None:
+            if not self._capture(ext):
+                return self.plain(tensors)
+        else:
+            st = self.static
+            for j in self.copy_in:
+                st[j][...] = ext[j]
+            for j, a in enumerate(ext):
+                if a is not st[j] and j not in self.copy_in:
+                    return self.plain(tensors)          # a parameter's array was replaced
+        self.launch()
+        self.launches += 1
+        return self.tail(tensors, self.static, self.outs)
+
+    def _capture(self, ext):
+        be = self.be
+        static = list(ext)
+        for j in self.copy_in:
+            static[j] = be.asarray(ext[j], copy=True)
+        try:
+            self.launch, self.outs = be.capture_graph(self.body, static)
+        except NotImplementedError as e:
+            self.why = str(e)
+            return False
+        except Exception as e:  # noqa: BLE001 - the capture failed: the plain replay serves
+            self.why = f"the capture failed: {type(e).__name__}: {e}"
+            return False
+        self.static = static
+        return True
 
 
 compile_builtin = compile  # noqa: A001 - the builtin, before this module's `compile` shadows it
@@ -982,11 +1298,41 @@ def _find_state(fn):
 
 
 def _hyper(opts):
-    return tuple(tuple((k, _hashable(v)) for k, v in g.items() if k != "params")
-                 for o in opts for g in o.param_groups)
+    """The optimizers' hyperparameters as one flat tuple (key, value, key, value, ...; a group
+    boundary marked by None): built on every call, so it makes one container, not one per entry
+    (a dozen small tuples per call measurably trigger the cyclic garbage collector)."""
+    out = []
+    for o in opts:
+        for g in o.param_groups:
+            for k, v in g.items():
+                if k != "params":
+                    out.append(k)
+                    out.append(v if type(v) in _PLAIN else _hashable(v))
+            out.append(None)
+    return tuple(out)
+
+
+_PLAIN = frozenset((float, int, bool, str, type(None)))
+
+
+def _hyper_items(h):
+    """_hyper's flat tuple as (group index, key, value) entries."""
+    out, g, i = [], 0, 0
+    while i < len(h):
+        if h[i] is None:
+            g += 1
+            i += 1
+            continue
+        out.append((g, h[i], h[i + 1]))
+        i += 2
+    return out
 
 
 def _hashable(v):
+    if isinstance(v, Tensor):          # a tensor hyperparameter (lr): the trace read its value
+        if v.numel() != 1:
+            return ("id", id(v))
+        return ("tensor", id(v), v.dtype, v._backend.to_numpy(v._data).reshape(()).item())
     try:
         hash(v)
         return v
@@ -997,13 +1343,15 @@ def _hashable(v):
 class CompiledFunction:
     """What `autograd.compile(fn)` returns: call it as fn. See the module docstring."""
 
-    def __init__(self, fn, fullgraph=False, dynamic=False, max_plans=_MAX_PLANS):
+    def __init__(self, fn, fullgraph=False, dynamic=False, max_plans=_MAX_PLANS, cuda_graphs=False):
         self.fn = fn
+        self.cuda_graphs = cuda_graphs
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.max_plans = max_plans
         self.stats = CompileStats()
         self._entries = {}
+        self._hyper_cache = None
         self._last_key = None
         self._broken = None
         self._mods, self._opts, leaves = _find_state(fn)
@@ -1035,8 +1383,21 @@ class CompiledFunction:
         if kwargs:
             _flatten(kwargs, tensors, parts)
         key = (grad_enabled(), tuple(parts), tuple([m.training for m in self._mods]),
-               _hyper(self._opts) if self._opts else ())
+               self._hyper() if self._opts else ())
         return tensors, key
+
+    def _hyper(self):
+        """_hyper(self._opts), rebuilt only when some group's values are not those of the last
+        call (a C-level snapshot compared by identity first); always with a tensor value (lr),
+        whose value can change in place."""
+        snap = tuple([tuple(g.values()) for o in self._opts for g in o.param_groups])
+        c = self._hyper_cache
+        if c is not None and c[0] == snap:
+            return c[1]
+        h = _hyper(self._opts)
+        tensor = any(isinstance(v, Tensor) for vals in snap for v in vals)
+        self._hyper_cache = None if tensor else (snap, h)
+        return h
 
     def __call__(self, *args, **kwargs):
         if self._broken is not None or _core.TRACER is not None:
@@ -1083,12 +1444,16 @@ class CompiledFunction:
                 tr._bind(("arg", i), t._data)
         self.stats.traces += 1
         entry.ntraces += 1
+        prof_prev = _graph.PROFILER
+        prof = _graph.PROFILER = _TraceProfile(prof_prev)
         with _lock:
             install(tr)
             try:
                 out = self.fn(*args, **kwargs)
             finally:
                 uninstall(tr)
+                _graph.PROFILER = prof_prev
+        tr.mem_events = tuple((e.delta, e.op, e.kind) for e in prof.timeline)
         if tr.broken is not None:
             self._broken = self.stats.graph_break = tr.broken
             warnings.warn(f"autograd.compile: graph break: {tr.broken}; this call finished eagerly and later "
@@ -1107,7 +1472,7 @@ class CompiledFunction:
         diff = "no earlier trace" if entry.desc is None else _same(entry.desc, d)
         if diff is None:
             try:
-                entry.plan = _codegen(d)
+                entry.plan = _codegen(d, True if self.cuda_graphs else None)
             except _Unsupported as e:
                 self._give_up(entry, str(e))
             entry.desc = None
@@ -1123,6 +1488,18 @@ class CompiledFunction:
         self.stats.retrace_reasons.append(f"runs eagerly: {why}")
         warnings.warn(f"autograd.compile: {why}; {getattr(self.fn, '__qualname__', self.fn)} runs eagerly "
                       f"under these guards", stacklevel=4)
+
+    def graph_status(self):
+        """Under mode="reduce-overhead": for each plan, "captured" (it replays through a device
+        graph), "not captured yet", or why it replays without one (e.g. the backend has no
+        device graphs, the capture failed). Empty without device graphs."""
+        out = []
+        for e in self._entries.values():
+            p = e.plan
+            if isinstance(p, _GraphPlan):
+                out.append(p.why if p.why is not None else "captured" if p.launch is not None else
+                           "not captured yet")
+        return out
 
     def replay_source(self):
         """The generated replay code of each plan (for debugging)."""
@@ -1154,7 +1531,12 @@ def _why(old, new, mods):
         names = [type(m).__name__ for m, a, b in zip(mods, old[2], new[2]) if a != b]
         return f"module.training changed ({', '.join(names[:3])})"
     if old[3] != new[3]:
-        return f"optimizer hyperparameters changed ({old[3]} -> {new[3]})"
+        ia, ib = _hyper_items(old[3]), _hyper_items(new[3])
+        diffs = [f"{ka} {va!r} -> {vb!r}" for (ga, ka, va), (gb, kb, vb) in zip(ia, ib)
+                 if (ga, ka) == (gb, kb) and va != vb]
+        if len(ia) != len(ib) or not diffs:
+            diffs = [f"{len(ia)} -> {len(ib)} entries"]
+        return f"optimizer hyperparameters changed ({', '.join(diffs)})"
     po, pn = old[1], new[1]
     if len(po) != len(pn):
         return "the arguments' structure changed"
@@ -1172,16 +1554,31 @@ def _why(old, new, mods):
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,  # noqa: A001
             disable=False):
     """torch.compile's spelling. Returns a `CompiledFunction` wrapping `model` (a training-step
-    function, or any callable; a Module is compiled through its `__call__`). `backend`, `mode` and
-    `options` are accepted and ignored (there is one strategy: record and replay); `dynamic` is
+    function, or any callable; a Module is compiled through its `__call__`). `backend` is accepted
+    and ignored (there is one strategy: record and replay); `mode="reduce-overhead"` (or
+    "max-autotune", or `options={"triton.cudagraphs": True}`, torch's spellings) replays each plan
+    through a CUDA graph where the backend has them (CuPy; `step.graph_status()` says whether it
+    did, and why not), other modes and options change nothing; `dynamic` is
     accepted and ignored (a plan is specialised to its input shapes, traced once per shape);
     `disable=True` returns `model` itself. Used as `@autograd.compile` or
     `@autograd.compile(fullgraph=True)` too."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"compile: options must be a dict, got {type(options).__name__}")
+    graphs = bool(options.get("triton.cudagraphs", False)) if options is not None else _MODES.get(mode, False)
     if disable:
         return model
     if not callable(model):
         raise TypeError(f"compile: expected a callable, got {type(model).__name__}")
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic))
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic), cuda_graphs=graphs)
+
+
+#: torch.compile's modes, and whether each turns device (CUDA) graphs on
+_MODES = {"default": False, "lite": False, "reduce-overhead": True, "max-autotune-no-cudagraphs": False,
+          "max-autotune": True}

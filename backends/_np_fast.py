@@ -16,6 +16,7 @@ import types
 import numpy as np
 
 _ndarray = np.ndarray
+_ARRAY_OR_SCALAR = (np.ndarray, np.generic)
 
 
 def _reduction(wrapper, ufunc, takes_dtype=True, result_dtype=None):
@@ -40,13 +41,13 @@ def _matrix_transpose(x, /):
     return np.matrix_transpose(x)
 
 
-def _take_along_axis(arr, indices, axis=-1):
+def _take_along_axis(arr, indices, axis=-1, **kwargs):
     """numpy.take_along_axis; for two 2-D ndarrays along the last axis with one index row per
     row, the fancy index it builds, written directly (the wrapper costs 3 us on small arrays)."""
-    if (type(arr) is _ndarray and type(indices) is _ndarray and arr.ndim == 2 and indices.ndim == 2
+    if (type(arr) is _ndarray and type(indices) is _ndarray and not kwargs and arr.ndim == 2 and indices.ndim == 2
             and (axis == 1 or axis == -1) and indices.shape[0] == arr.shape[0] and indices.dtype.kind in "iu"):
         return arr[np.arange(arr.shape[0])[:, None], indices]
-    return np.take_along_axis(arr, indices, axis)
+    return np.take_along_axis(arr, indices, axis=axis, **kwargs)
 
 
 def _reshape(x, /, shape, **kwargs):
@@ -55,6 +56,14 @@ def _reshape(x, /, shape, **kwargs):
     if type(x) is _ndarray and not kwargs:
         return x.reshape(shape)
     return np.reshape(x, shape, **kwargs)
+
+
+def _astype(x, dtype, /, *, copy=True, **kwargs):
+    """numpy.astype: for an ndarray or NumPy scalar (ufuncs give 0-d results as scalars) with no
+    other argument, its method, without the wrapper's dispatch."""
+    if isinstance(x, _ARRAY_OR_SCALAR) and not kwargs:        # numpy.astype's own test, then the same call
+        return x.astype(dtype, copy=copy)
+    return np.astype(x, dtype, copy=copy, **kwargs)
 
 
 def namespace():
@@ -70,4 +79,5 @@ def namespace():
     ns.matrix_transpose = _matrix_transpose
     ns.take_along_axis = _take_along_axis
     ns.reshape = _reshape
+    ns.astype = _astype
     return ns

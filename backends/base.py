@@ -268,6 +268,14 @@ class Backend:
     def __repr__(self):
         return f"<backend {self.name} ({self.device_type})>"
 
+    # --- device graphs (autograd.compile(mode="reduce-overhead")) --------------------------
+    def capture_graph(self, fn, args):
+        """Capture the device work of `fn(*args)` into a graph without running it; returns
+        `(launch, outs)`: `launch()` runs the captured work on the current stream, and `outs` is
+        what fn returned (arrays that every launch rewrites in place). Raises NotImplementedError
+        on backends without device graphs, or the capture's error."""
+        raise NotImplementedError(f"the {self.name} backend has no device graphs (CUDA graphs need CuPy)")
+
 
 def is_basic_index(index) -> bool:
     """Ints, slices, None and Ellipsis only (no arrays): what every array-API library indexes

@@ -287,6 +287,34 @@ class CupyBackend(Backend):
     def device_count(self):
         return int(self._cp.cuda.runtime.getDeviceCount()) if self.is_available() else 0
 
+    def capture_graph(self, fn, args):
+        """CUDA-graph capture of fn(*args) (Backend.capture_graph): on a fresh non-blocking stream
+        that first waits for the current stream's work, with every allocation made during the capture
+        taken from a memory pool private to the graph (so no array made outside it can be given the
+        memory the graph writes on each launch). A host synchronisation inside fn (`bool(array)`, a
+        device-to-host copy) invalidates the capture: the error propagates and the caller replays
+        without a graph."""
+        cp = self._lib()
+        pool = cp.cuda.MemoryPool()
+        stream = cp.cuda.Stream(non_blocking=True)
+        stream.wait_event(cp.cuda.get_current_stream().record())
+        with cp.cuda.using_allocator(pool.malloc), stream:
+            stream.begin_capture()
+            try:
+                outs = fn(*args)
+            except BaseException:
+                try:
+                    stream.end_capture()
+                except Exception:  # noqa: BLE001 - an invalidated capture: the first error is the one to see
+                    pass
+                raise
+            graph = stream.end_capture()
+
+        def launch():
+            graph.launch(stream=cp.cuda.get_current_stream())
+        launch.keep = (pool, stream, graph)          # the graph's memory lives as long as the launcher
+        return launch, outs
+
 
 class _CupyRng:
     """A counter-based CuPy generator: draw i comes from Philox seeded with mix(seed, i)."""

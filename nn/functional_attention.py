@@ -18,6 +18,7 @@ import math
 import warnings
 
 import autograd as _ag
+from autograd import graph as _graph
 from autograd import ops as _ops
 from autograd.tensor import Tensor
 
@@ -45,7 +46,9 @@ def _safe_softmax(scores):
     """softmax over the last dim; a row that is all -inf gives zeros (and zero gradients), not NaN."""
     with _ag.no_grad():
         dead = (scores == -math.inf).all(dim=-1, keepdim=True)
-    if not bool(dead.any()):
+    # (while autograd.compile records, the general form, no host branch: with no dead row its
+    # selects take every element from softmax(scores), so it is bitwise the short form)
+    if _graph.TRACER is None and not bool(dead.any()):
         return _ops.softmax(scores, -1)
     zero = _ag.zeros((), dtype=scores.dtype, device=scores.device)
     return _ag.where(dead, zero, _ops.softmax(_ag.where(dead, zero, scores), -1))

@@ -16,6 +16,7 @@ import numbers
 import autograd as _ag
 from autograd import ops as _ops
 from autograd import graph as _graph
+from autograd.compile import recorded as _recorded
 from autograd.ops.conv import fold as _fold_windows, take_flat as _take_flat, windows as _windows
 from autograd.ops.index import index_put as _index_put
 from autograd.tensor import Tensor, _wrap
@@ -589,10 +590,17 @@ def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_p
     if divisor_override:
         return total / divisor_override
     be = input._backend
+    div = _avg_divisor(be, n, tuple(input.shape[-n:]), out, k, s, p, count_include_pad, input._data.dtype)
+    return total / _wrap(div, be)
+
+
+@_recorded                     # shapes in, an array out: a constant of an autograd.compile plan
+def _avg_divisor(be, n, sizes, out, k, s, p, count_include_pad, nat):
+    """torch's avg-pool divisor per output position, of dtype nat: per dim the window clipped to
+    the padded input (count_include_pad) or to the input, multiplied over the dims."""
     xp, i64 = be.xp, _i64(be)
-    sizes = tuple(input.shape[-n:])
     div = None
-    for j in range(n):           # torch's divisor per dim: the window clipped to the padded input
+    for j in range(n):
         start = xp.arange(out[j], dtype=i64) * s[j] - p[j]
         end = xp.minimum(start + k[j], xp.asarray(sizes[j] + p[j], dtype=i64))
         if count_include_pad:
@@ -601,7 +609,7 @@ def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_p
             cnt = xp.minimum(end, xp.asarray(sizes[j], dtype=i64)) - xp.maximum(start, xp.asarray(0, dtype=i64))
         cnt = _axis(xp, cnt, j, n)
         div = cnt if div is None else div * cnt
-    return total / _wrap(xp.astype(div, input._data.dtype), be)
+    return xp.astype(div, nat)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -727,21 +735,30 @@ def _adaptive_avg_pool(input, n, output_size, who):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f'{who}: "{who}" not implemented for \'{input.dtype.name}\'')
     be = input._backend
-    xp, i64 = be.xp, _i64(be)
-    nat = input._data.dtype
     x = input
-    div = None
-    for j in range(n):
-        size, axis = input.shape[input.ndim - n + j], input.ndim - n + j
-        start, end = _adaptive_ranges(xp, i64, size, out[j])
-        pos = xp.reshape(xp.arange(size, dtype=i64), (1, size))
-        a = xp.astype((pos >= xp.reshape(start, (-1, 1))) & (pos < xp.reshape(end, (-1, 1))), nat)  # (O, I)
+    *mats, div = _adaptive_avg_factors(be, n, tuple(input.shape[-n:]), out, input._data.dtype)
+    for j, a in enumerate(mats):
+        axis = input.ndim - n + j
         x = (x.transpose(axis, -1) @ _wrap(a, be).transpose(0, 1)).transpose(axis, -1)
-        cnt = _axis(xp, end - start, j, n)
-        div = cnt if div is None else div * cnt
     if 0 in out:
         return x
-    return x / _wrap(xp.astype(div, nat), be)
+    return x / _wrap(div, be)
+
+
+@_recorded                     # shapes in, arrays out: constants of an autograd.compile plan
+def _adaptive_avg_factors(be, n, sizes, out, nat):
+    """Per dim the (O, I) 0/1 matrix summing each adaptive window, then the window sizes'
+    product per output position, all of dtype nat."""
+    xp, i64 = be.xp, _i64(be)
+    mats, div = [], None
+    for j in range(n):
+        size = sizes[j]
+        start, end = _adaptive_ranges(xp, i64, size, out[j])
+        pos = xp.reshape(xp.arange(size, dtype=i64), (1, size))
+        mats.append(xp.astype((pos >= xp.reshape(start, (-1, 1))) & (pos < xp.reshape(end, (-1, 1))), nat))
+        cnt = _axis(xp, end - start, j, n)
+        div = cnt if div is None else div * cnt
+    return tuple(mats) + (xp.astype(div, nat),)
 
 
 def adaptive_avg_pool1d(input, output_size):

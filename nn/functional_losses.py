@@ -121,9 +121,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.name} but expected {input.dtype.name} "
                            f"(input {input.dtype.name}, target {target.dtype.name})")
     target = _same_shape(input, target, "binary_cross_entropy")
-    # torch raises for values outside [0, 1], NaN included (a NaN input is not a loss of 100)
+    # torch raises for values outside [0, 1], NaN included (a NaN input is not a loss of 100);
+    # checked through the array namespace, so that autograd.compile re-decides it on each replay
     for name, t in (("input", input), ("target", target)):
-        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+        if t.numel() and not _all_in_unit_interval(t):
             raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
                                + ("; use binary_cross_entropy_with_logits on logits" if name == "input" else ""))
     loss = _bce(input, target)
@@ -152,6 +153,25 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def _all_in_unit_interval(t):
+    """All of t in [0, 1] (NaN is not), computed with array-namespace calls: autograd.compile
+    records them and re-decides the check on each replay (a Tensor's bool() would end its trace)."""
+    xp, d = t._backend.xp, t._data
+    return bool(xp.all(xp.logical_and(xp.greater_equal(d, xp.zeros((), dtype=d.dtype)),
+                                      xp.less_equal(d, xp.ones((), dtype=d.dtype)))))
+
+
+def _any_out_of_range(target, ignore_index, c):
+    """Some target outside [0, c) that is not ignore_index, through array-namespace calls (see
+    _all_in_unit_interval): one fused test, so the common in-range batch costs one reduction."""
+    xp = target._backend.xp
+    i64 = xp.int64
+    d = xp.astype(target._data, i64)                   # uint8 targets too; c may exceed 255
+    out = xp.logical_or(xp.less(d, xp.asarray(0, dtype=i64)), xp.greater_equal(d, xp.asarray(c, dtype=i64)))
+    out = xp.logical_and(out, xp.not_equal(d, xp.asarray(ignore_index, dtype=i64)))
+    return bool(xp.any(out))
+
+
 def _check_class_target(input, target, who, ignore_index):
     """Class-index target: shape input.shape without dim 1 (or () for 1-D input), integer, in range."""
     if not target.dtype.is_floating_point and target.dtype not in (_ag.int64, _ag.uint8):
@@ -166,7 +186,7 @@ def _check_class_target(input, target, who, ignore_index):
                          f"got {tuple(target.shape)}")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     valid = target != ignore_index
-    if bool(valid.any()):
+    if _any_out_of_range(target, ignore_index, c):
         bad = valid & ((target < 0) | (target >= c))
         if bool(bad.any()):
             vals = sorted({int(v) for v in target[bad].tolist()})[:5]

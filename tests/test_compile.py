@@ -242,24 +242,149 @@ def test_digits_mlp_adam_step_replays_bitwise(device):
     assert all(same(a, b) for a, b in zip(*runs))
 
 
-def test_adam_tensor_lr_is_a_graph_break(device):
-    """A tensor lr enters the step-size arithmetic as a float32 tensor read back with .item(): that
-    path is not recorded, so the trace ends there and the calls run eagerly (equal to eager), with
-    one warning. (RAdam still reads its step count with .item() too.)"""
-    data = batches(4, 8, 16, 10, device)
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        step = run_pair(TINY, device, lambda ps: nn.optim.Adam(ps, lr=ag.tensor(1e-2)), data)
-    msgs = [str(x.message) for x in w if "autograd.compile" in str(x.message)]
-    assert len(msgs) == 1 and "Tensor.item()" in msgs[0] and "optimizer.py" in msgs[0], msgs
-    assert step.stats.traces == 1 and step.stats.eager_calls == 3 and step.stats.replays == 0
-    assert "Tensor.item()" in step.stats.graph_break
+#: every optimizer of nn.optim but LBFGS (whose closure branches on loss values: a graph break,
+#: tested below), with settings that reach each one's branches within the calls run
+EVERY_OPT = {
+    "SGD": lambda ps, lr: nn.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=1e-3),
+    "Adam": lambda ps, lr: nn.optim.Adam(ps, lr=lr, amsgrad=True),
+    "AdamW": lambda ps, lr: nn.optim.AdamW(ps, lr=lr),
+    "Adamax": lambda ps, lr: nn.optim.Adamax(ps, lr=lr),
+    "NAdam": lambda ps, lr: nn.optim.NAdam(ps, lr=lr),
+    # rho_t > 5 from the 6th step: 8 calls take both of RAdam's branches
+    "RAdam": lambda ps, lr: nn.optim.RAdam(ps, lr=lr, weight_decay=1e-2),
+    "RMSprop": lambda ps, lr: nn.optim.RMSprop(ps, lr=lr, centered=True),
+    "Adagrad": lambda ps, lr: nn.optim.Adagrad(ps, lr=lr, lr_decay=0.1),
+    "Adadelta": lambda ps, lr: nn.optim.Adadelta(ps, lr=lr),
+    "Rprop": lambda ps, lr: nn.optim.Rprop(ps, lr=lr),
+    # t0=3: the averaging (mu != 1) starts mid-run, so both of ASGD's branches replay
+    "ASGD": lambda ps, lr: nn.optim.ASGD(ps, lr=lr, t0=3, weight_decay=1e-3),
+    "Adafactor": lambda ps, lr: nn.optim.Adafactor(ps, lr=lr, weight_decay=1e-2),
+    "Muon": lambda ps, lr: nn.optim.Muon([p for p in ps if p.ndim == 2], lr=lr),
+}
+
+
+def test_every_optimizer_is_covered():
+    names = {n for n in nn.optim.__all__ if isinstance(getattr(nn.optim, n), type)
+             and issubclass(getattr(nn.optim, n), nn.optim.Optimizer) and n != "Optimizer"}
+    assert names == set(EVERY_OPT) | {"LBFGS"}
+
+
+def run_opt(device, name, dtype=ag.float32, lr=1e-2, n=8, lr_between=None):
+    """EVERY_OPT[name] on TINY, eagerly and compiled, from the same start: (eager records, compiled
+    records, the compiled function). lr: a float, or a callable making a fresh tensor lr."""
+    data = batches(n, 8, 16, 10, device)
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        m = build(TINY, device).to(dtype)
+        lr_ = lr() if callable(lr) else lr
+        opt = EVERY_OPT[name](list(m.parameters()), lr_)
+        step = make_step(m, opt)
+        if compiled:
+            step = ag.compile(step)
+        rec = []
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            for i, (x, y) in enumerate(data):
+                if lr_between is not None:
+                    lr_between(i, lr_)
+                rec.append([arr(step(x.to(dtype), y))] + [arr(q) for q in m.parameters()] +
+                           [arr(t) for st in opt.state.values() for t in st.values() if isinstance(t, ag.Tensor)])
+        assert [str(x.message) for x in w if "autograd.compile" in str(x.message)] == []
+        runs.append(rec)
+    return runs[0], runs[1], step
+
+
+def assert_same_runs(eager, comp):
+    for i, (a, b) in enumerate(zip(eager, comp)):
+        assert len(a) == len(b)
+        for j, (u, v) in enumerate(zip(a, b)):
+            assert same(u, v), f"call {i}: value {j} (0: loss, then parameters, then state) differs"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("name", list(EVERY_OPT))
+def test_every_optimizer_replays_bitwise(device, name, dtype):
+    """Each optimizer's compiled step replays (no graph break, no eager fallback) and equals the
+    eager step bit for bit (loss, parameters, every state tensor) over 8 calls, in float32 and
+    with a float16 model (float16 parameters, gradients and state)."""
+    if dtype == "float16":
+        try:
+            ag.zeros(1, dtype=ag.float16, device=device)
+        except TypeError:
+            pytest.skip("this backend has no float16 (the array API standard has none)")
+    eager, comp, step = run_opt(device, name, getattr(ag, dtype))
+    assert_same_runs(eager, comp)
+    assert comp[-1][1].dtype == np.dtype(dtype)
+    st = step.stats
+    assert st.graph_break is None and st.eager_calls == 0 and st.replays >= 5, st
+
+
+@pytest.mark.parametrize("name", list(EVERY_OPT))
+def test_every_optimizer_with_a_tensor_lr_replays_bitwise(device, name):
+    """A 1-element tensor lr: its value is a guard (read when the step is called), so the step
+    replays; an in-place change of the tensor (lr.fill_ between calls, as a scheduler on a tensor
+    lr does) retraces under the new value, and every call equals eager bit for bit."""
+    def change(i, lr):
+        if i == 5:
+            with ag.no_grad():
+                lr.fill_(5e-3)
+    eager, comp, step = run_opt(device, name, lr=lambda: ag.tensor(1e-2, device=device), n=10,
+                                lr_between=change)
+    assert_same_runs(eager, comp)
+    st = step.stats
+    assert st.graph_break is None and st.eager_calls == 0 and st.replays >= 5, st
+    assert any("hyperparameters" in r for r in st.retrace_reasons), st
+
+
+def test_lbfgs_is_a_graph_break(device):
+    """LBFGS re-evaluates its closure and branches on the loss (convergence tests, line search):
+    not replayable. The first call warns once, naming the line in lbfgs.py and the user's line
+    that called it, and finishes eagerly; later calls run eagerly; everything equals eager;
+    fullgraph=True raises GraphBreak there instead."""
+    data = batches(3, 8, 16, 10, device)
+    ce = nn.CrossEntropyLoss()
+    runs = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        opt = nn.optim.LBFGS(m.parameters(), lr=0.5, max_iter=3)
+
+        def step(x, y):
+            def closure():
+                opt.zero_grad()
+                loss = ce(m(x), y)
+                loss.backward()
+                return loss
+            return opt.step(closure)                      # the line the warning names
+        line = step.__code__.co_firstlineno + 6
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([arr(f(x, y)) for x, y in data] + [arr(q) for q in m.parameters()])
+        if compiled:
+            msgs = [str(x.message) for x in w if "autograd.compile" in str(x.message)]
+            assert len(msgs) == 1 and "lbfgs.py" in msgs[0] and f"test_compile.py:{line})" in msgs[0], msgs
+            assert f.stats.traces == 1 and f.stats.eager_calls == 2 and f.stats.replays == 0, f.stats
+    assert all(same(a, b) for a, b in zip(*runs))
+    g = ag.compile(step, fullgraph=True)
+    with pytest.raises(C.GraphBreak, match="lbfgs.py"):
+        g(*data[0])
 
 
 def test_fullgraph_raises_on_graph_break(device):
     m = build(TINY, device)
-    opt = nn.optim.RAdam(m.parameters())
-    step = ag.compile(make_step(m, opt), fullgraph=True)
+    opt = nn.optim.SGD(m.parameters(), lr=0.1)
+    ce = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ce(m(x), y)
+        loss.backward()
+        if loss.item() > 1e9:                      # data-dependent Python
+            return loss
+        opt.step()
+        return loss
+    step = ag.compile(step, fullgraph=True)
     x, y = batches(1, 8, 16, 10, device)[0]
     with pytest.raises(C.GraphBreak, match="item"):
         step(x, y)
@@ -537,3 +662,518 @@ def test_digits_cnn_step_replays_bitwise(device):
         if compiled:
             assert step.stats.replays == 3 and step.stats.eager_calls == 0, step.stats
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+def test_sgd_update_of_a_dead_gradient_scales_in_place(device):
+    """`p.sub_(p.grad, alpha=lr); p.grad = None` (benchmarks/mlp.py's step): the gradient is dead
+    after the update, so the replay scales it in place (`g *= lr; W -= g`: no temporary, which on
+    large layers is a fresh allocation and its page faults per replay); a gradient that stays in
+    .grad is never written (test_sgd_momentum_weight_decay_and_grads_kept compares the .grad)."""
+    data = batches(5, 8, 16, 10, device)
+    runs = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        ce = nn.CrossEntropyLoss()
+
+        def step(x, y, lr):
+            loss = ce(m(x), y)
+            loss.backward()
+            with ag.no_grad():
+                for p in m.parameters():
+                    p.sub_(p.grad, alpha=lr)
+                    p.grad = None
+            return loss
+        f = ag.compile(step) if compiled else step
+        runs.append([arr(f(x, y, 0.05)) for x, y in data] + [arr(q) for q in m.parameters()])
+        if compiled:
+            assert f.stats.replays == 3, f.stats
+            if hasattr(m.layers[0].weight._data, "base"):      # NumPy / CuPy arrays
+                assert f.replay_source()[0].count(" *= 0.05") == 6
+    assert all(same(a, b) for a, b in zip(*runs))
+
+
+# --- device graphs: mode="reduce-overhead" (CUDA graphs on CuPy) ----------------------------------
+
+def test_mode_and_options_are_checked_as_torch():
+    f = lambda x: x  # noqa: E731
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast, should be one of: default, lite, reduce-overhead"):
+        ag.compile(f, mode="fast")
+    with pytest.raises(RuntimeError, match="Either mode or options can be specified"):
+        ag.compile(f, mode="reduce-overhead", options={"triton.cudagraphs": True})
+    assert ag.compile(f, mode="reduce-overhead").cuda_graphs
+    assert ag.compile(f, mode="max-autotune").cuda_graphs
+    assert ag.compile(f, options={"triton.cudagraphs": True}).cuda_graphs
+    for kw in ({}, {"mode": "default"}, {"mode": "max-autotune-no-cudagraphs"}, {"options": {}}):
+        assert not ag.compile(f, **kw).cuda_graphs
+
+
+def _emulated_graphs(be):
+    """A stand-in for Backend.capture_graph with a device graph's semantics, for host backends:
+    the capture does not run the work (it is traced on scratch copies), the outputs are static
+    arrays that every launch rewrites in place, and a launch reads the very arrays it was given."""
+    calls = {"captures": 0, "launches": 0}
+
+    def capture(fn, args):
+        calls["captures"] += 1
+        outs = tuple(be.asarray(o, copy=True) for o in fn(*[be.asarray(a, copy=True) for a in args]))
+
+        def launch():
+            calls["launches"] += 1
+            for o, r in zip(outs, fn(*args)):
+                o[...] = r
+        return launch, outs
+    return capture, calls
+
+
+def test_reduce_overhead_replays_through_a_graph_bitwise(device, monkeypatch):
+    """The graph path's bookkeeping (static copies of the arguments and of the .grad arrays read,
+    refreshed before each launch; parameters updated in place by the graph; outputs read from the
+    static buffers, the returned loss a copy), checked with an emulated capture on the host:
+    bitwise eager over 7 calls, gradients kept across calls (no zero_grad) and a momentum state."""
+    x0 = batches(1, 8, 16, 10, device)[0][0]
+    be = x0._backend
+    capture, calls = _emulated_graphs(be)
+    monkeypatch.setattr(be, "capture_graph", capture, raising=False)
+    data = batches(7, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05, momentum=0.9), data,
+                    compile_kw={"mode": "reduce-overhead"}, zero="never")
+    assert step.graph_status() == ["captured"], step.graph_status()
+    assert calls == {"captures": 1, "launches": step.stats.replays} and step.stats.replays >= 3, (calls, step.stats)
+    # the returned losses are not the graph's static buffer: each keeps its value
+    x, y = data[0]
+    l1, l2 = step(x, y), step(x, y)
+    assert arr(l1).tobytes() != arr(l2).tobytes()
+    # an argument changed in place between calls is read anew (copied into the static input)
+    with ag.no_grad():
+        x.mul_(0.0)
+    l3 = step(x, y)
+    assert arr(l3).tobytes() != arr(l2).tobytes()
+
+
+def test_reduce_overhead_falls_back_with_the_reason(device, monkeypatch):
+    """Without device graphs (NumPy, array_api_strict) the plain replay runs and graph_status says
+    why; a step drawing random numbers is never captured; a failing capture leaves the plain
+    replay, with the error in graph_status."""
+    data = batches(5, 8, 16, 10, device)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3
+    assert len(step.graph_status()) == 1 and "no device graphs" in step.graph_status()[0], step.graph_status()
+    be = data[0][0]._backend
+    capture, calls = _emulated_graphs(be)
+    monkeypatch.setattr(be, "capture_graph", capture, raising=False)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, p=0.3,
+                    compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3 and calls["captures"] == 0
+    assert "random" in step.graph_status()[0], step.graph_status()
+
+    def failing(fn, args):
+        raise RuntimeError("operation not permitted when stream is capturing")
+    monkeypatch.setattr(be, "capture_graph", failing, raising=False)
+    step = run_pair(TINY, device, lambda ps: nn.optim.SGD(ps, lr=0.05), data, compile_kw={"mode": "reduce-overhead"})
+    assert step.stats.replays == 3
+    assert step.graph_status() == ["the capture failed: RuntimeError: operation not permitted when stream is "
+                                   "capturing"], step.graph_status()
+
+
+def test_split_arange_and_causal_attention_replay_bitwise(device):
+    """Pieces of split/chunk/unbind (one multi-output forward that bypasses apply), autograd.arange
+    inside the step (array arithmetic the namespace proxy cannot see: recorded as one constant
+    call) and scaled_dot_product_attention(is_causal=True) (its dead-row branch taken branch-free
+    while recording) replay, bitwise eager."""
+    rng = np.random.default_rng(6)
+    xs = [ag.tensor(rng.standard_normal((2, 5, 12)).astype(np.float32), device=device) for _ in range(6)]
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(rng.standard_normal((12, 12)).astype(np.float32) * 0 + 0.1, device=device, requires_grad=True)
+        opt = nn.optim.AdamW([w], lr=1e-2)
+
+        def f(x):
+            opt.zero_grad()
+            q, k, v = (x @ w).split(4, dim=2)
+            a, b = x.chunk(2, dim=1)[0], x.unbind(0)[1]
+            pos = ag.arange(0, x.shape[1], device=x.device)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            loss = (y * y).sum() + (a * pos.reshape(1, -1, 1)[:, :3]).sum() + b.mean()
+            loss.backward()
+            opt.step()
+            return loss
+        g = ag.compile(f) if compiled else f
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            runs.append([(arr(g(x)), arr(w), arr(w.grad)) for x in xs])
+        if compiled:
+            assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
+            assert g.stats.replays >= 3 and g.stats.eager_calls == 0, g.stats
+    assert all(same(a, b) for ra, rb in zip(*runs) for a, b in zip(ra, rb))
+
+
+def _gpt_runs(device, n=5):
+    """examples/gpt.py's model and training step in a tiny config, eagerly and compiled, from the
+    same weights and batches: (eager records, compiled records, the compiled step)."""
+    import os
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    import gpt
+    cfg = gpt.GPTConfig(block_size=8, vocab_size=32, n_layer=1, n_head=2, n_embd=16, dropout=0.0, bias=True)
+    rng = np.random.default_rng(8)
+    data = [(ag.tensor(rng.integers(0, 32, (2, 8)), device=device), ag.tensor(rng.integers(0, 32, (2, 8)), device=device))
+            for _ in range(n)]
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = gpt.GPT(cfg).to(device)
+        opt = model.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
+
+        def step(x, y):
+            _, loss = model(x, y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs.append([[arr(f(x, y))] + [arr(p) for p in model.parameters()] for x, y in data])
+    return runs[0], runs[1], f
+
+
+def test_gpt_step_compiled_equals_eager(device):
+    """examples/gpt.py's step (embeddings, causal attention, LayerNorm, GELU, tied head, cross-entropy
+    with ignore_index=-1, clip_grad_norm_, AdamW groups): compiled, bitwise eager over 5 steps."""
+    eager, comp, _ = _gpt_runs(device)
+    assert_same_runs(eager, comp)
+
+
+@pytest.mark.xfail(strict=True, reason="nn.functional.embedding checks the index range with int(input.min()) / "
+                                       "int(input.max()) (nn/functional.py), a graph break; as an xp reduction "
+                                       "turned bool (as CrossEntropyIndex's forward does) the check would replay")
+def test_gpt_step_replays(device):
+    _, _, f = _gpt_runs(device)
+    assert f.stats.graph_break is None and f.stats.replays >= 2, f.stats
+
+
+def test_profile_memory_reports_the_eager_peak_under_compile(device):
+    """profile_memory inside a replayed call reports what it reports for the eager step (the
+    replay records no tape; the plan re-emits the trace's saved-for-backward events): the same
+    peak, the same events, back to zero at the end."""
+    data = batches(5, 16, 16, 10, device)
+    reports = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        step = make_step(m, nn.optim.SGD(m.parameters(), lr=0.05))
+        if compiled:
+            step = ag.compile(step)
+        for x, y in data[:4]:
+            step(x, y)
+        with ag.profile_memory() as pm:
+            step(*data[4])
+        reports.append((pm.peak, pm.current, [(e.delta, e.op, e.kind) for e in pm.timeline]))
+        if compiled:
+            assert step.stats.replays == 3, step.stats
+    (pe, ce, ee), (pc, cc, ec) = reports
+    assert pe > 0 and ce == 0 and pc == pe and cc == ce and ec == ee
+
+
+def test_replay_frees_activations_no_later_than_eager(device):
+    """Host memory (tracemalloc, which sees NumPy's buffers) during and after a step: the replay's
+    peak is at most the eager step's (each buffer is freed after its last use), and nothing the
+    step computed stays alive after it returns."""
+    import tracemalloc
+    sizes = [256, 512, 512, 10]
+    data = batches(4, 64, 256, 10, device)
+    peaks, leftovers = [], []
+    for compiled in (False, True):
+        m = build(sizes, device)
+        step = make_step(m, nn.optim.SGD(m.parameters(), lr=0.01))
+        if compiled:
+            step = ag.compile(step)
+        for x, y in data[:3]:
+            step(x, y)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            loss = step(*data[3])
+            after, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        if device != "cpu" and after == before:
+            pytest.skip(f"tracemalloc does not see the {device} backend's buffers")
+        del loss
+        peaks.append(peak - before)
+        leftovers.append(after - before)
+        if compiled:
+            assert step.stats.replays == 2, step.stats
+    (pe, pc), (le, lc) = peaks, leftovers
+    assert pe > 512 * 64 * 4 * 3, pe           # the activations were seen
+    assert pc <= pe, (pc, pe)
+    assert lc <= le + 4096, (lc, le)            # the .grad arrays (kept by both) and the loss, no more
+
+
+def test_cupy_capture_graph_follows_cupys_capture_api():
+    """CupyBackend.capture_graph's calls, on a stand-in of CuPy's documented stream-capture API (no
+    GPU here): fn runs between begin_capture and end_capture on a fresh non-blocking stream that
+    first waits for the current stream, with a private pool's allocator; launch() launches the
+    graph on the current stream; an error inside fn ends the capture and propagates."""
+    import contextlib
+    import types
+    from backends.cupy_backend import CupyBackend
+    log = []
+
+    class Graph:
+        def launch(self, stream=None):
+            log.append(("launch", stream.name))
+
+    class Stream:
+        def __init__(self, non_blocking=False, name="side"):
+            self.name, self.capturing = name, False
+            log.append(("stream", non_blocking))
+
+        def record(self):
+            log.append(("record", self.name))
+            return "event"
+
+        def wait_event(self, event):
+            log.append(("wait", self.name, event))
+
+        def __enter__(self):
+            log.append("with stream")
+            return self
+
+        def __exit__(self, *exc):
+            log.append("end with stream")
+
+        def begin_capture(self):
+            self.capturing = True
+            log.append("begin_capture")
+
+        def end_capture(self):
+            self.capturing = False
+            log.append("end_capture")
+            return Graph()
+
+    class MemoryPool:
+        def malloc(self, nbytes):
+            raise AssertionError("not called by the stand-in")
+
+    @contextlib.contextmanager
+    def using_allocator(allocator):
+        assert isinstance(allocator.__self__, MemoryPool)
+        log.append("private pool")
+        try:
+            yield
+        finally:
+            log.append("default pool")
+
+    current = Stream(name="current")
+    log.clear()
+    be = CupyBackend()
+    be._cp = types.SimpleNamespace(cuda=types.SimpleNamespace(
+        MemoryPool=MemoryPool, Stream=Stream, get_current_stream=lambda: current, using_allocator=using_allocator))
+    be._reason = ""
+
+    def fn(a, b):
+        log.append(("fn", a, b))
+        return (a + b,)
+    launch, outs = be.capture_graph(fn, [1, 2])
+    assert outs == (3,)
+    assert log == [("stream", True), ("record", "current"), ("wait", "side", "event"), "private pool", "with stream",
+                   "begin_capture", ("fn", 1, 2), "end_capture", "end with stream", "default pool"], log
+    log.clear()
+    launch()
+    assert log == [("launch", "current")]
+
+    def bad(a):
+        raise RuntimeError("operation not permitted when stream is capturing")
+    log.clear()
+    with pytest.raises(RuntimeError, match="not permitted"):
+        be.capture_graph(bad, [1])
+    assert "end_capture" in log and log[-1] == "default pool"
+
+
+def test_numpy_fast_matrix_transpose_is_numpys():
+    """backends/_np_fast.py's matrix_transpose (the `.mT` view for an ndarray, NumPy's wrapper
+    costing ~0.5 us on each matmul_t / Linear of a replay): the same view and the same errors."""
+    from backends._np_fast import namespace
+    ns = namespace()
+    for a in (np.arange(6.0).reshape(2, 3), np.arange(24, dtype=np.float32).reshape(2, 3, 4), np.zeros((0, 2)),
+              np.arange(6.0).reshape(2, 3)[:, ::2]):
+        r1, r2 = np.matrix_transpose(a), ns.matrix_transpose(a)
+        assert r1.shape == r2.shape and r1.strides == r2.strides and r1.dtype == r2.dtype
+        assert (a.size == 0 or np.shares_memory(r2, a)) and np.array_equal(r1, r2)
+    for bad in (np.arange(3.0), np.float32(1.0), [[1.0, 2.0]]):
+        outs = []
+        for f in (np.matrix_transpose, ns.matrix_transpose):
+            try:
+                outs.append(("ok", f(bad)))
+            except Exception as e:  # noqa: BLE001 - the same error is the contract
+                outs.append(("error", type(e)))
+        assert outs[0][0] == outs[1][0] and (outs[0][0] == "ok" or outs[0][1] is outs[1][1])
+
+
+def test_numpy_fast_wrappers_are_numpys():
+    """backends/_np_fast.py's reshape, astype and take_along_axis (NumPy's Python wrappers skipped
+    for an ndarray): the same values, dtypes, shapes, memory sharing and errors as NumPy's."""
+    from backends._np_fast import namespace
+    ns = namespace()
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((8, 10)).astype(np.float32)
+    cases = [("reshape", (z, (80,)), {}), ("reshape", (z, (2, -1)), {}), ("reshape", (z.T, (80,)), {}),
+             ("reshape", (z, (3, 3)), {}), ("reshape", (np.float32(2.0), (1,)), {}),
+             ("astype", (z, np.float64), {}), ("astype", (z, np.float32), {"copy": False}),
+             ("astype", (np.arange(4), np.int8), {}), ("astype", ([1, 2], np.int8), {}),
+             ("astype", (np.int64(3), np.float32), {}), ("astype", (3, np.float32), {})]
+    for idx in (rng.integers(0, 10, (8, 1)), rng.integers(-10, 10, (8, 3)), rng.integers(0, 10, (8, 1)).astype(np.uint8),
+                np.full((8, 1), 10), np.full((8, 1), -11), rng.integers(0, 10, (1, 2)), rng.integers(0, 8, (3, 10))):
+        cases += [("take_along_axis", (z, idx), {"axis": 1}), ("take_along_axis", (z, idx), {"axis": -1})]
+    cases.append(("take_along_axis", (z, rng.integers(0, 8, (3, 10))), {"axis": 0}))
+    for name, args, kw in cases:
+        outs = []
+        for f in (getattr(np, name), getattr(ns, name)):
+            try:
+                outs.append(("ok", f(*args, **kw)))
+            except Exception as e:  # noqa: BLE001 - the same error is the contract
+                outs.append(("error", (type(e), str(e))))
+        (k1, r1), (k2, r2) = outs
+        assert k1 == k2, (name, kw, outs)
+        if k1 == "ok":
+            assert type(r1) is type(r2) and r1.dtype == r2.dtype and r1.shape == r2.shape, (name, kw)
+            assert np.array_equal(r1, r2)
+            if isinstance(args[0], np.ndarray):
+                assert np.shares_memory(r1, args[0]) == np.shares_memory(r2, args[0])
+        else:
+            assert r1 == r2, (name, kw)
+
+
+@pytest.mark.parametrize("kind", ["nll", "bce"])
+def test_nll_and_bce_range_checks_replay_and_still_raise(device, kind):
+    """nll_loss's target range check and binary_cross_entropy's [0, 1] check go through the array
+    namespace, so the step replays (a Tensor's bool() would end the trace) and each replay
+    re-decides the check: a later batch with a bad target or probability retraces and raises as
+    eager does."""
+    rng = np.random.default_rng(9)
+    xs = [ag.tensor(rng.standard_normal((6, 5)).astype(np.float32), device=device) for _ in range(6)]
+    if kind == "nll":
+        ys = [ag.tensor(rng.integers(0, 4, 6), device=device) for _ in range(6)]
+        bad = ag.tensor(np.array([0, 1, 4, 2, 0, 1]), device=device)
+        head, loss_fn, err = nn.LogSoftmax(dim=1), nn.NLLLoss(), IndexError
+    else:
+        ys = [ag.tensor((rng.random((6, 4)) > 0.5).astype(np.float32), device=device) for _ in range(6)]
+        bad = ag.tensor(np.full((6, 4), 1.5, np.float32), device=device)
+        head, loss_fn, err = nn.Sigmoid(), nn.BCELoss(), RuntimeError
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4), head).to(device)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([(arr(f(x, y)), [arr(p) for p in model.parameters()]) for x, y in zip(xs, ys)])
+            with pytest.raises(err):
+                f(xs[0], bad)
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays >= 3 and f.stats.eager_calls == 0, f.stats
+            assert any("data-dependent check" in r for r in f.stats.retrace_reasons), f.stats
+    for (la, pa), (lb, pb) in zip(*runs):
+        assert same(la, lb) and all(same(a, b) for a, b in zip(pa, pb))
+
+
+def test_argument_check_after_a_write_is_hoisted(device):
+    """BatchNorm writes its running statistics before nll_loss checks the targets: the check
+    depends on the targets only, so the replay computes it before the first write (a check after a
+    write could not retrace cleanly); the step replays, and a batch with a bad target retraces and
+    raises as eager, with the running statistics as eager leaves them."""
+    rng = np.random.default_rng(10)
+    xs = [ag.tensor(rng.standard_normal((6, 5)).astype(np.float32), device=device) for _ in range(6)]
+    ys = [ag.tensor(rng.integers(0, 4, 6), device=device) for _ in range(6)]
+    bad = ag.tensor(np.array([0, 1, 7, 2, 0, 1]), device=device)
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4),
+                              nn.LogSoftmax(dim=1)).to(device)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.nll_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            rec = [arr(f(x, y)) for x, y in zip(xs, ys)]
+            with pytest.raises(IndexError):
+                f(xs[0], bad)
+            rec += [arr(f(xs[1], ys[1]))] + [arr(t) for t in model.state_dict().values()]
+        runs.append(rec)
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays == 3 and f.stats.eager_calls == 0, f.stats    # calls 4-6
+            assert f.stats.retrace_reasons == ["a data-dependent check in the step came out differently (e.g. a "
+                                               "target equal to ignore_index, a non-finite value)"], f.stats
+    assert all(same(a, b) for a, b in zip(*runs))
+
+
+def test_avg_and_adaptive_avg_pool_replay_bitwise(device):
+    """avg_pool2d's divisor and adaptive_avg_pool2d's window matrices are computed from shapes with
+    raw array arithmetic: `compile.recorded` helpers, recorded as one call each (constants of the
+    plan), so a ResNet-style head (AdaptiveAvgPool2d(1)) and avg pooling replay, bitwise eager."""
+    rng = np.random.default_rng(11)
+    xs = [ag.tensor(rng.standard_normal((3, 2, 7, 7)).astype(np.float32), device=device) for _ in range(6)]
+    ys = [ag.tensor(rng.integers(0, 3, 3), device=device) for _ in range(6)]
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(3, stride=2, padding=1,
+                              count_include_pad=False), nn.AdaptiveAvgPool2d((2, 1)), nn.Flatten(),
+                              nn.Linear(8, 3)).to(device)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        step = make_step(model, opt)
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([arr(f(x, y)) for x, y in zip(xs, ys)] + [arr(p) for p in model.parameters()])
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
+    assert all(same(a, b) for a, b in zip(*runs))
+
+
+@pytest.mark.parametrize("clip", ["norm", "norm_inf", "value"])
+def test_gradient_clipping_replays_bitwise(device, clip):
+    """clip_grad_norm_ (2-norm and inf-norm) and clip_grad_value_ between backward and the
+    optimizer step (the GPT example's step), with zero_grad(set_to_none=False): bitwise eager, and
+    the .grad tensors (made afresh by each step, then written in place) carry eager's versions."""
+    data = batches(6, 8, 16, 10, device)
+    runs = []
+    for compiled in (False, True):
+        m = build(TINY, device)
+        opt = nn.optim.AdamW(m.parameters(), lr=1e-2)
+        ce = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = ce(m(x), y)
+            loss.backward()
+            if clip == "value":
+                nn.utils.clip_grad_value_(m.parameters(), 0.01)
+            else:
+                nn.utils.clip_grad_norm_(m.parameters(), 0.5, norm_type=2.0 if clip == "norm" else float("inf"))
+            opt.step()
+            return loss
+        f = ag.compile(step) if compiled else step
+        runs.append([[arr(f(x, y))] + [arr(p) for p in m.parameters()] + [arr(p.grad) for p in m.parameters()]
+                     + [np.array([p.grad._version for p in m.parameters()])] for x, y in data])
+        if compiled:
+            assert f.stats.replays >= 3 and f.stats.eager_calls == 0 and f.stats.graph_break is None, f.stats
+    assert_same_runs(*runs)           # the .grad tensors' versions too (the clip's in-place write)

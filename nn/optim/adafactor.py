@@ -12,7 +12,8 @@ import math
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _step_tensor, new_step, params_with_grad, scalar
+from .optimizer import (Optimizer, _bump_step, _step_tensor, new_step, params_with_grad, replayed_scalar,
+                        replayed_value, scalar, tracing)
 
 _EPS = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}     # torch.finfo(dtype).eps
 
@@ -52,6 +53,9 @@ class Adafactor(Optimizer):
                     else:
                         state["variance"] = _ag.zeros_like(grad)
                 e1 = _EPS[p.dtype.name] if eps1 is None else eps1
+                if tracing(p):
+                    self._traced_update(p, grad, state, lr, d, wd, beta2_decay, eps2, e1)
+                    continue
                 step = _step_tensor(state)
                 one_minus_beta2_t = step ** beta2_decay
                 rho_t = min(lr, 1 / (step ** 0.5))
@@ -71,6 +75,42 @@ class Adafactor(Optimizer):
                 denom = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
                 p.add_(update, alpha=-alpha / denom)
         return loss
+
+
+    @staticmethod
+    def _traced_update(p, grad, state, lr, d, wd, beta2_decay, eps2, e1):
+        """The update above while autograd.compile records it: the Python floats eager computes
+        from `step.item()` and the two norms' `.item()` are re-run per replay by recorded host
+        kernels of those 0-d tensors, with eager's float arithmetic, so the replay is bitwise eager."""
+        step = _bump_step(state)
+        one_minus_beta2_t = replayed_scalar(_adafactor_beta2_t, step, p, beta2_decay)
+        p_norm = p.norm(2)
+        if wd != 0:
+            p.mul_(1 - lr * wd)
+        if grad.dim() > 1:
+            row_var, col_var = state["row_var"], state["col_var"]
+            row_var.lerp_(_ag.norm(grad, dim=-1, keepdim=True).square() / grad.size(-1), one_minus_beta2_t)
+            col_var.lerp_(_ag.norm(grad, dim=-2, keepdim=True).square() / grad.size(-2), one_minus_beta2_t)
+            var_estimate = (row_var @ col_var) / row_var.mean(dim=-2, keepdim=True).clamp(min=e1)
+        else:
+            variance = state["variance"]
+            variance.lerp_(grad * grad, one_minus_beta2_t)
+            var_estimate = variance.clone()
+        update = var_estimate.clamp(min=e1 * e1).rsqrt() * grad
+        factor = replayed_value(_adafactor_neg_alpha, (step, p_norm, update.norm(2)), p, lr, eps2, p.numel(),
+                                update.numel(), d)
+        p.add_(update * factor)                 # = add_(update, alpha=-alpha / denom)
+
+
+def _adafactor_beta2_t(step, beta2_decay):
+    return step ** beta2_decay
+
+
+def _adafactor_neg_alpha(step, p_norm, u_norm, lr, eps2, p_numel, u_numel, d):
+    rho_t = min(lr, 1 / (step ** 0.5))
+    alpha = max(eps2, p_norm / (p_numel ** 0.5)) * rho_t
+    denom = max(1.0, u_norm / ((u_numel ** 0.5) * d))
+    return -alpha / denom
 
 
 def _zeropower_via_newtonschulz(grad, ns_coefficients, ns_steps, eps):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import autograd as _ag
 
 from .optimizer import (Optimizer, _bump_step, _step_tensor, check_fused, check_lr, new_step, params_with_grad,
-                        replayed_scalar, replayed_scalar2, scalar, tracing)
+                        replayed_scalar, replayed_scalar2, replayed_value, scalar, tracing, value_of)
 
 
 def _check_betas(lr, betas, eps, weight_decay):
@@ -62,7 +62,7 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = _ag.zeros_like(p)
                 tensor_path = diff or group["capturable"]
                 # autograd.compile is recording: the same float arithmetic, re-run per replay
-                traced = not tensor_path and not isinstance(lr, _ag.Tensor) and tracing(p)
+                traced = not tensor_path and tracing(p)
                 step = _bump_step(state) if tensor_path or traced else _step_tensor(state)
                 grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -82,7 +82,11 @@ class Adam(Optimizer):
                     denom = sq.sqrt() / (bc2_sqrt * step_size_neg) + eps / step_size_neg
                     p.addcdiv_(exp_avg.clone() if diff else exp_avg, denom)
                 elif traced:
-                    neg_step_size = replayed_scalar(_neg_step_size, step, p, lr, beta1)
+                    if isinstance(lr, _ag.Tensor):      # its value is a guard of the compiled step
+                        neg_step_size = replayed_scalar(_neg_step_size_tensor_lr, step, p, value_of(lr), beta1,
+                                                        lr._backend, lr._data.dtype)
+                    else:
+                        neg_step_size = replayed_scalar(_neg_step_size, step, p, lr, beta1)
                     bc2_sqrt = replayed_scalar(_bias_correction2_sqrt, step, p, beta2)
                     denom = sq.sqrt() / bc2_sqrt + eps
                     p.add_(exp_avg / denom * neg_step_size)     # = addcdiv_(.., value=-step_size)
@@ -95,6 +99,11 @@ class Adam(Optimizer):
 
 def _neg_step_size(step, lr, beta1):
     return -(lr / (1 - beta1 ** step))
+
+
+def _neg_step_size_tensor_lr(step, lr, beta1, be, dt):
+    """-(lr / (1 - beta1 ** step)).item() for a tensor lr of native dtype dt: the division in dt."""
+    return -float(be.xp.asarray(lr, dtype=dt) / be.xp.asarray(1 - beta1 ** step, dtype=dt))
 
 
 def _bias_correction2_sqrt(step, beta2):
@@ -231,11 +240,24 @@ class RAdam(Optimizer):
                     state["step"] = new_step()
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
-                step = _step_tensor(state)
+                traced = tracing(p)
+                step = _bump_step(state) if traced else _step_tensor(state)
                 grad = _weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                if traced:
+                    # autograd.compile: the scalars are re-run per replay from the step count, and
+                    # the branch on rho_t is a `where` of the two updates eager computes (each
+                    # bitwise eager's), selected by a replayed flag: one plan for every step
+                    bias_corrected_exp_avg = exp_avg / replayed_scalar(_radam_bc1, step, p, beta1)
+                    bc2_sqrt = replayed_scalar(_radam_bc2_sqrt, step, p, beta2)
+                    adaptive_lr = _rdiv(bc2_sqrt, exp_avg_sq.sqrt() + eps)
+                    plain = bias_corrected_exp_avg * lr
+                    rect = replayed_scalar(_radam_rect, step, p, beta2)
+                    rectified = replayed_value(_radam_rectified, (step,), None, beta2, dtype=_ag.bool)
+                    p.add_(_ag.where(rectified, plain * adaptive_lr * rect, plain), alpha=-1.0)
+                    continue
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 bias_corrected_exp_avg = exp_avg / bias_correction1
@@ -248,3 +270,33 @@ class RAdam(Optimizer):
                 else:
                     p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
         return loss
+
+
+def _rdiv(s, t):
+    """s / t for a replayed 0-d scalar s as eager's `python_float / t`: reciprocal(t) * s (how
+    Tensor.__rtruediv__ computes it, as torch; float16 meets the 0-d float32 s in float32)."""
+    return _ag.reciprocal(t) * s
+
+
+def _radam_bc1(step, beta1):
+    return 1 - beta1 ** step
+
+
+def _radam_bc2_sqrt(step, beta2):
+    return (1 - beta2 ** step) ** 0.5
+
+
+def _radam_rho_t(step, beta2):
+    rho_inf = 2 / (1 - beta2) - 1
+    return rho_inf, rho_inf - 2 * step * (beta2 ** step) / (1 - beta2 ** step)
+
+
+def _radam_rectified(step, beta2):
+    return _radam_rho_t(step, beta2)[1] > 5.0
+
+
+def _radam_rect(step, beta2):
+    rho_inf, rho_t = _radam_rho_t(step, beta2)
+    if not rho_t > 5.0:
+        return 1.0                      # not used (the where takes the unrectified update)
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5

@@ -108,6 +108,11 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
+    """torch.optim.LBFGS. Under `autograd.compile` a step is a graph break: it re-evaluates the
+    closure and branches on the loss and gradient values (`float(loss)`, the convergence tests, the
+    line search), so the first call warns once (naming this file's line and the caller's) and the
+    step runs eagerly; `fullgraph=True` raises `GraphBreak` there."""
+
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         check_lr(lr)

@@ -322,8 +322,17 @@ def check_lr(lr):
 
 
 def scalar(v):
-    """A hyperparameter that may be given as a 1-element tensor (lr), as a Python number."""
-    return v.item() if isinstance(v, Tensor) else v
+    """A hyperparameter that may be given as a 1-element tensor (lr), as a Python number. While
+    autograd.compile traces, a tensor's value is read without ending the trace: the compiled
+    function guards on that value (a changed lr retraces, as a changed float lr does)."""
+    if isinstance(v, Tensor):
+        return value_of(v) if tracing() else v.item()
+    return v
+
+
+def value_of(t):
+    """t.item() without ending an autograd.compile trace (for values the trace guards on)."""
+    return t._backend.to_numpy(t._data).reshape(()).item()
 
 
 def scalar_dtype():
@@ -361,7 +370,15 @@ def tracing(p=None):
     tr = _graph.TRACER
     if tr is None or not tr.active():
         return False
-    return p is None or p.dtype in (_ag.float32, _ag.float64)
+    return p is None or p.dtype in (_ag.float32, _ag.float64, _ag.float16)
+
+
+def _scalar_native(like):
+    """The dtype a replayed scalar takes for a tensor like `like`: its own, but float32 for float16
+    (a float16 tensor meets a Python number in float32 in mul/div, torch's rule: a 0-d float32
+    tensor as the second operand of mul/div takes the same path, `in_float32`)."""
+    be = like._backend
+    return be.native_dtype(_ag.float32) if like.dtype is _ag.float16 else like._data.dtype
 
 
 def replayed_scalar(kernel, step, like, *params):
@@ -370,7 +387,7 @@ def replayed_scalar(kernel, step, like, *params):
     the step count's new value. The value and its conversion are exactly those of eager code that
     reads `step.item()`, computes the same float and uses it as a scalar operand of a float32 /
     float64 tensor (`as_tensor_like`: `xp.asarray(value, dtype)`), so the replay is bitwise eager."""
-    be, dt = like._backend, like._data.dtype
+    be, dt = like._backend, _scalar_native(like)
     tr = _graph.TRACER
     tr.depth += 1                              # the kernel's own namespace calls are not recorded
     try:
@@ -383,7 +400,7 @@ def replayed_scalar(kernel, step, like, *params):
 
 def replayed_scalar2(kernel, step, other, like, *params):
     """replayed_scalar of two 0-d state tensors: `kernel(step_value, other_value, *params)`."""
-    be, dt = like._backend, like._data.dtype
+    be, dt = like._backend, _scalar_native(like)
     tr = _graph.TRACER
     tr.depth += 1
     try:
@@ -400,3 +417,24 @@ def _scalar_kernel(step, be, dt, kernel, *params):
 
 def _scalar_kernel2(step, other, be, dt, kernel, *params):
     return be.xp.asarray(kernel(float(step), float(other), *params), dtype=dt)
+
+
+def replayed_value(kernel, tensors, like=None, *params, dtype=None):
+    """replayed_scalar of any number of 0-d tensors: `kernel(*values, *params)` (Python floats of
+    the tensors' current values, as `.item()` reads them) as a 0-d Tensor of `like`'s scalar dtype,
+    or of `dtype` (an autograd dtype: `autograd.bool` for a flag that a `where` selects with)."""
+    be = tensors[0]._backend
+    dt = be.native_dtype(dtype) if dtype is not None else _scalar_native(like)
+    tr = _graph.TRACER
+    tr.depth += 1
+    try:
+        out = _scalar_kernel_n(*[t._data for t in tensors], (be, dt, kernel, params))
+    finally:
+        tr.depth -= 1
+    tr.kernel(_scalar_kernel_n, tuple(tensors), ((be, dt, kernel, params),), out)
+    return _wrap(out, be)
+
+
+def _scalar_kernel_n(*args):
+    *arrays, (be, dt, kernel, params) = args
+    return be.xp.asarray(kernel(*[float(a) for a in arrays], *params), dtype=dt)

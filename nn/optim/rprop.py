@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import autograd as _ag
 
-from .optimizer import Optimizer, _bump_step, _step_tensor, check_lr, new_step, params_with_grad, scalar, scalar_dtype
+from .optimizer import (Optimizer, _bump_step, _step_tensor, check_lr, new_step, params_with_grad, replayed_value,
+                        scalar, scalar_dtype, tracing)
 
 
 class Rprop(Optimizer):
@@ -65,6 +66,9 @@ class ASGD(Optimizer):
                     state["eta"] = _ag.tensor(lr, dtype=scalar_dtype())
                     state["mu"] = _ag.tensor(1.0, dtype=scalar_dtype())
                     state["ax"] = _ag.zeros_like(p)
+                if tracing(p) and tracing(state["eta"]):
+                    self._traced_update(p, grad, state, lr, lambd, alpha, t0, wd)
+                    continue
                 step = _step_tensor(state)
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
@@ -80,3 +84,43 @@ class ASGD(Optimizer):
                 eta.copy_(_ag.tensor(lr / ((1 + lambd * lr * step) ** alpha)))
                 mu.copy_(_ag.tensor(1 / max(1, step - t0)))
         return loss
+
+
+def _asgd_traced_update(p, grad, state, lr, lambd, alpha, t0, wd):
+    """ASGD's update while autograd.compile records it: the floats eager reads with `.item()`
+    (step, eta, mu) enter through recorded host kernels re-run per replay, and the branch on
+    `mu != 1` is a `where` of the two values eager would store, so the replay is bitwise eager."""
+    step = _bump_step(state)
+    if wd != 0:
+        grad = grad.add(p, alpha=wd)
+    eta, mu, ax = state["eta"], state["mu"], state["ax"]
+    p.mul_(replayed_value(_asgd_decay, (eta,), p, lambd))
+    p.add_(grad * replayed_value(_neg, (eta,), p))        # = add_(grad, alpha=-eta_value)
+    averaging = replayed_value(_not_one, (mu,), dtype=_ag.bool)
+    ax.copy_(_ag.where(averaging, ax + (p - ax) * mu, p))
+    default = _ag.get_default_dtype()
+    eta.copy_(replayed_value(_asgd_eta, (step,), None, lr, lambd, alpha, dtype=default))
+    mu.copy_(replayed_value(_asgd_mu, (step,), None, t0, dtype=default))
+
+
+def _asgd_decay(eta, lambd):
+    return 1 - lambd * eta
+
+
+def _neg(v):
+    return -v
+
+
+def _not_one(v):
+    return v != 1
+
+
+def _asgd_eta(step, lr, lambd, alpha):
+    return lr / ((1 + lambd * lr * step) ** alpha)
+
+
+def _asgd_mu(step, t0):
+    return 1 / max(1, step - t0)
+
+
+ASGD._traced_update = staticmethod(_asgd_traced_update)
