@@ -74,6 +74,17 @@ def linear(input, weight, bias=None):
 
 
 # --- embedding --------------------------------------------------------------------------------------
+def _index_out_of_range(input, n):
+    """Some index outside [0, n), decided by array-namespace calls (one fused test, one reduction):
+    autograd.compile records them and re-decides the check on each replay, where `int(t.min())`
+    would end its trace."""
+    xp, d = input._backend.xp, input._data
+    i64 = xp.int64
+    d = xp.astype(d, i64)                                 # uint8/int32 indices; n may exceed their range
+    return bool(xp.any(xp.logical_or(xp.less(d, xp.asarray(0, dtype=i64)),
+                                     xp.greater_equal(d, xp.asarray(n, dtype=i64)))))
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """weight[input]. padding_idx: that row receives no gradient; max_norm: the looked-up rows whose
     norm_type-norm exceeds it are rescaled in place first (torch's embedding_renorm_);
@@ -85,7 +96,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError(f"embedding: expected integer indices, got "
                            f"{input.dtype.name if isinstance(input, Tensor) else type(input).__name__}")
     n = weight.shape[0]
-    if input.numel() and (int(input.min()) < 0 or int(input.max()) >= n):
+    if input.numel() and _index_out_of_range(input, n):
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got min "
                          f"{int(input.min())} and max {int(input.max())}")
     if padding_idx is not None:

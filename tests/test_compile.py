@@ -844,9 +844,6 @@ def test_gpt_step_compiled_equals_eager(device):
     assert_same_runs(eager, comp)
 
 
-@pytest.mark.xfail(strict=True, reason="nn.functional.embedding checks the index range with int(input.min()) / "
-                                       "int(input.max()) (nn/functional.py), a graph break; as an xp reduction "
-                                       "turned bool (as CrossEntropyIndex's forward does) the check would replay")
 def test_gpt_step_replays(device):
     _, _, f = _gpt_runs(device)
     assert f.stats.graph_break is None and f.stats.replays >= 2, f.stats
@@ -1177,3 +1174,28 @@ def test_gradient_clipping_replays_bitwise(device, clip):
         if compiled:
             assert f.stats.replays >= 3 and f.stats.eager_calls == 0 and f.stats.graph_break is None, f.stats
     assert_same_runs(*runs)           # the .grad tensors' versions too (the clip's in-place write)
+
+
+def test_leaky_relu_softplus_and_embedding_replay_bitwise(device):
+    """LeakyReLU's and Softplus's backward masks and nn.functional.embedding's index-range check go
+    through the array namespace (recorded), so a step using them replays, bitwise eager, and an
+    out-of-range index in a later batch still raises as eager does."""
+    rng = np.random.default_rng(12)
+    xs = [ag.tensor(rng.integers(0, 11, (4, 3)), device=device) for _ in range(6)]
+    ys = [ag.tensor(rng.integers(0, 3, 4), device=device) for _ in range(6)]
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Embedding(11, 5), nn.Flatten(), nn.Linear(15, 8), nn.LeakyReLU(0.1),
+                              nn.Linear(8, 8), nn.Softplus(beta=2.0, threshold=1.0), nn.Linear(8, 3)).to(device)
+        step = make_step(model, nn.optim.SGD(model.parameters(), lr=0.1))
+        f = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            runs.append([arr(f(x, y)) for x, y in zip(xs, ys)] + [arr(p) for p in model.parameters()])
+            with pytest.raises(IndexError, match="embedding: index out of range"):
+                f(ag.tensor(np.full((4, 3), 11), device=device), ys[0])
+        if compiled:
+            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+            assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
+    assert all(same(a, b) for a, b in zip(*runs))

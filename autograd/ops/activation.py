@@ -30,7 +30,9 @@ class LeakyRelu:
 
     def backward(ctx, g):
         x = ctx.x
-        return depends_on(where(_wrap(x._data > 0, x._backend), g, g * ctx.slope), x)
+        xp = x._backend.xp
+        mask = xp.greater(x._data, xp.zeros((), dtype=x._data.dtype))   # an xp call: autograd.compile records it
+        return depends_on(where(_wrap(mask, x._backend), g, g * ctx.slope), x)
 
 
 @op(method=False)
@@ -66,7 +68,9 @@ class Softplus:
     def backward(ctx, g):
         x, beta = ctx.x, ctx.beta
         bx = x * beta if beta != 1 else x
-        return where(_wrap(bx._data > ctx.threshold, x._backend), g, g * sigmoid(bx))
+        xp = x._backend.xp
+        mask = xp.greater(bx._data, xp.asarray(ctx.threshold, dtype=bx._data.dtype))   # recorded by autograd.compile
+        return where(_wrap(mask, x._backend), g, g * sigmoid(bx))
 
 
 @op(method=False)
