@@ -195,3 +195,26 @@ def test_clip_grad_value_and_nonfinite():
     p.grad = ag.tensor([float("inf"), 1.0, 0.0, 0.0])
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta",
+                                  "Rprop", "Adafactor", "ASGD"])
+def test_step_count_lives_where_torch_keeps_it(device, name):
+    """torch keeps a non-capturable optimizer's step count (and NAdam's mu_product) on the CPU, so
+    reading it back for the bias corrections never waits for a GPU; capturable puts it on the
+    parameter's device (which needs CUDA), and ASGD always does. (On the NumPy backend both are the CPU; with
+    --backend array_api_strict or cupy the parameter is elsewhere and this tells them apart.)"""
+    def run(**kw):
+        p = nn.Parameter(ag.ones(3, device=device))
+        opt = getattr(nn.optim, name)([p], lr=0.1, **kw)
+        for _ in range(2):
+            p.grad = ag.full((3,), 0.5, device=device)
+            opt.step()
+        return p, opt.state[p]
+    p, st = run()
+    where = str(p.device) if name == "ASGD" else "cpu"
+    assert str(st["step"].device) == where and st["step"].shape == () and st["step"].dtype == ag.float32
+    assert float(st["step"]) == 2.0
+    if name == "NAdam":
+        assert str(st["mu_product"].device) == "cpu"
+    assert str(p.device) == str(ag.ones(1, device=device).device) and float(p.sum()) < 3.0   # it stepped

@@ -46,7 +46,7 @@ class Adafactor(Optimizer):
             for p, grad in params_with_grad(group):
                 state = self.state[p]
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     if grad.dim() > 1:
                         state["row_var"] = grad.new_zeros(tuple(grad.shape[:-1]) + (1,))
                         state["col_var"] = grad.new_zeros(tuple(grad.shape[:-2]) + (1, grad.shape[-1]))

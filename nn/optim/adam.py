@@ -55,7 +55,7 @@ class Adam(Optimizer):
             for p, grad in params_with_grad(group, type(self).__name__):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
                     if amsgrad:
@@ -132,7 +132,7 @@ class Adamax(Optimizer):
             for p, grad in params_with_grad(group, "Adamax"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_inf"] = _ag.zeros_like(p)
                 traced = tracing(p)             # autograd.compile: the step size re-run per replay
@@ -170,8 +170,8 @@ class NAdam(Optimizer):
             for p, grad in params_with_grad(group, "NAdam"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
-                    state["mu_product"] = new_step().add_(1)
+                    state["step"] = new_step(p, group)
+                    state["mu_product"] = new_step(p, group, 1.0)
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
                 mu_product = state["mu_product"]
@@ -237,7 +237,7 @@ class RAdam(Optimizer):
             for p, grad in params_with_grad(group, "RAdam"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["exp_avg"] = _ag.zeros_like(p)
                     state["exp_avg_sq"] = _ag.zeros_like(p)
                 traced = tracing(p)
@@ -255,7 +255,7 @@ class RAdam(Optimizer):
                     adaptive_lr = _rdiv(bc2_sqrt, exp_avg_sq.sqrt() + eps)
                     plain = bias_corrected_exp_avg * lr
                     rect = replayed_scalar(_radam_rect, step, p, beta2)
-                    rectified = replayed_value(_radam_rectified, (step,), None, beta2, dtype=_ag.bool)
+                    rectified = replayed_value(_radam_rectified, (step,), p, beta2, dtype=_ag.bool)
                     p.add_(_ag.where(rectified, plain * adaptive_lr * rect, plain), alpha=-1.0)
                     continue
                 bias_correction1 = 1 - beta1 ** step

@@ -340,15 +340,22 @@ def scalar_dtype():
     return _ag.float64 if _ag.get_default_dtype() == _ag.float64 else _ag.float32
 
 
-def new_step():
-    return _ag.tensor(0.0, dtype=scalar_dtype())
+def new_step(p, group, value=0.0, on_device=False):
+    """A fresh 0-d step count (or NAdam's mu_product) for parameter p, where torch keeps it: on the
+    CPU, so that reading it (`.item()`, the bias corrections' Python floats) never waits for a GPU,
+    unless the group is capturable or fused (then on p's device, as torch), or differentiable (its
+    tensor arithmetic meets p's tensors; torch mixes a CPU scalar in, tapegrad keeps one device);
+    `on_device=True` for the optimizers torch always keeps it with p (ASGD)."""
+    dev = p.device if (on_device or group.get("capturable") or group.get("fused") or group.get("differentiable")) \
+        else "cpu"
+    return _ag.tensor(value, dtype=scalar_dtype(), device=dev)
 
 
 def _step_tensor(state):
     """Increment and return the step count (a scalar tensor, as in torch)."""
     s = state["step"]
-    if not isinstance(s, Tensor):             # an old-style state dict's Python number
-        s = state["step"] = _ag.tensor(float(s), dtype=scalar_dtype())
+    if not isinstance(s, Tensor):             # an old-style state dict's Python number (kept on the CPU, as new_step)
+        s = state["step"] = _ag.tensor(float(s), dtype=scalar_dtype(), device="cpu")
     s.add_(1)
     return s.item()
 
@@ -422,8 +429,9 @@ def _scalar_kernel2(step, other, be, dt, kernel, *params):
 def replayed_value(kernel, tensors, like=None, *params, dtype=None):
     """replayed_scalar of any number of 0-d tensors: `kernel(*values, *params)` (Python floats of
     the tensors' current values, as `.item()` reads them) as a 0-d Tensor of `like`'s scalar dtype,
-    or of `dtype` (an autograd dtype: `autograd.bool` for a flag that a `where` selects with)."""
-    be = tensors[0]._backend
+    or of `dtype` (an autograd dtype: `autograd.bool` for a flag that a `where` selects with), on
+    `like`'s device (the tensors may live elsewhere: a step count is kept on the CPU), else theirs."""
+    be = (like if like is not None else tensors[0])._backend
     dt = be.native_dtype(dtype) if dtype is not None else _scalar_native(like)
     tr = _graph.TRACER
     tr.depth += 1

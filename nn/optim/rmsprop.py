@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
             for p, grad in params_with_grad(group, "RMSprop"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["square_avg"] = _ag.zeros_like(p)
                     if mom > 0:
                         state["momentum_buffer"] = _ag.zeros_like(p)
@@ -76,7 +76,7 @@ class Adagrad(Optimizer):
                 self._init_state(p, group)
 
     def _init_state(self, p, group):
-        self.state[p] = {"step": new_step(), "sum": _ag.full_like(p, group["initial_accumulator_value"])}
+        self.state[p] = {"step": new_step(p, group), "sum": _ag.full_like(p, group["initial_accumulator_value"])}
         return self.state[p]
 
     def step(self, closure=None):
@@ -120,7 +120,7 @@ class Adadelta(Optimizer):
             for p, grad in params_with_grad(group, "Adadelta"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["square_avg"] = _ag.zeros_like(p)
                     state["acc_delta"] = _ag.zeros_like(p)
                 _bump_step(state)

@@ -28,7 +28,7 @@ class Rprop(Optimizer):
             for p, grad in params_with_grad(group, "Rprop"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group)
                     state["prev"] = _ag.zeros_like(p)
                     state["step_size"] = _ag.full_like(grad, scalar(group["lr"]))
                 _bump_step(state)
@@ -62,7 +62,7 @@ class ASGD(Optimizer):
             for p, grad in params_with_grad(group, "ASGD"):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state["step"] = new_step()
+                    state["step"] = new_step(p, group, on_device=True)
                     state["eta"] = _ag.tensor(lr, dtype=scalar_dtype())
                     state["mu"] = _ag.tensor(1.0, dtype=scalar_dtype())
                     state["ax"] = _ag.zeros_like(p)
