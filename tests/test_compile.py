@@ -4,6 +4,7 @@ parameters (the oracle is the same step run eagerly from the same start), on eve
 Each test runs one model twice from the same weights and the same batches, eagerly and compiled,
 and compares everything bit for bit after every call; the stats say the compiled run really
 replayed (not silently fell back to eager), retraced where a guard changed, and why."""
+import contextlib
 import sys
 import warnings
 
@@ -15,6 +16,20 @@ import nn
 from nn import functional as F
 
 C = sys.modules["autograd.compile"]
+
+
+@contextlib.contextmanager
+def replays_cleanly(compiled_fn, replays, exact=False):
+    """The body runs with every warning recorded; then, for a compiled function (None: the eager
+    run, nothing checked), no autograd.compile warning was given (no graph break, no fallback),
+    no call ran eagerly, and it replayed `replays` times (at least, unless exact)."""
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        yield
+    if compiled_fn is not None:
+        assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
+        st = compiled_fn.stats
+        assert (st.replays == replays if exact else st.replays >= replays) and st.eager_calls == 0, st
 
 
 def arr(t):
@@ -631,12 +646,8 @@ def test_clamp_and_max_pool_replay_bitwise(device):
             opt.step()
             return loss
         g = ag.compile(f) if compiled else f
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
+        with replays_cleanly(g if compiled else None, 4, exact=True):
             runs.append([(arr(g(x)), arr(w), arr(w.grad)) for x in xs])
-        if compiled:
-            assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
-            assert g.stats.replays == 4 and g.stats.eager_calls == 0, g.stats
     assert all(same(a, b) for ra, rb in zip(*runs) for a, b in zip(ra, rb))
 
 
@@ -798,12 +809,8 @@ def test_split_arange_and_causal_attention_replay_bitwise(device):
             opt.step()
             return loss
         g = ag.compile(f) if compiled else f
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
+        with replays_cleanly(g if compiled else None, 3):
             runs.append([(arr(g(x)), arr(w), arr(w.grad)) for x in xs])
-        if compiled:
-            assert not [str(r.message) for r in rec if "autograd.compile" in str(r.message)]
-            assert g.stats.replays >= 3 and g.stats.eager_calls == 0, g.stats
     assert all(same(a, b) for ra, rb in zip(*runs) for a, b in zip(ra, rb))
 
 
@@ -1070,14 +1077,11 @@ def test_nll_and_bce_range_checks_replay_and_still_raise(device, kind):
             opt.step()
             return loss
         f = ag.compile(step) if compiled else step
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
+        with replays_cleanly(f if compiled else None, 3):
             runs.append([(arr(f(x, y)), [arr(p) for p in model.parameters()]) for x, y in zip(xs, ys)])
             with pytest.raises(err):
                 f(xs[0], bad)
         if compiled:
-            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
-            assert f.stats.replays >= 3 and f.stats.eager_calls == 0, f.stats
             assert any("data-dependent check" in r for r in f.stats.retrace_reasons), f.stats
     for (la, pa), (lb, pb) in zip(*runs):
         assert same(la, lb) and all(same(a, b) for a, b in zip(pa, pb))
@@ -1137,12 +1141,8 @@ def test_avg_and_adaptive_avg_pool_replay_bitwise(device):
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
         step = make_step(model, opt)
         f = ag.compile(step) if compiled else step
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
+        with replays_cleanly(f if compiled else None, 4, exact=True):
             runs.append([arr(f(x, y)) for x, y in zip(xs, ys)] + [arr(p) for p in model.parameters()])
-        if compiled:
-            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
-            assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
     assert all(same(a, b) for a, b in zip(*runs))
 
 
@@ -1190,12 +1190,8 @@ def test_leaky_relu_softplus_and_embedding_replay_bitwise(device):
                               nn.Linear(8, 8), nn.Softplus(beta=2.0, threshold=1.0), nn.Linear(8, 3)).to(device)
         step = make_step(model, nn.optim.SGD(model.parameters(), lr=0.1))
         f = ag.compile(step) if compiled else step
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
+        with replays_cleanly(f if compiled else None, 4, exact=True):
             runs.append([arr(f(x, y)) for x, y in zip(xs, ys)] + [arr(p) for p in model.parameters()])
             with pytest.raises(IndexError, match="embedding: index out of range"):
                 f(ag.tensor(np.full((4, 3), 11), device=device), ys[0])
-        if compiled:
-            assert not [str(m.message) for m in w if "autograd.compile" in str(m.message)]
-            assert f.stats.replays == 4 and f.stats.eager_calls == 0, f.stats
     assert all(same(a, b) for a, b in zip(*runs))

@@ -62,16 +62,7 @@ class Adafactor(Optimizer):
                 alpha = max(eps2, p.norm(2).item() / (p.numel() ** 0.5)) * rho_t
                 if wd != 0:
                     p.mul_(1 - lr * wd)
-                if grad.dim() > 1:
-                    row_var, col_var = state["row_var"], state["col_var"]
-                    row_var.lerp_(_ag.norm(grad, dim=-1, keepdim=True).square() / grad.size(-1), one_minus_beta2_t)
-                    col_var.lerp_(_ag.norm(grad, dim=-2, keepdim=True).square() / grad.size(-2), one_minus_beta2_t)
-                    var_estimate = (row_var @ col_var) / row_var.mean(dim=-2, keepdim=True).clamp(min=e1)
-                else:
-                    variance = state["variance"]
-                    variance.lerp_(grad * grad, one_minus_beta2_t)
-                    var_estimate = variance.clone()
-                update = var_estimate.clamp(min=e1 * e1).rsqrt() * grad
+                update = _update(grad, state, one_minus_beta2_t, e1)
                 denom = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
                 p.add_(update, alpha=-alpha / denom)
         return loss
@@ -87,19 +78,26 @@ class Adafactor(Optimizer):
         p_norm = p.norm(2)
         if wd != 0:
             p.mul_(1 - lr * wd)
-        if grad.dim() > 1:
-            row_var, col_var = state["row_var"], state["col_var"]
-            row_var.lerp_(_ag.norm(grad, dim=-1, keepdim=True).square() / grad.size(-1), one_minus_beta2_t)
-            col_var.lerp_(_ag.norm(grad, dim=-2, keepdim=True).square() / grad.size(-2), one_minus_beta2_t)
-            var_estimate = (row_var @ col_var) / row_var.mean(dim=-2, keepdim=True).clamp(min=e1)
-        else:
-            variance = state["variance"]
-            variance.lerp_(grad * grad, one_minus_beta2_t)
-            var_estimate = variance.clone()
-        update = var_estimate.clamp(min=e1 * e1).rsqrt() * grad
+        update = _update(grad, state, one_minus_beta2_t, e1)
         factor = replayed_value(_adafactor_neg_alpha, (step, p_norm, update.norm(2)), p, lr, eps2, p.numel(),
                                 update.numel(), d)
         p.add_(update * factor)                 # = add_(update, alpha=-alpha / denom)
+
+
+def _update(grad, state, beta2_t, e1):
+    """The factored second-moment estimate's update direction (eager and traced alike; beta2_t a
+    Python float or a replayed 0-d tensor): row and column variances for a matrix (per matrix of a
+    batch), one variance for a vector, then grad / sqrt(estimate)."""
+    if grad.dim() > 1:
+        row_var, col_var = state["row_var"], state["col_var"]
+        row_var.lerp_(_ag.norm(grad, dim=-1, keepdim=True).square() / grad.size(-1), beta2_t)
+        col_var.lerp_(_ag.norm(grad, dim=-2, keepdim=True).square() / grad.size(-2), beta2_t)
+        var_estimate = (row_var @ col_var) / row_var.mean(dim=-2, keepdim=True).clamp(min=e1)
+    else:
+        variance = state["variance"]
+        variance.lerp_(grad * grad, beta2_t)
+        var_estimate = variance.clone()
+    return var_estimate.clamp(min=e1 * e1).rsqrt() * grad
 
 
 def _adafactor_beta2_t(step, beta2_decay):
