@@ -208,3 +208,26 @@ def test_parameter_repr_and_module_repr():
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert type(p * 2) is ag.Tensor
     assert repr(nn.Linear(2, 3, bias=False)) == "Linear(in_features=2, out_features=3, bias=False)"
+
+
+def test_replaced_parameters_buffers_and_modules_keep_their_place_as_torch(device):
+    """Assigning a new Parameter, registering a buffer again or replacing a child keeps the name's
+    place in state_dict / named_children, as torch's dict assignment does (it was moved to the end)."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle for the order")
+
+    def edit(mod, lib, P):
+        lin, bn, seq = mod
+        lin.weight = P(lib.ones(3, 2))
+        bn.register_buffer("running_mean", lib.zeros(3))
+        lin.register_parameter("bias", P(lib.zeros(3)))
+        seq[0] = lib.nn.Tanh() if lib is torch else nn.Tanh()
+        seq.add_module("1", lib.nn.Sigmoid() if lib is torch else nn.Sigmoid())
+        return [list(lin.state_dict()), list(bn.state_dict()), [n for n, _ in seq.named_children()],
+                [type(c).__name__ for c in seq.children()]]
+    ours = edit((nn.Linear(2, 3, device=device), nn.BatchNorm1d(3, device=device),
+                 nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))), ag, nn.Parameter)
+    theirs = edit((torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3),
+                   torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU(), torch.nn.Linear(1, 1))),
+                  torch, torch.nn.Parameter)
+    assert ours == theirs
+    assert ours[0] == ["weight", "bias"] and ours[3] == ["Tanh", "Sigmoid", "Linear"]
