@@ -137,7 +137,7 @@ class SavedTensorError(RuntimeError):
 class Node:
     """One recorded op application: what backward needs and where gradients go."""
     __slots__ = ("op", "next", "saved", "versions", "params", "seq", "out_meta", "hooks", "source",
-                 "__weakref__")
+                 "extra", "__weakref__")
 
     @property
     def name(self):
@@ -260,6 +260,43 @@ def saved_array(node, j):
     if vc[0] != node.versions[j]:
         node._unpack_one(j)                             # raises the modified-in-place error
     return arr
+
+
+#: the arrays the last primitive forward that called `stash` left (see there)
+_STASH = None
+
+
+def stash(*arrays):
+    """Called in a primitive's forward: keep intermediate arrays its array-level rule would otherwise
+    recompute (cross-entropy's exp(x - max) and row sums, torch's saved log-softmax). The function
+    that applied the op hands them to the recorded node with `keep_stash(result)` right after `apply`
+    (they are dropped where nothing was recorded, while autograd.compile traces, and under the memory
+    profiler, whose ledger counts saved tensors only); the rule takes them once with `take_stash`.
+    They are not saved tensors: the rule reads them only after its saved inputs passed the in-place
+    check (`saved_array`), and must compute the same numbers without them."""
+    global _STASH
+    _STASH = arrays
+
+
+def keep_stash(res):
+    """Attach what the op that made `res` stashed to res's node (where it was recorded); returns res."""
+    global _STASH
+    st, _STASH = _STASH, None
+    node = res.grad_fn
+    if node is not None and st is not None and TRACER is None and PROFILER is None:
+        node.extra = st
+    return res
+
+
+def take_stash(node):
+    """The arrays node's forward stashed, once (the first backward frees them); None where there are
+    none (not kept, or already taken by an earlier backward with retain_graph): recompute them."""
+    try:
+        st = node.extra
+    except AttributeError:
+        return None
+    node.extra = None
+    return st
 
 
 def _raise_modified(node, t, saved_ver, cur_ver):
