@@ -178,3 +178,19 @@ def test_second_backward_through_freed_graph_still_raises(device):
     loss.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
+
+
+def test_cross_entropy_module_direct_path_matches_functional(device):
+    """nn.CrossEntropyLoss takes F.cross_entropy's fused case by the same predicate: the same bits
+    for int64 and uint8 targets, and F's error for a target of the wrong shape."""
+    rng = np.random.default_rng(7)
+    x = ag.tensor(rng.standard_normal((5, 4)), dtype=ag.float32, device=device, requires_grad=True)
+    for dtype in (ag.int64, ag.uint8):
+        t = ag.tensor([3, 0, 1, 1, 2], dtype=dtype, device=device)
+        for reduction in ("mean", "sum", "none"):
+            a = nn.CrossEntropyLoss(reduction=reduction)(x, t)
+            b = F.cross_entropy(x, t, reduction=reduction)
+            assert a.grad_fn.name == b.grad_fn.name == "cross_entropy_index"
+            _assert_bitwise([a], [b])
+    with pytest.raises(ValueError, match="expected target of shape"):
+        nn.CrossEntropyLoss()(x, ag.tensor([[1], [0], [2], [3], [1]], device=device))
