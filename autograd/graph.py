@@ -278,13 +278,14 @@ def stash(*arrays):
     _STASH = arrays
 
 
-def keep_stash(res):
-    """Attach what the op that made `res` stashed to res's node (where it was recorded); returns res."""
+def keep_stash(res, *more):
+    """Attach what the op that made `res` stashed, followed by `more` (say an input's version, to
+    tell whether it changed since), to res's node where it was recorded; returns res."""
     global _STASH
     st, _STASH = _STASH, None
     node = res.grad_fn
     if node is not None and st is not None and TRACER is None and PROFILER is None:
-        node.extra = st
+        node.extra = st + more
     return res
 
 

@@ -194,3 +194,18 @@ def test_cross_entropy_module_direct_path_matches_functional(device):
             _assert_bitwise([a], [b])
     with pytest.raises(ValueError, match="expected target of shape"):
         nn.CrossEntropyLoss()(x, ag.tensor([[1], [0], [2], [3], [1]], device=device))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_target_written_after_forward(device, reduction):
+    """A target written in place between forward and backward: the rule does not use what the
+    forward found about it (all targets counted), so eager and composite still agree."""
+    x = ag.tensor(np.linspace(-2, 2, 12).reshape(4, 3), dtype=ag.float64, device=device, requires_grad=True)
+    out = []
+    for cg in (False, True):
+        t = ag.tensor([2, 0, 1, 1], device=device)
+        loss = F.cross_entropy(x, t, reduction=reduction)
+        t[1] = -100
+        g = None if reduction != "none" else ag.ones(4, dtype=ag.float64, device=device)
+        out.append(ag.grad(loss, [x], grad_outputs=g, create_graph=cg))
+    _assert_bitwise(*out)
