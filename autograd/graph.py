@@ -331,6 +331,11 @@ def record(op, inputs, out, params, be):
         a, b = inputs
         node.next = nxt = (((a if a.grad_fn is None else (a.grad_fn, a._idx)) if a._rg else None),
                            ((b if b.grad_fn is None else (b.grad_fn, b._idx)) if b._rg else None))
+    elif n == 3:                       # linear with a bias, addcmul, where
+        a, b, c = inputs
+        node.next = nxt = (((a if a.grad_fn is None else (a.grad_fn, a._idx)) if a._rg else None),
+                           ((b if b.grad_fn is None else (b.grad_fn, b._idx)) if b._rg else None),
+                           ((c if c.grad_fn is None else (c.grad_fn, c._idx)) if c._rg else None))
     else:
         node.next = nxt = edges(inputs)
     node.out_meta = ((out.shape, out.dtype),)
@@ -394,7 +399,37 @@ def save(node, which, tensors, out=None):
     version counter, backend, output index) and re-wrapped on use: holding the output Tensor
     would make a reference cycle (output -> grad_fn -> node -> output). Tells the memory
     profiler, if one is active."""
-    if which:
+    k = len(which)
+    if k == 1:                       # one value (relu's out, cross-entropy's x): no lists, no loop
+        s = which[0]
+        t = out if s == "out" else tensors[s] if s is not None else None
+        if t is not None:
+            vc = t._vc
+            if t.grad_fn is node:
+                node.saved = ((t._data, vc, t._backend, t._idx),)
+                node.versions = (vc[0],)
+                if PROFILER is not None:
+                    profile_saved(node)
+                return
+            if type(vc) is list:
+                node.saved = (t,)
+                node.versions = (vc[0],)
+                if PROFILER is not None:
+                    profile_saved(node)
+                return
+    elif k == 2:                     # two inputs (linear's x and W, mul's a and b)
+        i, j = which
+        if type(i) is int and type(j) is int:
+            a, b = tensors[i], tensors[j]
+            if a is not None and b is not None and a.grad_fn is not node and b.grad_fn is not node:
+                va, vb = a._vc, b._vc
+                if type(va) is list and type(vb) is list:
+                    node.saved = (a, b)
+                    node.versions = (va[0], vb[0])
+                    if PROFILER is not None:
+                        profile_saved(node)
+                    return
+    if which:                        # the general case (and every error)
         saved = []
         vers = []
         for s in which:
