@@ -538,9 +538,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     prev_mode = state.enabled
     state.enabled = create_graph           # rules record only for create_graph
     heappop = heapq.heappop
+    # the one pending node while it is the only one (a chain of layers never needs the heap); a
+    # second pending node sends both to the heap, which orders them latest-created first
+    ready = heappop(heap)[1] if len(heap) == 1 else None
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grads = buffers.pop(node)
             if node.hooks:
                 _run_node_hooks(node, grads)
@@ -568,7 +576,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     buf = buffers.get(n)
                     if buf is None:
                         buf = buffers[n] = [None] * len(n.out_meta)
-                        heappush(heap, (-n.seq, n))
+                        if ready is None and not heap:
+                            ready = n
+                        else:
+                            if ready is not None:
+                                heappush(heap, (-ready.seq, ready))
+                                ready = None
+                            heappush(heap, (-n.seq, n))
                     old = buf[k]
                     buf[k] = g if old is None else old + g
                 else:
