@@ -20,7 +20,7 @@ from heapq import heappush
 import os
 import sys
 
-from .grad_mode import grad_enabled, set_instrumentation, state
+from .grad_mode import _anomaly, _enabled, grad_enabled, set_instrumentation, state
 from .tensor import _wrap
 
 _seq = itertools.count()
@@ -261,6 +261,8 @@ def saved_array(node, j):
         node._unpack_one(j)                             # raises the modified-in-place error
     return arr
 
+
+_anomaly_get = _anomaly.get
 
 #: the arrays the last primitive forward that called `stash` left (see there)
 _STASH = None
@@ -525,7 +527,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
 
     This is the plain walk, kept lean because every training step runs it; anomaly mode and
     `inputs=` (autograd.grad) take `_walk_instrumented`, which does the same and more."""
-    if inputs is not None or state.anomaly:
+    if inputs is not None or _anomaly_get():
         return _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
     heap = []                # (-seq, node): the latest-created pending node first
     buffers = {}             # node -> [grad per output]
@@ -535,8 +537,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     # leaves with post-accumulate-grad hooks (DistributedDataParallel) are finished as soon as their
     # last contribution arrives, so the hook can start communicating while backward goes on
     early = _EarlyLeaves(roots, root_grads, create_graph) if POST_HOOKS else None
-    prev_mode = state.enabled
-    state.enabled = create_graph           # rules record only for create_graph
+    mode = _enabled.set(create_graph)      # rules record only for create_graph (state.enabled)
     heappop = heapq.heappop
     # the one pending node while it is the only one (a chain of layers never needs the heap); a
     # second pending node sends both to the heap, which orders them latest-created first
@@ -601,7 +602,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 if PROFILER is not None:
                     PROFILER.freed(node)
     finally:
-        state.enabled = prev_mode
+        _enabled.reset(mode)
     _accumulate_leaves(leaves, root_grads, create_graph)
     return None
 
@@ -726,7 +727,7 @@ def _count_error(node, in_grads):
 
 
 def _accumulate_leaves(leaves, root_grads, create_graph):
-    handed = {id(g._data) for g in root_grads}
+    handed = {id(root_grads[0]._data)} if len(root_grads) == 1 else {id(g._data) for g in root_grads}
     plain = TRACER is None and not create_graph
     for leaf, g in leaves.values():
         if leaf._hooks:
