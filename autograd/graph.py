@@ -264,29 +264,42 @@ def saved_array(node, j):
 
 _anomaly_get = _anomaly.get
 
-#: the arrays the last primitive forward that called `stash` left (see there)
+#: what a primitive's forward stashed for its rule: None (no caller asked), () (asked, nothing yet)
 _STASH = None
+
+
+def want_stash():
+    """Called by the function that applies an op whose forward stashes (see `stash`), right before
+    `apply`: only then does the forward's `stash` keep anything (not in autograd.compile's replay,
+    which calls the forward alone)."""
+    global _STASH
+    _STASH = ()
 
 
 def stash(*arrays):
     """Called in a primitive's forward: keep intermediate arrays its array-level rule would otherwise
-    recompute (cross-entropy's exp(x - max) and row sums, torch's saved log-softmax). The function
-    that applied the op hands them to the recorded node with `keep_stash(result)` right after `apply`
-    (they are dropped where nothing was recorded, while autograd.compile traces, and under the memory
-    profiler, whose ledger counts saved tensors only); the rule takes them once with `take_stash`.
-    They are not saved tensors: the rule reads them only after its saved inputs passed the in-place
-    check (`saved_array`), and must compute the same numbers without them."""
+    recompute (cross-entropy's exp(x - max) and row sums, as torch saves the log-softmax), where the
+    caller asked with `want_stash`. The caller hands them to the recorded node with
+    `keep_stash(result)` right after `apply` (dropped where nothing was recorded, while
+    autograd.compile traces, and under the memory profiler, whose ledger counts saved tensors only);
+    the rule takes them once with `take_stash`. They are not saved tensors: the rule reads them only
+    after its saved inputs passed the in-place check (`saved_array`), and must compute the same
+    numbers without them."""
     global _STASH
-    _STASH = arrays
+    if _STASH is not None:
+        _STASH = arrays
 
 
 def keep_stash(res, *more):
     """Attach what the op that made `res` stashed, followed by `more` (say an input's version, to
-    tell whether it changed since), to res's node where it was recorded; returns res."""
+    tell whether it changed since), to res's node where it was recorded; returns res. With res None
+    (the apply raised) it only clears."""
     global _STASH
     st, _STASH = _STASH, None
+    if res is None or not st:
+        return res
     node = res.grad_fn
-    if node is not None and st is not None and TRACER is None and PROFILER is None:
+    if node is not None and TRACER is None and PROFILER is None:
         node.extra = st + more
     return res
 

@@ -224,4 +224,10 @@ def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
 def cross_entropy_index(x, t, ignore_index, reduction):
     """Cross-entropy of logits x (N, C) against the integer Tensor t (N,): the class range is
     checked in forward; callers check shapes, weights and label smoothing."""
-    return _graph.keep_stash(apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction), t._vc, t._vc[0])
+    _graph.want_stash()
+    res = None
+    try:
+        res = apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction)
+    finally:
+        _graph.keep_stash(res, t._vc, t._vc[0])
+    return res
