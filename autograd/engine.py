@@ -52,7 +52,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         # `loss.backward()`: the root gradient is ones, made here without _root_grads' general checks
         be = tensors._backend
         d = tensors._data
-        run_backward((tensors,), (_wrap(be.xp.ones(d.shape, dtype=d.dtype), be),),
+        xp = be.xp
+        # a 0-d loss's 1 made by asarray (a fresh array, as ones'; NumPy's ones is a Python function)
+        one = xp.asarray(1, dtype=d.dtype) if not d.shape else xp.ones(d.shape, dtype=d.dtype)
+        run_backward((tensors,), (_wrap(one, be),),
                      create_graph if retain_graph is None else retain_graph, create_graph)
         return
     outputs = _as_list(tensors)

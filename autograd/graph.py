@@ -20,7 +20,7 @@ from heapq import heappush
 import os
 import sys
 
-from .grad_mode import grad_enabled, set_instrumentation, state
+from .grad_mode import _anomaly, _enabled, grad_enabled, set_instrumentation, state
 from .tensor import _wrap
 
 _seq = itertools.count()
@@ -137,7 +137,7 @@ class SavedTensorError(RuntimeError):
 class Node:
     """One recorded op application: what backward needs and where gradients go."""
     __slots__ = ("op", "next", "saved", "versions", "params", "seq", "out_meta", "hooks", "source",
-                 "__weakref__")
+                 "extra", "__weakref__")
 
     @property
     def name(self):
@@ -262,6 +262,59 @@ def saved_array(node, j):
     return arr
 
 
+_anomaly_get = _anomaly.get
+
+#: what a primitive's forward stashed for its rule: None (no caller asked), () (asked, nothing yet)
+_STASH = None
+
+
+def want_stash():
+    """Called by the function that applies an op whose forward stashes (see `stash`), right before
+    `apply`: only then does the forward's `stash` keep anything (not in autograd.compile's replay,
+    which calls the forward alone)."""
+    global _STASH
+    _STASH = ()
+
+
+def stash(*arrays):
+    """Called in a primitive's forward: keep intermediate arrays its array-level rule would otherwise
+    recompute (cross-entropy's exp(x - max) and row sums, as torch saves the log-softmax), where the
+    caller asked with `want_stash`. The caller hands them to the recorded node with
+    `keep_stash(result)` right after `apply` (dropped where nothing was recorded, while
+    autograd.compile traces, and under the memory profiler, whose ledger counts saved tensors only);
+    the rule takes them once with `take_stash`. They are not saved tensors: the rule reads them only
+    after its saved inputs passed the in-place check (`saved_array`), and must compute the same
+    numbers without them."""
+    global _STASH
+    if _STASH is not None:
+        _STASH = arrays
+
+
+def keep_stash(res, *more):
+    """Attach what the op that made `res` stashed, followed by `more` (say an input's version, to
+    tell whether it changed since), to res's node where it was recorded; returns res. With res None
+    (the apply raised) it only clears."""
+    global _STASH
+    st, _STASH = _STASH, None
+    if res is None or not st:
+        return res
+    node = res.grad_fn
+    if node is not None and TRACER is None and PROFILER is None:
+        node.extra = st + more
+    return res
+
+
+def take_stash(node):
+    """The arrays node's forward stashed, once (the first backward frees them); None where there are
+    none (not kept, or already taken by an earlier backward with retain_graph): recompute them."""
+    try:
+        st = node.extra
+    except AttributeError:
+        return None
+    node.extra = None
+    return st
+
+
 def _raise_modified(node, t, saved_ver, cur_ver):
     src = f" (created at {node.source[0]}:{node.source[1]})" if node.source else ""
     hint = "" if node.source else (" (To see where that op was created, run under autograd.detect_anomaly() "
@@ -293,6 +346,11 @@ def record(op, inputs, out, params, be):
         a, b = inputs
         node.next = nxt = (((a if a.grad_fn is None else (a.grad_fn, a._idx)) if a._rg else None),
                            ((b if b.grad_fn is None else (b.grad_fn, b._idx)) if b._rg else None))
+    elif n == 3:                       # linear with a bias, addcmul, where
+        a, b, c = inputs
+        node.next = nxt = (((a if a.grad_fn is None else (a.grad_fn, a._idx)) if a._rg else None),
+                           ((b if b.grad_fn is None else (b.grad_fn, b._idx)) if b._rg else None),
+                           ((c if c.grad_fn is None else (c.grad_fn, c._idx)) if c._rg else None))
     else:
         node.next = nxt = edges(inputs)
     node.out_meta = ((out.shape, out.dtype),)
@@ -356,7 +414,37 @@ def save(node, which, tensors, out=None):
     version counter, backend, output index) and re-wrapped on use: holding the output Tensor
     would make a reference cycle (output -> grad_fn -> node -> output). Tells the memory
     profiler, if one is active."""
-    if which:
+    k = len(which)
+    if k == 1:                       # one value (relu's out, cross-entropy's x): no lists, no loop
+        s = which[0]
+        t = out if s == "out" else tensors[s] if s is not None else None
+        if t is not None:
+            vc = t._vc
+            if t.grad_fn is node:
+                node.saved = ((t._data, vc, t._backend, t._idx),)
+                node.versions = (vc[0],)
+                if PROFILER is not None:
+                    profile_saved(node)
+                return
+            if type(vc) is list:
+                node.saved = (t,)
+                node.versions = (vc[0],)
+                if PROFILER is not None:
+                    profile_saved(node)
+                return
+    elif k == 2:                     # two inputs (linear's x and W, mul's a and b)
+        i, j = which
+        if type(i) is int and type(j) is int:
+            a, b = tensors[i], tensors[j]
+            if a is not None and b is not None and a.grad_fn is not node and b.grad_fn is not node:
+                va, vb = a._vc, b._vc
+                if type(va) is list and type(vb) is list:
+                    node.saved = (a, b)
+                    node.versions = (va[0], vb[0])
+                    if PROFILER is not None:
+                        profile_saved(node)
+                    return
+    if which:                        # the general case (and every error)
         saved = []
         vers = []
         for s in which:
@@ -452,7 +540,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
 
     This is the plain walk, kept lean because every training step runs it; anomaly mode and
     `inputs=` (autograd.grad) take `_walk_instrumented`, which does the same and more."""
-    if inputs is not None or state.anomaly:
+    if inputs is not None or _anomaly_get():
         return _walk_instrumented(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
     heap = []                # (-seq, node): the latest-created pending node first
     buffers = {}             # node -> [grad per output]
@@ -462,12 +550,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     # leaves with post-accumulate-grad hooks (DistributedDataParallel) are finished as soon as their
     # last contribution arrives, so the hook can start communicating while backward goes on
     early = _EarlyLeaves(roots, root_grads, create_graph) if POST_HOOKS else None
-    prev_mode = state.enabled
-    state.enabled = create_graph           # rules record only for create_graph
+    mode = _enabled.set(create_graph)      # rules record only for create_graph (state.enabled)
     heappop = heapq.heappop
+    # the one pending node while it is the only one (a chain of layers never needs the heap); a
+    # second pending node sends both to the heap, which orders them latest-created first
+    ready = heappop(heap)[1] if len(heap) == 1 else None
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grads = buffers.pop(node)
             if node.hooks:
                 _run_node_hooks(node, grads)
@@ -495,7 +590,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     buf = buffers.get(n)
                     if buf is None:
                         buf = buffers[n] = [None] * len(n.out_meta)
-                        heappush(heap, (-n.seq, n))
+                        if ready is None and not heap:
+                            ready = n
+                        else:
+                            if ready is not None:
+                                heappush(heap, (-ready.seq, ready))
+                                ready = None
+                            heappush(heap, (-n.seq, n))
                     old = buf[k]
                     buf[k] = g if old is None else old + g
                 else:
@@ -514,7 +615,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 if PROFILER is not None:
                     PROFILER.freed(node)
     finally:
-        state.enabled = prev_mode
+        _enabled.reset(mode)
     _accumulate_leaves(leaves, root_grads, create_graph)
     return None
 
@@ -639,7 +740,7 @@ def _count_error(node, in_grads):
 
 
 def _accumulate_leaves(leaves, root_grads, create_graph):
-    handed = {id(g._data) for g in root_grads}
+    handed = {id(root_grads[0]._data)} if len(root_grads) == 1 else {id(g._data) for g in root_grads}
     plain = TRACER is None and not create_graph
     for leaf, g in leaves.values():
         if leaf._hooks:

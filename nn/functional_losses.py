@@ -240,6 +240,27 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return loss.sum() / w.sum()
 
 
+#: backend -> its native (int64, uint8): the class-index dtypes cross_entropy accepts
+_INDEX_NATIVE = {}
+
+
+def _fused_cross_entropy(input, target, weight, label_smoothing, reduction):
+    """Whether cross_entropy computes these arguments with the fused primitive
+    (`autograd.ops.loss.cross_entropy_index`): logits (N, C), class indices (int64 or uint8), no
+    class weights, no label smoothing, a known reduction. The one predicate F.cross_entropy and
+    nn.CrossEntropyLoss's direct path both decide by; the target's shape (N,) is checked by the
+    caller (F.cross_entropy raises on any other)."""
+    if weight is not None or label_smoothing != 0 or input._data.ndim != 2 \
+            or reduction not in ("mean", "sum", "none"):
+        return False
+    be = target._backend
+    idx = _INDEX_NATIVE.get(be)
+    if idx is None:
+        idx = _INDEX_NATIVE[be] = (be.native_dtype(_ag.int64), be.native_dtype(_ag.uint8))
+    d = target._data.dtype
+    return d == idx[0] or d == idx[1]
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross-entropy on logits (class dim 1, or 0 for a 1-D input) against class indices or
@@ -252,8 +273,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not target.dtype.is_floating_point and target.dtype not in (_ag.int64, _ag.uint8):
         raise RuntimeError(f"cross_entropy: expected target dtype to be Long or Byte, but got {target.dtype.name}")
     _check_weight(input, weight, c, "cross_entropy")
-    if input.ndim == 2 and weight is None and label_smoothing == 0 and not target.dtype.is_floating_point \
-            and reduction in ("mean", "sum", "none"):                        # the common case, fused
+    if _fused_cross_entropy(input, target, weight, label_smoothing, reduction):    # the common case
         if tuple(target.shape) != (input.shape[0],):
             raise ValueError(f"cross_entropy: expected target of shape ({input.shape[0]},) for input of shape "
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")

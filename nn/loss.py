@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from autograd.ops.loss import cross_entropy_index as _cross_entropy_index
 from autograd.tensor import Tensor
-from backends import dtypes as _dt
 
 from . import functional as F
-from .functional_losses import _legacy
+from .functional_losses import _fused_cross_entropy, _legacy
 from .module import Module
 
 
@@ -108,27 +107,14 @@ class CrossEntropyLoss(_LegacyLossBase):
     def forward(self, input, target):
         buffers = self._buffers                 # the registered buffer, without Module.__getattr__'s detour
         weight = buffers["weight"] if "weight" in buffers else self.weight
-        if weight is None and self.label_smoothing == 0 and type(input) is Tensor and type(target) is Tensor:
-            xs = input._data.shape
-            # F.cross_entropy's fused case, which it would reach with these arguments: logits (N, C),
-            # int64 class indices (N,), no weights or smoothing (the op checks the classes' range)
-            if len(xs) == 2 and target._data.shape == xs[:1] and target._data.dtype == _int64(target) \
-                    and self.reduction in ("mean", "sum", "none"):
-                return _cross_entropy_index(input, target, self.ignore_index, self.reduction)
+        # F.cross_entropy's fused case (its own predicate), reached without its argument checks,
+        # which these arguments pass; a target of another shape goes through F, which raises
+        if type(input) is Tensor and type(target) is Tensor \
+                and _fused_cross_entropy(input, target, weight, self.label_smoothing, self.reduction) \
+                and target._data.shape == input._data.shape[:1]:
+            return _cross_entropy_index(input, target, self.ignore_index, self.reduction)
         return F.cross_entropy(input, target, weight, ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
-
-
-def _int64(t):
-    """t's backend's native int64 (cached per backend)."""
-    be = t._backend
-    n = _INT64.get(be)
-    if n is None:
-        n = _INT64[be] = be.native_dtype(_dt.int64)
-    return n
-
-
-_INT64 = {}
 
 
 class FocalLoss(_Loss):

@@ -79,6 +79,41 @@ def test_cross_entropy_arrays_match_composite(device, dtype, reduction, case):
     _assert_bitwise(a, b)
 
 
+@pytest.mark.parametrize("case", ["plain", "inf_row"])
+def test_cross_entropy_stash_taken_once(device, case):
+    """The forward's stashed exp(x - max) and row sums serve the first backward; a second one
+    (retain_graph) recomputes them, and both give the composite's bits. nn.CrossEntropyLoss's
+    direct path keeps the stash too; an input that needs no gradient keeps nothing."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3)) * 2
+    if case == "inf_row":
+        x[1] = -np.inf
+    xt = ag.tensor(x, dtype=ag.float32, device=device, requires_grad=True)
+    t = ag.tensor([2, 0, 1, 1], device=device)
+    (ref,) = ag.grad(F.cross_entropy(xt, t), [xt], create_graph=True)
+    for loss in (F.cross_entropy(xt, t), nn.CrossEntropyLoss()(xt, t)):
+        assert loss.grad_fn.extra is not None
+        (a,) = ag.grad(loss, [xt], retain_graph=True)
+        assert loss.grad_fn.extra is None
+        (b,) = ag.grad(loss, [xt])
+        _assert_bitwise([a, b], [ref, ref])
+    assert graph._STASH is None
+    F.cross_entropy(xt.detach(), t)
+    assert graph._STASH is None
+    with pytest.raises(IndexError):
+        F.cross_entropy(xt, ag.tensor([2, 0, 3, 1], device=device))
+    assert graph._STASH is None
+    # a forward called alone (autograd.compile's replay) keeps nothing: no caller asked
+    from autograd.ops.loss import CrossEntropyIndex
+    be = xt._backend
+    quiet = be.enter_quiet()                # apply's window: the inf row's max is subtracted
+    try:
+        CrossEntropyIndex.forward(be, xt._data, t._data, -100, "mean")
+    finally:
+        be.exit_quiet(quiet)
+    assert graph._STASH is None
+
+
 def test_cross_entropy_float16_takes_the_composite(device):
     if device == "array_api_strict":
         pytest.skip("the array API standard has no float16")
@@ -155,3 +190,52 @@ def test_second_backward_through_freed_graph_still_raises(device):
     loss.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
+
+
+def test_cross_entropy_module_direct_path_matches_functional(device):
+    """nn.CrossEntropyLoss takes F.cross_entropy's fused case by the same predicate: the same bits
+    for int64 and uint8 targets, and F's error for a target of the wrong shape."""
+    rng = np.random.default_rng(7)
+    x = ag.tensor(rng.standard_normal((5, 4)), dtype=ag.float32, device=device, requires_grad=True)
+    for dtype in (ag.int64, ag.uint8):
+        t = ag.tensor([3, 0, 1, 1, 2], dtype=dtype, device=device)
+        for reduction in ("mean", "sum", "none"):
+            a = nn.CrossEntropyLoss(reduction=reduction)(x, t)
+            b = F.cross_entropy(x, t, reduction=reduction)
+            assert a.grad_fn.name == b.grad_fn.name == "cross_entropy_index"
+            _assert_bitwise([a], [b])
+    with pytest.raises(ValueError, match="expected target of shape"):
+        nn.CrossEntropyLoss()(x, ag.tensor([[1], [0], [2], [3], [1]], device=device))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_target_written_after_forward(device, reduction):
+    """A target written in place between forward and backward: the rule does not use what the
+    forward found about it (all targets counted), so eager and composite still agree."""
+    x = ag.tensor(np.linspace(-2, 2, 12).reshape(4, 3), dtype=ag.float64, device=device, requires_grad=True)
+    out = []
+    for cg in (False, True):
+        t = ag.tensor([2, 0, 1, 1], device=device)
+        loss = F.cross_entropy(x, t, reduction=reduction)
+        t[1] = -100
+        g = None if reduction != "none" else ag.ones(4, dtype=ag.float64, device=device)
+        out.append(ag.grad(loss, [x], grad_outputs=g, create_graph=cg))
+    _assert_bitwise(*out)
+
+
+def test_walk_order_chain_then_branches(device):
+    """The walk keeps its one pending node out of the heap while the tape is a chain, and orders
+    by the heap once it branches: a node runs only after every consumer sent its gradient."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle for the gradients")
+    xv = np.array([0.3, -1.2, 2.0])
+
+    def f(lib, x):
+        y = (x * 2).relu() * x          # a chain into a branch: y feeds three consumers
+        a = y.exp()
+        b = a * y + y.sin()
+        return (b * 3).sum()
+    x = ag.tensor(xv, dtype=ag.float64, device=device, requires_grad=True)
+    f(ag, x).backward()
+    xt = torch.tensor(xv, requires_grad=True)
+    f(torch, xt).backward()
+    np.testing.assert_allclose(npy(x.grad), xt.grad.numpy(), rtol=1e-12, atol=0)

@@ -344,6 +344,21 @@ def nondiff(x, f):
         be.exit_quiet(quiet)
 
 
+#: (backend, native dtype) -> a 0-d zero of that dtype (see zero_scalar)
+_ZERO = {}
+
+
+def zero_scalar(be, dtype):
+    """A 0-d zero array of backend dtype `dtype`, cached: an operand for hot forwards and rules
+    (relu's maximum and its mask), never written to and never returned to a user."""
+    z = _ZERO.get((be, dtype))
+    if z is None:
+        if len(_ZERO) > 64:
+            _ZERO.clear()
+        z = _ZERO[(be, dtype)] = be.xp.zeros((), dtype=dtype)
+    return z
+
+
 def zeros_like_scalar(t):
     return _wrap(t._backend.xp.zeros((), dtype=t._data.dtype), t._backend)
 

@@ -83,13 +83,19 @@ class CrossEntropyIndex:
                              f"(ignore_index={ignore_index})")
         safe = t if every else xp.where(valid, t, xp.zeros((), dtype=t.dtype))
         z = x - xp.max(x, axis=1, keepdims=True)      # a row of all -inf gives nan, as in PyTorch
+        e = xp.exp(z)
+        s = xp.sum(e, axis=1)
         # the picked logits z[i, t[i]], by one integer-array index (the rows' arange is cached)
-        loss = xp.log(xp.sum(xp.exp(z), axis=1)) - B.getitem(z, (_row_indices(B, n), safe))
+        loss = xp.log(s) - B.getitem(z, (_row_indices(B, n), safe))
         if not every:
             loss = xp.where(valid, loss, xp.zeros((), dtype=x.dtype))
         if reduction == "none":
+            _graph.stash(e, s, every, None)
             return loss
         total = xp.sum(loss)
+        # for the array-level rule (kept if this application is recorded): softmax is e / s; whether
+        # every target counts; the loss's sum, finite only where every row's sum is (see there)
+        _graph.stash(e, s, every, total)
         if reduction == "sum":
             return total
         count = n if every else int(xp.sum(xp.astype(valid, xp.int64)))
@@ -151,9 +157,13 @@ def _ce_backward_arrays(ctx, g):
     xp = be.xp
     t, ignore_index, reduction = ctx.params
     n, c = x.shape
+    extra = _graph.take_stash(ctx)
+    if extra is not None and extra[4][0] != extra[5]:
+        extra = None                        # the target was written in place since: recompute from it
     quiet = be.enter_quiet()
     try:
-        every = ignore_index < 0 < n and int(xp.min(t)) >= 0
+        # whether every target counts (none is ignore_index), as forward found it or decided again
+        every = extra[2] if extra is not None else ignore_index < 0 < n and int(xp.min(t)) >= 0
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
@@ -169,14 +179,22 @@ def _ce_backward_arrays(ctx, g):
         elif reduction == "mean":
             count = n if every else builtins.max(int(xp.sum(xp.astype(valid, xp.int64))), 1)
             gd = be.asarray(gd / xp.asarray(count, dtype=gd.dtype))
-        # Softmax's forward on x: with every row's max finite (a finite sum of the maxima says so in
-        # one reduction; an overflowing sum only sends us the long way) its formula, else itself
-        m = xp.max(x, axis=1, keepdims=True)
-        if math.isfinite(float(xp.sum(m))):
-            e = xp.exp(x - m)
-            sm = e / xp.sum(e, axis=1, keepdims=True)
+        # Softmax's forward on x: with every row's max finite its formula, else itself. The forward
+        # left exp(x - max) and its row sums (graph.stash), the same arrays this formula computes: a
+        # row's sum is in [1, C] where its max is finite and NaN where not, so a finite sum of the
+        # sums says every max was finite (an overflowing one only sends us the long way); so does
+        # a finite loss where every row counts (a NaN sum makes its row's loss, and the total, NaN)
+        if extra is not None and (every and extra[3] is not None and math.isfinite(float(extra[3]))
+                                  or math.isfinite(float(xp.sum(extra[1])))):
+            e, s = extra[0], extra[1]
+            sm = e / xp.reshape(s, (-1, 1))
         else:
-            sm = Softmax.forward(be, x, 1)
+            m = xp.max(x, axis=1, keepdims=True)
+            if math.isfinite(float(xp.sum(m))):
+                e = xp.exp(x - m)
+                sm = e / xp.sum(e, axis=1, keepdims=True)
+            else:
+                sm = Softmax.forward(be, x, 1)
         gx = sm * gd - be.masked(gd, onehot)
         if not every:
             gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
@@ -206,4 +224,10 @@ def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
 def cross_entropy_index(x, t, ignore_index, reduction):
     """Cross-entropy of logits x (N, C) against the integer Tensor t (N,): the class range is
     checked in forward; callers check shapes, weights and label smoothing."""
-    return apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction)
+    _graph.want_stash()
+    res = None
+    try:
+        res = apply(CrossEntropyIndex, (x,), t._data, ignore_index, reduction)
+    finally:
+        _graph.keep_stash(res, t._vc, t._vc[0])
+    return res

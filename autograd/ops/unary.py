@@ -10,7 +10,8 @@ import math
 from backends import dtypes as _dt
 from ..graph import depends_on, eager_rule, primitive, saved_array
 from ..tensor import Tensor, _wrap
-from ._core import apply, as_tensor_like, binary, checked_scalar, floating, nondiff, pair, result_dtype, zeros_like_scalar
+from ._core import apply, as_tensor_like, binary, checked_scalar, floating, nondiff, pair, result_dtype, zero_scalar, \
+    zeros_like_scalar
 from ._registry import op
 
 
@@ -103,7 +104,7 @@ def masked(g, mask):
 
 @primitive(save=("out",), warns=False)
 class Relu:
-    def forward(B, x): return B.xp.maximum(x, B.xp.zeros((), dtype=x.dtype))
+    def forward(B, x): return B.xp.maximum(x, zero_scalar(B, x.dtype))
     # relu'(0) = 0 and relu'(nan) = 1, as PyTorch's threshold_backward (out <= 0 ? 0 : g); out is
     # 0, positive or nan, so out != 0 is that mask in one pass. Like torch's, the result depends on
     # `out` (with zero derivative), so the gradient can be differentiated again
@@ -111,7 +112,7 @@ class Relu:
         if eager_rule():                    # not recorded: threshold_backward on arrays, no Tensor in between
             od = saved_array(ctx, 0)
             be = g._backend
-            return _wrap(be.masked(g._data, be.xp.not_equal(od, be.xp.zeros((), dtype=od.dtype))), be)
+            return _wrap(be.masked(g._data, be.xp.not_equal(od, zero_scalar(be, od.dtype))), be)
         out = ctx.out
         xp = out._backend.xp                # xp calls, not `!=`: autograd.compile records them
         return depends_on(masked(g, xp.not_equal(out._data, xp.zeros((), dtype=out._data.dtype))), out)
