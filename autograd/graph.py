@@ -19,6 +19,7 @@ import itertools
 from heapq import heappush
 import os
 import sys
+import threading
 
 from .grad_mode import _anomaly, _enabled, grad_enabled, set_instrumentation, state
 from .tensor import _wrap
@@ -264,16 +265,17 @@ def saved_array(node, j):
 
 _anomaly_get = _anomaly.get
 
-#: what a primitive's forward stashed for its rule: None (no caller asked), () (asked, nothing yet)
-_STASH = None
+#: per thread, what a primitive's forward stashed for its rule (`.arrays`): None (no caller asked),
+#: () (asked, nothing yet). Thread-local: two threads computing losses at once must not swap stashes.
+_stash = threading.local()
+_stash.arrays = None
 
 
 def want_stash():
     """Called by the function that applies an op whose forward stashes (see `stash`), right before
     `apply`: only then does the forward's `stash` keep anything (not in autograd.compile's replay,
     which calls the forward alone)."""
-    global _STASH
-    _STASH = ()
+    _stash.arrays = ()
 
 
 def stash(*arrays):
@@ -281,21 +283,21 @@ def stash(*arrays):
     recompute (cross-entropy's exp(x - max) and row sums, as torch saves the log-softmax), where the
     caller asked with `want_stash`. The caller hands them to the recorded node with
     `keep_stash(result)` right after `apply` (dropped where nothing was recorded, while
-    autograd.compile traces, and under the memory profiler, whose ledger counts saved tensors only);
+    autograd.compile traces, and under the memory profiler, whose live total follows saved tensors;
+    `tape_report` counts them with the node's saved bytes);
     the rule takes them once with `take_stash`. They are not saved tensors: the rule reads them only
     after its saved inputs passed the in-place check (`saved_array`), and must compute the same
     numbers without them."""
-    global _STASH
-    if _STASH is not None:
-        _STASH = arrays
+    if getattr(_stash, "arrays", None) is not None:
+        _stash.arrays = arrays
 
 
 def keep_stash(res, *more):
     """Attach what the op that made `res` stashed, followed by `more` (say an input's version, to
     tell whether it changed since), to res's node where it was recorded; returns res. With res None
     (the apply raised) it only clears."""
-    global _STASH
-    st, _STASH = _STASH, None
+    st = getattr(_stash, "arrays", None)
+    _stash.arrays = None
     if res is None or not st:
         return res
     node = res.grad_fn

@@ -26,7 +26,8 @@ Event = namedtuple("Event", "time live_bytes delta op kind")
 
 def _arrays(node):
     """(backend, array) for every array node keeps for backward: saved tensors, its own saved
-    output, and arrays among its parameters (index arrays of getitem, say)."""
+    output, what its forward stashed for the rule (cross-entropy's exp(x - max) and row sums), and
+    arrays among its parameters (index arrays of getitem, say)."""
     out = []
     saved = node.saved
     if saved:
@@ -37,6 +38,12 @@ def _arrays(node):
                 out.append((item[2], item[0]))
             else:
                 out.append((item._backend, item._data))
+    extra = getattr(node, "extra", None)       # arrays a forward stashed for its rule (graph.stash)
+    if extra:
+        for a in extra:
+            be = _backend_of(a) if not isinstance(a, (int, float, bool)) else None
+            if be is not None:
+                out.append((be, a))
     if node.params:
         stack = list(node.params)
         while stack:

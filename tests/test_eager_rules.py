@@ -97,12 +97,12 @@ def test_cross_entropy_stash_taken_once(device, case):
         assert loss.grad_fn.extra is None
         (b,) = ag.grad(loss, [xt])
         _assert_bitwise([a, b], [ref, ref])
-    assert graph._STASH is None
+    assert graph._stash.arrays is None
     F.cross_entropy(xt.detach(), t)
-    assert graph._STASH is None
+    assert graph._stash.arrays is None
     with pytest.raises(IndexError):
         F.cross_entropy(xt, ag.tensor([2, 0, 3, 1], device=device))
-    assert graph._STASH is None
+    assert graph._stash.arrays is None
     # a forward called alone (autograd.compile's replay) keeps nothing: no caller asked
     from autograd.ops.loss import CrossEntropyIndex
     be = xt._backend
@@ -111,7 +111,7 @@ def test_cross_entropy_stash_taken_once(device, case):
         CrossEntropyIndex.forward(be, xt._data, t._data, -100, "mean")
     finally:
         be.exit_quiet(quiet)
-    assert graph._STASH is None
+    assert graph._stash.arrays is None
 
 
 def test_cross_entropy_float16_takes_the_composite(device):
@@ -239,3 +239,42 @@ def test_walk_order_chain_then_branches(device):
     xt = torch.tensor(xv, requires_grad=True)
     f(torch, xt).backward()
     np.testing.assert_allclose(npy(x.grad), xt.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_the_ledger_counts_what_cross_entropy_stashes(device):
+    """tape_report is the exact ledger of what the tape keeps: the cross-entropy node holds its
+    logits (N, C) and targets (N,) int64, and, for the array-level rule, exp(x - max) (N, C) and the
+    row sums (N,): all counted; after backward only the targets, which the node's parameters still
+    reference while the graph lives."""
+    n, c = 8, 10
+    x = ag.randn(n, c, requires_grad=True, device=device)
+    z = x.exp()                                    # a recorded op before, so the logits are saved
+    loss = nn.functional.cross_entropy(z, ag.tensor(np.arange(n) % c, device=device))
+    rows = {r.op: r for r in ag.tape_report(loss).rows}
+    ce = rows["cross_entropy_index"]
+    # (+ the loss's sum, a 0-d float32 where the backend makes 0-d results arrays, not scalars)
+    assert ce.saved_bytes - (n * c * 4 + n * 8 + n * c * 4 + n * 4) in (0, 4), ag.tape_report(loss).table()
+    loss.backward()
+    assert {r.op: r.saved_bytes for r in ag.tape_report(loss).rows} == {"exp": 0, "cross_entropy_index": n * 8}
+
+
+def test_a_stash_belongs_to_the_thread_that_asked():
+    """want_stash / stash / keep_stash are per thread: a forward running in another thread between a
+    caller's want_stash and its keep_stash cannot hand that caller its arrays."""
+    import threading
+    from autograd import graph
+    graph.want_stash()
+    seen = []
+
+    def other():
+        graph.want_stash()
+        graph.stash("theirs")
+        seen.append(graph._stash.arrays)
+        graph.keep_stash(None)
+    th = threading.Thread(target=other)
+    th.start()
+    th.join()
+    graph.stash("mine")
+    assert seen == [("theirs",)] and graph._stash.arrays == ("mine",)
+    graph.keep_stash(None)
+    assert graph._stash.arrays is None
