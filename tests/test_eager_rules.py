@@ -278,3 +278,16 @@ def test_a_stash_belongs_to_the_thread_that_asked():
     assert seen == [("theirs",)] and graph._stash.arrays == ("mine",)
     graph.keep_stash(None)
     assert graph._stash.arrays is None
+
+
+def test_create_graph_frees_what_cross_entropy_kept(device):
+    """Under create_graph the differentiable composite runs and recomputes the softmax: what the
+    forward kept for the array-level rule is dropped then, not held for as long as the graph lives."""
+    x = ag.randn(6, 5, requires_grad=True, device=device)
+    z = x.exp()
+    loss = F.cross_entropy(z, ag.tensor(np.arange(6) % 5, device=device))
+    assert loss.grad_fn.extra is not None
+    (gx,) = ag.grad(loss, [x], create_graph=True)
+    assert loss.grad_fn.extra is None and gx.requires_grad
+    rows = {r.op: r.saved_bytes for r in ag.tape_report(loss).rows}
+    assert rows["cross_entropy_index"] == 6 * 5 * 4 + 6 * 8      # logits and targets (retained), no stash

@@ -108,6 +108,8 @@ class CrossEntropyIndex:
             gx = _ce_backward_arrays(ctx, g)
             if gx is not None:
                 return gx
+        else:
+            _graph.take_stash(ctx)          # the composite recomputes: free what forward kept (create_graph)
         x, t, reduction = ctx.x, ctx.t, ctx.reduction
         xp = x._backend.xp
         # as in forward, one reduction decides the common case (targets were checked there); an
