@@ -171,14 +171,26 @@ class _Tracer:
             self.depth -= 1
             if self.restore:              # still installed (a graph break uninstalls)
                 _core.TRACER = self
+        st = getattr(_graph._stash, "arrays", None)
         if record and self.broken is None:
             ins = [self.ref(t._data, t) for t in inputs]
             ps = [self.tmpl(p) for p in params]
             out = res._data
-            k = self.new(out)
-            if k is not None:
-                self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
+            if st and id(out) not in self.refs:
+                # the forward kept arrays for its rule (graph.stash): recorded as one call returning
+                # them too, so the rule's recorded kernel reads this replay's (see _forward_kept)
+                kept = tuple(i for i, a in enumerate(st) if be_array(inputs[0]._backend, a))
+                self.call(_forward_kept, (op.forward, inputs[0]._backend, kept) + tuple(t._data for t in inputs)
+                          + tuple(params), {}, (out,) + tuple(st[i] for i in kept), op.name)
+            else:
+                if st:
+                    _graph._stash.arrays = None     # not recorded with the forward: the rule recomputes
+                k = self.new(out)
+                if k is not None:
+                    self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
             self.born[id(res._vc)] = res._vc
+        elif st:
+            _graph._stash.arrays = None
         return res
 
     def call(self, fn, args, kwargs, out, name):
@@ -337,6 +349,25 @@ def _breaker(name, orig):
         return orig(self, *a, **k)
     f.__name__ = name
     return f
+
+
+def be_array(be, a):
+    """a is an array of be or a 0-d result standing for one (a NumPy scalar from a full reduction)."""
+    return a is not None and not isinstance(a, (bool, int, float)) and (be.is_array(a) or hasattr(a, "dtype"))
+
+
+def _forward_kept(fwd, be, kept, *args):
+    """An op's forward that stashes arrays for its rule (graph.stash), replayed: (its result, the
+    stashed arrays at positions `kept`), each a backend array (a 0-d result as well)."""
+    _graph.want_stash()
+    try:
+        out = fwd(be, *args)
+        st = _graph._stash.arrays
+    finally:
+        _graph._stash.arrays = None
+    if not be.is_array(out):
+        out = be.asarray(out)
+    return (out,) + tuple(st[i] if be.is_array(st[i]) else be.asarray(st[i]) for i in kept)
 
 
 def _recording(tr, orig, name, replay=None, bound=()):

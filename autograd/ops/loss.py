@@ -14,6 +14,7 @@ import math
 from backends import dtypes as _dt
 
 from .. import graph as _graph
+from ..grad_mode import grad_enabled
 from ..graph import eager_rule, primitive, saved_array
 from ..tensor import _wrap
 from ._core import apply
@@ -113,6 +114,19 @@ class CrossEntropyIndex:
         # as in forward, one reduction decides the common case (targets were checked there); an
         # xp call, not `>=`, so that autograd.compile records this branch's condition as a guard
         if _graph.TRACER is not None and x.dtype in (_dt.float32, _dt.float64):
+            if not grad_enabled() and g.dtype == x.dtype and x._data.size:
+                # one recorded kernel (the eager rule's arrays), not the composite's dozen steps
+                if not _CE_TRACED:
+                    from ..compile import recorded
+                    _CE_TRACED.append(recorded(_ce_grad_traced))
+                extra = _graph.take_stash(ctx)
+                e = s = total = None
+                refs = _graph.TRACER.refs           # only arrays the plan made (the forward's kept ones)
+                if extra is not None and extra[4][0] == extra[5] and id(extra[0]) in refs and id(extra[1]) in refs:
+                    e, s = extra[0], extra[1]
+                    total = extra[3] if id(extra[3]) in refs else None
+                be = x._backend
+                return _wrap(_CE_TRACED[0](be, x._data, t, g._data, ctx.ignore_index, reduction, e, s, total), be)
             return _ce_backward_branch_free(x, t, g, ctx.ignore_index, reduction)
         every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
         valid = None if every else t != ctx.ignore_index
@@ -154,16 +168,28 @@ def _ce_backward_arrays(ctx, g):
     be = g._backend
     if gd.dtype != x.dtype or not x.size or be.dtype_from_native(x.dtype) not in _FAST_CE:
         return None
-    xp = be.xp
     t, ignore_index, reduction = ctx.params
-    n, c = x.shape
     extra = _graph.take_stash(ctx)
     if extra is not None and extra[4][0] != extra[5]:
         extra = None                        # the target was written in place since: recompute from it
+    if extra is None:
+        gx = _ce_grad(be, x, t, gd, ignore_index, reduction, None, None, None, None)
+    else:
+        gx = _ce_grad(be, x, t, gd, ignore_index, reduction, extra[0], extra[1], extra[2], extra[3])
+    return _wrap(gx, be)
+
+
+def _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, every, total):
+    """The gradient array of cross-entropy's rule (see _ce_backward_arrays): e and s the forward's
+    exp(x - max) and row sums where it kept them (else None: recomputed), every whether forward
+    found every target counting (None: decided here), total the loss's sum (or None)."""
+    xp = be.xp
+    n, c = x.shape
     quiet = be.enter_quiet()
     try:
         # whether every target counts (none is ignore_index), as forward found it or decided again
-        every = extra[2] if extra is not None else ignore_index < 0 < n and int(xp.min(t)) >= 0
+        if every is None:
+            every = ignore_index < 0 < n and int(xp.min(t)) >= 0
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
@@ -184,9 +210,8 @@ def _ce_backward_arrays(ctx, g):
         # row's sum is in [1, C] where its max is finite and NaN where not, so a finite sum of the
         # sums says every max was finite (an overflowing one only sends us the long way); so does
         # a finite loss where every row counts (a NaN sum makes its row's loss, and the total, NaN)
-        if extra is not None and (every and extra[3] is not None and math.isfinite(float(extra[3]))
-                                  or math.isfinite(float(xp.sum(extra[1])))):
-            e, s = extra[0], extra[1]
+        if e is not None and (every and total is not None and math.isfinite(float(total))
+                              or math.isfinite(float(xp.sum(s)))):
             sm = e / xp.reshape(s, (-1, 1))
         else:
             m = xp.max(x, axis=1, keepdims=True)
@@ -200,7 +225,17 @@ def _ce_backward_arrays(ctx, g):
             gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
     finally:
         be.exit_quiet(quiet)
-    return _wrap(gx, be)
+    return gx
+
+
+def _ce_grad_traced(be, x, t, gd, ignore_index, reduction, e, s, total):
+    """_ce_grad as one step of an autograd.compile plan: every Python branch in it (whether every
+    target counts, whether the kept row sums are finite) is decided again by each replay, which
+    re-runs the whole kernel; e, s and total are the replayed forward's kept arrays (or None)."""
+    return _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, None, total)
+
+
+_CE_TRACED = []             # [_ce_grad_traced wrapped by autograd.compile.recorded], made on first trace
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
