@@ -19,7 +19,7 @@ from ..graph import eager_rule, primitive, saved_array
 from ..tensor import _wrap
 from ._core import apply
 from .reduce import Softmax, softmax
-from .unary import clamp, log, masked
+from .unary import clamp, log, masked, traced_kernel
 
 #: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
 _BCE_EPS = 9.999999960041972e-13
@@ -116,9 +116,6 @@ class CrossEntropyIndex:
         if _graph.TRACER is not None and x.dtype in (_dt.float32, _dt.float64):
             if not grad_enabled() and g.dtype == x.dtype and x._data.size:
                 # one recorded kernel (the eager rule's arrays), not the composite's dozen steps
-                if not _CE_TRACED:
-                    from ..compile import recorded
-                    _CE_TRACED.append(recorded(_ce_grad_traced))
                 extra = _graph.take_stash(ctx)
                 e = s = total = None
                 refs = _graph.TRACER.refs           # only arrays the plan made (the forward's kept ones)
@@ -126,7 +123,7 @@ class CrossEntropyIndex:
                     e, s = extra[0], extra[1]
                     total = extra[3] if id(extra[3]) in refs else None
                 be = x._backend
-                return _wrap(_CE_TRACED[0](be, x._data, t, g._data, ctx.ignore_index, reduction, e, s, total), be)
+                return _wrap(traced_kernel(_ce_grad_traced)(be, x._data, t, g._data, ctx.ignore_index, reduction, e, s, total), be)
             return _ce_backward_branch_free(x, t, g, ctx.ignore_index, reduction)
         every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
         valid = None if every else t != ctx.ignore_index
@@ -233,9 +230,6 @@ def _ce_grad_traced(be, x, t, gd, ignore_index, reduction, e, s, total):
     target counts, whether the kept row sums are finite) is decided again by each replay, which
     re-runs the whole kernel; e, s and total are the replayed forward's kept arrays (or None)."""
     return _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, None, total)
-
-
-_CE_TRACED = []             # [_ce_grad_traced wrapped by autograd.compile.recorded], made on first trace
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
