@@ -5,7 +5,13 @@ notes every array computation the step makes, at the level where the engine alre
 
 * every primitive's forward, at `ops._core.apply` (forward ops, the ops inside backward rules,
   gradient summation, the optimizer's arithmetic): replayed by calling `op.forward` again, so the
-  finite-value branches inside forwards are re-decided on the new data;
+  finite-value branches inside forwards are re-decided on the new data; a forward that keeps arrays
+  for its rule (`graph.stash`: cross-entropy's exp and row sums) is recorded as one call returning
+  them too (`_forward_kept`), so the rule's kernel reads the replay's own;
+* the helpers marked `recorded`, each as one call: among them the hot rules' tracing branches
+  (relu, Linear, cross-entropy), which record their eager array-level kernel rather than the
+  several ops of their differentiable composite; Python branches inside a kernel are re-decided on
+  each replay, which re-runs it whole;
 * the array-namespace calls made outside forwards (`be.xp` is swapped for a recording proxy while
   tracing): raw array code in backward rules and helpers;
 * the writes the engine makes itself: in-place updates (`inplace._write`), gradient accumulation
@@ -1064,6 +1070,7 @@ def _codegen(d, graph=None):
     for pd, key, p in d.params:
         L.append(f"    if {name(pd, 'pd')}.get({key!r}) is not {name(p, 't')}: return _MISS")
     bes = list(dict.fromkeys([s[2] for s in steps if s[0] == "op"] +
+                             [s[2][1][1] for s in steps if s[0] == "call" and s[1] is _forward_kept] +
                              [w[3] for w in d.writes if w[0] == "grad" and w[2] is not None]))
     for i, be in enumerate(bes):
         L.append(f"    q{i} = {name(be.enter_quiet, 'qe')}()")

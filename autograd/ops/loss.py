@@ -118,7 +118,8 @@ class CrossEntropyIndex:
                 # one recorded kernel (the eager rule's arrays), not the composite's dozen steps
                 extra = _graph.take_stash(ctx)
                 e = s = total = None
-                refs = _graph.TRACER.refs           # only arrays the plan made (the forward's kept ones)
+                tr = _graph.TRACER                  # only arrays the plan made (the forward's kept ones)
+                refs = tr.refs if tr is not None else {}
                 if extra is not None and extra[4][0] == extra[5] and id(extra[0]) in refs and id(extra[1]) in refs:
                     e, s = extra[0], extra[1]
                     total = extra[3] if id(extra[3]) in refs else None
