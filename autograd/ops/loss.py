@@ -105,6 +105,10 @@ class CrossEntropyIndex:
         return total / count
 
     def backward(ctx, g):
+        if _graph.TRACER is not None and not grad_enabled():
+            gx = _ce_backward_traced(ctx, g)
+            if gx is not None:
+                return gx
         if eager_rule():
             gx = _ce_backward_arrays(ctx, g)
             if gx is not None:
@@ -114,17 +118,6 @@ class CrossEntropyIndex:
         # as in forward, one reduction decides the common case (targets were checked there); an
         # xp call, not `>=`, so that autograd.compile records this branch's condition as a guard
         if _graph.TRACER is not None and x.dtype in (_dt.float32, _dt.float64):
-            if not grad_enabled() and g.dtype == x.dtype and x._data.size:
-                # one recorded kernel (the eager rule's arrays), not the composite's dozen steps
-                extra = _graph.take_stash(ctx)
-                e = s = total = None
-                tr = _graph.TRACER                  # only arrays the plan made (the forward's kept ones)
-                refs = tr.refs if tr is not None else {}
-                if extra is not None and extra[4][0] == extra[5] and id(extra[0]) in refs and id(extra[1]) in refs:
-                    e, s = extra[0], extra[1]
-                    total = extra[3] if id(extra[3]) in refs else None
-                be = x._backend
-                return _wrap(traced_kernel(_ce_grad_traced)(be, x._data, t, g._data, ctx.ignore_index, reduction, e, s, total), be)
             return _ce_backward_branch_free(x, t, g, ctx.ignore_index, reduction)
         every = ctx.ignore_index < 0 < t.shape[0] and bool(xp.greater_equal(xp.min(t), xp.zeros((), dtype=t.dtype)))
         valid = None if every else t != ctx.ignore_index
@@ -231,6 +224,27 @@ def _ce_grad_traced(be, x, t, gd, ignore_index, reduction, e, s, total):
     target counts, whether the kept row sums are finite) is decided again by each replay, which
     re-runs the whole kernel; e, s and total are the replayed forward's kept arrays (or None)."""
     return _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, None, total)
+
+
+def _ce_backward_traced(ctx, g):
+    """CrossEntropyIndex's rule while autograd.compile traces (no create_graph): the eager rule's
+    arrays as one recorded kernel reading the exp and row sums the recorded forward returned, not
+    the branch-free composite's dozen steps and a softmax. None where the eager rule would not
+    apply (another dtype, an empty input): the composite runs."""
+    x = ctx.x
+    xd, gd = x._data, g._data
+    be = x._backend
+    if gd.dtype != xd.dtype or not xd.size or x.dtype not in _FAST_CE:
+        return None
+    extra = _graph.take_stash(ctx)
+    e = s = total = None
+    tr = _graph.TRACER                  # only arrays the plan made (the forward's kept ones)
+    refs = tr.refs if tr is not None else {}
+    if extra is not None and extra[4][0] == extra[5] and id(extra[0]) in refs and id(extra[1]) in refs:
+        e, s = extra[0], extra[1]
+        total = extra[3] if id(extra[3]) in refs else None
+    t, ignore_index, reduction = ctx.params
+    return _wrap(traced_kernel(_ce_grad_traced)(be, xd, t, gd, ignore_index, reduction, e, s, total), be)
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):
