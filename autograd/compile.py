@@ -5,7 +5,13 @@ notes every array computation the step makes, at the level where the engine alre
 
 * every primitive's forward, at `ops._core.apply` (forward ops, the ops inside backward rules,
   gradient summation, the optimizer's arithmetic): replayed by calling `op.forward` again, so the
-  finite-value branches inside forwards are re-decided on the new data;
+  finite-value branches inside forwards are re-decided on the new data; a forward that keeps arrays
+  for its rule (`graph.stash`: cross-entropy's exp and row sums) is recorded as one call returning
+  them too (`_forward_kept`), so the rule's kernel reads the replay's own;
+* the helpers marked `recorded`, each as one call: among them the hot rules' tracing branches
+  (relu, Linear, cross-entropy), which record their eager array-level kernel rather than the
+  several ops of their differentiable composite; Python branches inside a kernel are re-decided on
+  each replay, which re-runs it whole;
 * the array-namespace calls made outside forwards (`be.xp` is swapped for a recording proxy while
   tracing): raw array code in backward rules and helpers;
 * the writes the engine makes itself: in-place updates (`inplace._write`), gradient accumulation
@@ -171,14 +177,26 @@ class _Tracer:
             self.depth -= 1
             if self.restore:              # still installed (a graph break uninstalls)
                 _core.TRACER = self
+        st = getattr(_graph._stash, "arrays", None)
         if record and self.broken is None:
             ins = [self.ref(t._data, t) for t in inputs]
             ps = [self.tmpl(p) for p in params]
             out = res._data
-            k = self.new(out)
-            if k is not None:
-                self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
+            if st and id(out) not in self.refs:
+                # the forward kept arrays for its rule (graph.stash): recorded as one call returning
+                # them too, so the rule's recorded kernel reads this replay's (see _forward_kept)
+                kept = tuple(i for i, a in enumerate(st) if be_array(inputs[0]._backend, a))
+                self.call(_forward_kept, (op.forward, inputs[0]._backend, kept) + tuple(t._data for t in inputs)
+                          + tuple(params), {}, (out,) + tuple(st[i] for i in kept), op.name)
+            else:
+                if st:
+                    _graph._stash.arrays = None     # not recorded with the forward: the rule recomputes
+                k = self.new(out)
+                if k is not None:
+                    self.steps.append(("op", op.forward, inputs[0]._backend, ins, ps, k, out.ndim == 0, op.name))
             self.born[id(res._vc)] = res._vc
+        elif st:
+            _graph._stash.arrays = None
         return res
 
     def call(self, fn, args, kwargs, out, name):
@@ -337,6 +355,25 @@ def _breaker(name, orig):
         return orig(self, *a, **k)
     f.__name__ = name
     return f
+
+
+def be_array(be, a):
+    """a is an array of be or a 0-d result standing for one (a NumPy scalar from a full reduction)."""
+    return a is not None and not isinstance(a, (bool, int, float)) and (be.is_array(a) or hasattr(a, "dtype"))
+
+
+def _forward_kept(fwd, be, kept, *args):
+    """An op's forward that stashes arrays for its rule (graph.stash), replayed: (its result, the
+    stashed arrays at positions `kept`), each a backend array (a 0-d result as well)."""
+    _graph.want_stash()
+    try:
+        out = fwd(be, *args)
+        st = _graph._stash.arrays
+    finally:
+        _graph._stash.arrays = None
+    if not be.is_array(out):
+        out = be.asarray(out)
+    return (out,) + tuple(st[i] if be.is_array(st[i]) else be.asarray(st[i]) for i in kept)
 
 
 def _recording(tr, orig, name, replay=None, bound=()):
@@ -1033,6 +1070,7 @@ def _codegen(d, graph=None):
     for pd, key, p in d.params:
         L.append(f"    if {name(pd, 'pd')}.get({key!r}) is not {name(p, 't')}: return _MISS")
     bes = list(dict.fromkeys([s[2] for s in steps if s[0] == "op"] +
+                             [s[2][1][1] for s in steps if s[0] == "call" and s[1] is _forward_kept] +
                              [w[3] for w in d.writes if w[0] == "grad" and w[2] is not None]))
     for i, be in enumerate(bes):
         L.append(f"    q{i} = {name(be.enter_quiet, 'qe')}()")

@@ -301,7 +301,9 @@ def keep_stash(res, *more):
     if res is None or not st:
         return res
     node = res.grad_fn
-    if node is not None and TRACER is None and PROFILER is None:
+    # kept while autograd.compile traces too (its tracer clears a stash it did not record with the forward);
+    # not under profile_memory otherwise, whose live total follows saved tensors
+    if node is not None and (PROFILER is None or TRACER is not None):
         node.extra = st + more
     return res
 

@@ -1195,3 +1195,70 @@ def test_leaky_relu_softplus_and_embedding_replay_bitwise(device):
             with pytest.raises(IndexError, match="embedding: index out of range"):
                 f(ag.tensor(np.full((4, 3), 11), device=device), ys[0])
     assert all(same(a, b) for a, b in zip(*runs))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_hot_rules_trace_as_one_kernel_each_and_replay_bitwise(device, dtype, reduction, bias):
+    """While tracing, cross-entropy's forward is recorded as one call that also returns the exp and
+    row sums it keeps, and cross-entropy's, relu's and Linear's rules as one recorded call each of
+    their eager array-level code (no softmax recomputed, no MatmulT / SumTo / masked steps). The
+    Python branches inside those kernels (every target counted or some ignored; the kept sums finite
+    or not) are decided again by each replay: a plan traced on plain batches replays batches with
+    ignored targets, an inf logit, a NaN, bitwise the eager step throughout."""
+    rng = np.random.default_rng(5)
+    npdt = np.dtype(dtype)
+    xs, ys = [], []
+    for i in range(9):
+        x = rng.standard_normal((6, 5)).astype(npdt)
+        y = rng.integers(0, 4, 6)
+        if i == 4:
+            y[[0, 3]] = -100                  # ignored targets
+        if i == 5:
+            x[2, 1] = np.inf                  # a row of inf / nan logits
+        if i == 6:
+            x[1, 0] = np.nan
+        if i == 7:
+            y[:] = -100                       # every target ignored (mean: nan)
+        xs.append(x)
+        ys.append(y)
+    W1 = rng.standard_normal((7, 5)).astype(npdt)
+    W2 = rng.standard_normal((4, 7)).astype(npdt)
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        l1 = nn.Linear(5, 7, bias=bias, device=device, dtype=getattr(ag, dtype))
+        l2 = nn.Linear(7, 4, bias=bias, device=device, dtype=getattr(ag, dtype))
+        with ag.no_grad():
+            l1.weight.copy_(ag.tensor(W1, device=device))
+            l2.weight.copy_(ag.tensor(W2, device=device))
+        params = list(l1.parameters()) + list(l2.parameters())
+        opt = nn.optim.SGD(params, lr=0.01)
+        ce = nn.CrossEntropyLoss(reduction=reduction)
+
+        def f(x, y):
+            opt.zero_grad()
+            loss = ce(l2(F.relu(l1(x))), y)
+            (loss if reduction != "none" else loss.sum()).backward()
+            opt.step()
+            return loss
+        g = ag.compile(f) if compiled else f
+        rec = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for x, y in zip(xs, ys):
+                loss = g(ag.tensor(x, device=device), ag.tensor(y, device=device))
+                rec.append([arr(loss)] + [arr(p) for p in params] + [arr(p.grad) for p in params])
+        runs.append(rec)
+    for i, (a, b) in enumerate(zip(*runs)):
+        for j, (u, v) in enumerate(zip(a, b)):
+            assert same(u, v), f"call {i}: item {j} differs"
+    assert any(np.isnan(r[0]).any() for r in runs[0])          # the non-finite batches did reach the loss
+    st = g.stats
+    assert st.traces == 2 and st.replays == 7 and st.eager_calls == 0, st
+    src = "\n".join(g.replay_source())
+    for kernel in ("ce_grad_traced", "relu_grad", "linear_grads"):
+        assert kernel in src, kernel
+    for step in ("softmax", "matmul_t", "sum_to", "masked"):
+        assert step not in src, step

@@ -4,10 +4,13 @@ the fused transposed product their gradients use, and the fused linear layer (`x
 from __future__ import annotations
 
 from backends import dtypes as _dt
+from .. import graph as _graph
+from ..grad_mode import grad_enabled
 from ..graph import eager_rule, primitive, saved_array
 from ..tensor import Tensor, _wrap
 from ._core import apply, device_error, pair
 from ._registry import op
+from .unary import traced_kernel
 
 
 @primitive(save=("a", "b"))
@@ -137,6 +140,8 @@ class Linear:
     def backward(ctx, g):
         if g._data.ndim == 2 and eager_rule():
             return _linear_backward_arrays(ctx, g)
+        if g._data.ndim == 2 and _graph.TRACER is not None and not grad_enabled():
+            return _linear_backward_traced(ctx, g)
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad                # two or three entries: the bias is optional
         gx = None
@@ -185,6 +190,44 @@ def _linear_backward_arrays(ctx, g):
     finally:
         be.exit_quiet(quiet)
     return gx, gw, gb
+
+
+def _linear_grads(be, gd, x, w, nx, nw, nb):
+    """Linear's gradient arrays, as _linear_backward_arrays computes them: (g @ W if nx, g^T @ x if
+    nw, g summed over rows if nb), the ones asked for, in that order."""
+    xp = be.xp
+    out = []
+    quiet = be.enter_quiet()
+    try:
+        if nx:
+            out.append(xp.matmul(gd, w))
+        if nw:
+            out.append(xp.matmul(xp.matrix_transpose(gd), x))
+        if nb:
+            out.append(xp.sum(gd, axis=(0,)))
+    finally:
+        be.exit_quiet(quiet)
+    return tuple(out)
+
+
+def _linear_backward_traced(ctx, g):
+    """Linear's rule while autograd.compile traces: the eager rule's arrays as one recorded kernel
+    (one replayed call, not two MatmulT and a SumTo op)."""
+    nxt = ctx.next
+    be = g._backend
+    nx, nw = nxt[0] is not None, nxt[1] is not None
+    nb = gb_self = False
+    if len(nxt) == 3 and nxt[2] is not None:
+        e = nxt[2]
+        shape = e[0].out_meta[e[1]][0] if type(e) is tuple else e._data.shape
+        nb = len(shape) == 1 and shape[0] == g._data.shape[1]
+        gb_self = not nb                           # the engine sums g down to b's shape
+    res = list(traced_kernel(_linear_grads)(be, g._data, saved_array(ctx, 0), saved_array(ctx, 1), nx, nw, nb))
+    gx = _wrap(res.pop(0), be) if nx else None
+    gw = _wrap(res.pop(0), be) if nw else None
+    if len(nxt) == 2:
+        return gx, gw
+    return gx, gw, (_wrap(res.pop(0), be) if nb else g if gb_self else None)
 
 
 def linear(x, w, b=None):

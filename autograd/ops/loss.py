@@ -14,11 +14,12 @@ import math
 from backends import dtypes as _dt
 
 from .. import graph as _graph
+from ..grad_mode import grad_enabled
 from ..graph import eager_rule, primitive, saved_array
 from ..tensor import _wrap
 from ._core import apply
 from .reduce import Softmax, softmax
-from .unary import clamp, log, masked
+from .unary import clamp, log, masked, traced_kernel
 
 #: ATen's EPSILON for the BCE gradient: the float 1e-12, i.e. 1e-12 rounded to float32
 _BCE_EPS = 9.999999960041972e-13
@@ -104,6 +105,10 @@ class CrossEntropyIndex:
         return total / count
 
     def backward(ctx, g):
+        if _graph.TRACER is not None and not grad_enabled():
+            gx = _ce_backward_traced(ctx, g)
+            if gx is not None:
+                return gx
         if eager_rule():
             gx = _ce_backward_arrays(ctx, g)
             if gx is not None:
@@ -156,16 +161,28 @@ def _ce_backward_arrays(ctx, g):
     be = g._backend
     if gd.dtype != x.dtype or not x.size or be.dtype_from_native(x.dtype) not in _FAST_CE:
         return None
-    xp = be.xp
     t, ignore_index, reduction = ctx.params
-    n, c = x.shape
     extra = _graph.take_stash(ctx)
     if extra is not None and extra[4][0] != extra[5]:
         extra = None                        # the target was written in place since: recompute from it
+    if extra is None:
+        gx = _ce_grad(be, x, t, gd, ignore_index, reduction, None, None, None, None)
+    else:
+        gx = _ce_grad(be, x, t, gd, ignore_index, reduction, extra[0], extra[1], extra[2], extra[3])
+    return _wrap(gx, be)
+
+
+def _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, every, total):
+    """The gradient array of cross-entropy's rule (see _ce_backward_arrays): e and s the forward's
+    exp(x - max) and row sums where it kept them (else None: recomputed), every whether forward
+    found every target counting (None: decided here), total the loss's sum (or None)."""
+    xp = be.xp
+    n, c = x.shape
     quiet = be.enter_quiet()
     try:
         # whether every target counts (none is ignore_index), as forward found it or decided again
-        every = extra[2] if extra is not None else ignore_index < 0 < n and int(xp.min(t)) >= 0
+        if every is None:
+            every = ignore_index < 0 < n and int(xp.min(t)) >= 0
         valid = None if every else t != ignore_index
         if not every:
             every = bool(xp.all(valid))
@@ -186,9 +203,8 @@ def _ce_backward_arrays(ctx, g):
         # row's sum is in [1, C] where its max is finite and NaN where not, so a finite sum of the
         # sums says every max was finite (an overflowing one only sends us the long way); so does
         # a finite loss where every row counts (a NaN sum makes its row's loss, and the total, NaN)
-        if extra is not None and (every and extra[3] is not None and math.isfinite(float(extra[3]))
-                                  or math.isfinite(float(xp.sum(extra[1])))):
-            e, s = extra[0], extra[1]
+        if e is not None and (every and total is not None and math.isfinite(float(total))
+                              or math.isfinite(float(xp.sum(s)))):
             sm = e / xp.reshape(s, (-1, 1))
         else:
             m = xp.max(x, axis=1, keepdims=True)
@@ -202,7 +218,35 @@ def _ce_backward_arrays(ctx, g):
             gx = be.masked(gx, xp.reshape(valid, (-1, 1)))
     finally:
         be.exit_quiet(quiet)
-    return _wrap(gx, be)
+    return gx
+
+
+def _ce_grad_traced(be, x, t, gd, ignore_index, reduction, e, s, total):
+    """_ce_grad as one step of an autograd.compile plan: every Python branch in it (whether every
+    target counts, whether the kept row sums are finite) is decided again by each replay, which
+    re-runs the whole kernel; e, s and total are the replayed forward's kept arrays (or None)."""
+    return _ce_grad(be, x, t, gd, ignore_index, reduction, e, s, None, total)
+
+
+def _ce_backward_traced(ctx, g):
+    """CrossEntropyIndex's rule while autograd.compile traces (no create_graph): the eager rule's
+    arrays as one recorded kernel reading the exp and row sums the recorded forward returned, not
+    the branch-free composite's dozen steps and a softmax. None where the eager rule would not
+    apply (another dtype, an empty input): the composite runs."""
+    x = ctx.x
+    xd, gd = x._data, g._data
+    be = x._backend
+    if gd.dtype != xd.dtype or not xd.size or x.dtype not in _FAST_CE:
+        return None
+    extra = _graph.take_stash(ctx)
+    e = s = total = None
+    tr = _graph.TRACER                  # only arrays the plan made (the forward's kept ones)
+    refs = tr.refs if tr is not None else {}
+    if extra is not None and extra[4][0] == extra[5] and id(extra[0]) in refs and id(extra[1]) in refs:
+        e, s = extra[0], extra[1]
+        total = extra[3] if id(extra[3]) in refs else None
+    t, ignore_index, reduction = ctx.params
+    return _wrap(traced_kernel(_ce_grad_traced)(be, xd, t, gd, ignore_index, reduction, e, s, total), be)
 
 
 def _ce_backward_branch_free(x, t, g, ignore_index, reduction):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 from backends import dtypes as _dt
+from .. import graph as _graph
+from ..grad_mode import grad_enabled
 from ..graph import depends_on, eager_rule, primitive, saved_array
 from ..tensor import Tensor, _wrap
 from ._core import apply, as_tensor_like, binary, checked_scalar, floating, nondiff, pair, result_dtype, zero_scalar, \
@@ -102,6 +104,25 @@ def masked(g, mask):
     return apply(Masked, (g,), mask._data if isinstance(mask, Tensor) else mask)
 
 
+_TRACED = {}                # fn -> fn wrapped by autograd.compile.recorded (made on a first trace)
+
+
+def traced_kernel(fn):
+    """fn (of arrays and Python values, returning arrays) recorded as one step of the autograd.compile
+    trace running now (autograd.compile.recorded): the tracing branch of a hot rule calls its eager
+    array-level kernel this way, one replayed call instead of its composite's several ops."""
+    k = _TRACED.get(fn)
+    if k is None:
+        from ..compile import recorded
+        k = _TRACED[fn] = recorded(fn)
+    return k
+
+
+def _relu_grad(be, gd, od):
+    """relu's rule on arrays (threshold_backward): g where out != 0, else +0 (as the eager rule)."""
+    return be.masked(gd, be.xp.not_equal(od, zero_scalar(be, od.dtype)))
+
+
 @primitive(save=("out",), warns=False)
 class Relu:
     def forward(B, x): return B.xp.maximum(x, zero_scalar(B, x.dtype))
@@ -114,6 +135,9 @@ class Relu:
             be = g._backend
             return _wrap(be.masked(g._data, be.xp.not_equal(od, zero_scalar(be, od.dtype))), be)
         out = ctx.out
+        if _graph.TRACER is not None and not grad_enabled():   # autograd.compile: one recorded kernel
+            be = g._backend
+            return _wrap(traced_kernel(_relu_grad)(be, g._data, out._data), be)
         xp = out._backend.xp                # xp calls, not `!=`: autograd.compile records them
         return depends_on(masked(g, xp.not_equal(out._data, xp.zeros((), dtype=out._data.dtype))), out)
 
