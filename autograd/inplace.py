@@ -159,21 +159,6 @@ def binary_(self, o, kind, alpha=1, rounding_mode=None):
     promotion, float16 scalars in float32, small ints wrapped, alpha's rules, integer true division
     refused), cast back to self's dtype within its category."""
     if rounding_mode is None and not grad_enabled():
-        if type(o) is Tensor and _graph.TRACER is None:
-            # the optimizer's step, `p.sub_(grad, alpha=lr)`: _fast_binary_ for a tensor of p's own
-            # shape, dtype and backend, where nothing can fail, without its calls and checks
-            d, od, be = self._data, o._data, self._backend
-            if o._backend is be and od.dtype == d.dtype and od.shape == d.shape \
-                    and (type(alpha) is float or type(alpha) is int) and d.dtype in _fast_natives(be):
-                quiet = be.enter_quiet()
-                try:
-                    arr = getattr(d, _FAST[kind])(od * alpha if alpha != 1 else od)
-                finally:
-                    be.exit_quiet(quiet)
-                if arr is not NotImplemented:
-                    self._data = arr
-                    self._vc[0] += 1
-                    return self
         if _fast(self, o, alpha):
             return _fast_binary_(self, o, kind, alpha)            # the optimizer's path, first
     name = kind + "_"

@@ -5,6 +5,15 @@ recorded after it; the caller waits on it. Unverified on this project's CI (no G
 from __future__ import annotations
 
 
+def available():
+    """Whether CuPy's NCCL bindings load here (CuPy with CUDA and an NCCL build)."""
+    try:
+        from cupy.cuda import nccl
+        return nccl.available if hasattr(nccl, "available") else True
+    except Exception:  # noqa: BLE001 - no CuPy, no CUDA, no NCCL build
+        return False
+
+
 class Communicator:
     def __init__(self, size, rank, share_id, device_id=None):
         import cupy

@@ -53,8 +53,24 @@ def swiglu(input, dim=-1):
 
 
 # --- linear ---------------------------------------------------------------------------------
+def _linear_fits(input, weight, bias):
+    """Every check of `linear` passes (the common case, decided in one expression on the arrays'
+    shapes and dtypes: no Size built); nn.Linear asks the same before applying the op itself."""
+    xd, wd = input._data, weight._data
+    xs, ws = xd.shape, wd.shape
+    return (bool(xs) and len(ws) == 2 and xs[-1] == ws[1] and xd.dtype == wd.dtype
+            and (bias is None or bias._data.shape == ws[:1] and bias._data.dtype == xd.dtype))
+
+
+def _linear_op(input, weight, bias):
+    """The fused Linear op on checked arguments."""
+    return _apply(_Linear, (input, weight) if bias is None else (input, weight, bias))
+
+
 def linear(input, weight, bias=None):
-    xs, ws = input._data.shape, weight._data.shape       # (arrays' shapes: no Size built per check)
+    if _linear_fits(input, weight, bias):
+        return _linear_op(input, weight, bias)
+    xs, ws = input._data.shape, weight._data.shape
     if not xs or not ws:
         raise RuntimeError(f"linear: both arguments to linear need to be at least 1D, but they are {input.ndim}D "
                            f"and {weight.ndim}D")
@@ -70,7 +86,7 @@ def linear(input, weight, bias=None):
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"linear: bias of dtype {bias.dtype.name} must have the dtype of input and weight "
                            f"({input.dtype.name}): self and mat2 must have the same dtype")
-    return _apply(_Linear, (input, weight) if bias is None else (input, weight, bias))   # checked: one op
+    return _linear_op(input, weight, bias)
 
 
 # --- embedding --------------------------------------------------------------------------------------

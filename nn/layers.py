@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 
 import autograd as _ag
-from autograd.ops._core import apply as _apply
-from autograd.ops.linalg import Linear as _LinearOp
 
 from . import functional as F
 from . import init
@@ -56,11 +54,9 @@ class Linear(Module):
         if weight is None:
             weight = self.weight
         bias = params["bias"] if "bias" in params else self.bias
-        xd, wd = input._data, weight._data
-        xs = xd.shape
-        if xs and xs[-1] == self.in_features and wd.shape == (self.out_features, xs[-1]) and xd.dtype == wd.dtype \
-                and (bias is None or bias._data.shape == wd.shape[:1] and bias._data.dtype == xd.dtype):
-            return _apply(_LinearOp, (input, weight) if bias is None else (input, weight, bias))   # F.linear's op, checked
+        xs = input._data.shape
+        if xs and xs[-1] == self.in_features and F._linear_fits(input, weight, bias):
+            return F._linear_op(input, weight, bias)
         if not xs or xs[-1] != self.in_features:
             raise RuntimeError(f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                                f"input of shape {tuple(input.shape)} must end with {self.in_features}")

@@ -75,11 +75,8 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    try:
-        from cupy.cuda import nccl  # noqa: F401
-        return nccl.available if hasattr(nccl, "available") else True
-    except Exception:  # noqa: BLE001 - no CuPy, no CUDA, no NCCL build
-        return False
+    from backends import nccl
+    return nccl.available()
 
 
 # ------------------------------------------------------------------------------------------------
